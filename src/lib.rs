@@ -1,0 +1,19 @@
+//! supervise: a drop-in successor to the C `supervise` (daemontools family).
+//!
+//! The tree is the architecture: pure decision code ([`supervisor`],
+//! [`control`], [`status`] encoding, [`conf`], [`cli`]) never makes a system
+//! call; [`sys`] holds every `unsafe` block and system call; [`driver`] waits on
+//! file descriptors and deadlines and turns them into inputs for the
+//! supervisor, then carries out the effects it returns.
+
+pub mod cli;
+pub mod conf;
+pub mod control;
+pub mod driver;
+pub mod localtime;
+pub mod logfile;
+pub mod status;
+pub mod statusdir;
+pub mod supervisor;
+pub mod svc;
+pub mod sys;
