@@ -53,7 +53,7 @@ pub enum Input {
     },
     /// The `Spawn` effect failed (fork or exec error).
     SpawnFailed {
-        /// Why, for the log.
+        /// The command and why, for the log: `CMD: error`.
         reason: String,
     },
     /// The service's child was reaped.
@@ -328,7 +328,7 @@ impl Supervisor {
             Input::SpawnFailed { reason } => {
                 out.push(Effect::Log(
                     Level::Fatal,
-                    format!("unable to start {}: {reason}", self.name),
+                    format!("unable to start {reason}"),
                 ));
                 self.child = Child::Down;
                 self.after_exit(now, Exit::Code(1), Duration::ZERO, false, &mut out);
@@ -616,15 +616,15 @@ impl Supervisor {
     }
 
     fn begin_stop(&mut self, now: Now, pid: u32, out: &mut Vec<Effect>) {
-        if let Child::Running { stop, .. } = &mut self.child {
-            if stop.is_none() {
-                *stop = Some(Stop {
-                    deadline: now.mono + self.conf.stop_timeout,
-                    killed: false,
-                });
-                self.paused = false;
-                self.signal_group_to_stop(pid, out);
-            }
+        if let Child::Running { stop, .. } = &mut self.child
+            && stop.is_none()
+        {
+            *stop = Some(Stop {
+                deadline: now.mono + self.conf.stop_timeout,
+                killed: false,
+            });
+            self.paused = false;
+            self.signal_group_to_stop(pid, out);
         }
     }
 
@@ -1212,7 +1212,7 @@ mod tests {
         let mut sup = Supervisor::new("svc", quiet_conf(), None);
         sup.handle(at(0), Input::Start);
         let reason = || Input::SpawnFailed {
-            reason: "No such file or directory".into(),
+            reason: "svc: No such file or directory".into(),
         };
         let effects = sup.handle(at(1), reason());
         assert!(effects.iter().any(
