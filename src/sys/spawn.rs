@@ -38,7 +38,7 @@ pub fn service(argv: &[OsString], dir: &Path) -> io::Result<u32> {
         .stdout(stdout)
         .stderr(stderr)
         .process_group(0);
-    let child = with_default_signal_mask(&mut command).spawn()?;
+    let child = with_default_signals(&mut command).spawn()?;
     // Dropping the Child neither waits nor kills: reap.rs reaps it.
     Ok(child.id())
 }
@@ -66,16 +66,34 @@ pub fn helper(
         .stdout(stdout)
         .stderr(stderr)
         .process_group(0);
-    let mut child = with_default_signal_mask(&mut command).spawn()?;
+    let mut child = with_default_signals(&mut command).spawn()?;
     Ok((child.id(), child.stdin.take()))
 }
 
-/// Makes the child unblock every signal between fork and exec.
-fn with_default_signal_mask(command: &mut Command) -> &mut Command {
-    // SAFETY: the closure runs between fork and exec and only calls
+/// Makes the child start with default signal handling: every signal
+/// unblocked, and none ignored (an ignored disposition survives exec, so one
+/// that supervise inherited, say from nohup, would otherwise pass on).
+fn with_default_signals(command: &mut Command) -> &mut Command {
+    // SAFETY: the closure runs between fork and exec and only calls signal,
     // sigemptyset and sigprocmask, which are async-signal-safe.
     unsafe {
         command.pre_exec(|| {
+            // The raw system call, because the C library refuses to touch
+            // the real-time signals it reserves (32, 33), which may arrive
+            // ignored too. The kernel's sigaction with every field zero is
+            // SIG_DFL with no flags and an empty mask.
+            let default_action = [0u64; 4];
+            for signal in 1..=64 {
+                if signal != libc::SIGKILL && signal != libc::SIGSTOP {
+                    libc::syscall(
+                        libc::SYS_rt_sigaction,
+                        signal,
+                        default_action.as_ptr(),
+                        std::ptr::null_mut::<u64>(),
+                        8,
+                    );
+                }
+            }
             let mut set: libc::sigset_t = std::mem::zeroed();
             libc::sigemptyset(&mut set);
             if libc::sigprocmask(libc::SIG_SETMASK, &set, std::ptr::null_mut()) != 0 {
