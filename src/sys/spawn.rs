@@ -43,10 +43,11 @@ pub fn service(argv: &[OsString], dir: &Path) -> io::Result<u32> {
     Ok(child.id())
 }
 
-/// Starts a helper program with `stdin` bytes piped in (written by the
-/// caller) and its output appended to `output`; returns its pid and the pipe.
+/// Starts a helper program in its own process group with a pipe as stdin
+/// (for [`feed`]) and its output appended to `output`; returns its pid and
+/// the pipe.
 pub fn helper(
-    program: &OsString,
+    program: &std::ffi::OsStr,
     args: &[OsString],
     env: &[(String, String)],
     output: Option<&Path>,
@@ -102,4 +103,28 @@ fn with_default_signals(command: &mut Command) -> &mut Command {
             Ok(())
         })
     }
+}
+
+/// Writes as much of `bytes` into a helper's stdin as fits without blocking
+/// (a helper that does not read must not stall supervise), then closes it.
+/// Returns how many bytes went in.
+pub fn feed(stdin: std::process::ChildStdin, bytes: &[u8]) -> usize {
+    use std::io::Write;
+    use std::os::fd::AsRawFd;
+    // SAFETY: fcntl on a descriptor we own.
+    unsafe {
+        let flags = libc::fcntl(stdin.as_raw_fd(), libc::F_GETFL);
+        libc::fcntl(stdin.as_raw_fd(), libc::F_SETFL, flags | libc::O_NONBLOCK);
+    }
+    let mut stdin = stdin;
+    let mut written = 0;
+    while written < bytes.len() {
+        match stdin.write(&bytes[written..]) {
+            Ok(0) => break,
+            Ok(n) => written += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(_) => break,
+        }
+    }
+    written
 }
