@@ -210,6 +210,16 @@ pub fn resolve(text: &[u8], name: &str) -> Resolved {
     }
 }
 
+impl Resolved {
+    /// The warnings as `FILE:LINE: message` lines.
+    pub fn warnings_text(&self, path: &std::path::Path) -> Vec<String> {
+        self.warnings
+            .iter()
+            .map(|w| format!("{}:{}: {}", path.display(), w.line, w.message))
+            .collect()
+    }
+}
+
 /// Every well-formed section of the file with its raw `key : value` lines,
 /// for the scanner that runs many services from one file. Lines before the
 /// first header, and the body of a malformed header, belong to no section.
