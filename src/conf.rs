@@ -119,7 +119,7 @@ pub const MAX_GSM: usize = 10;
 
 /// Keys that belong to the multi-service scanner (see [`sections`]): accepted
 /// without a warning and ignored by [`resolve`].
-const SCANNER_KEYS: &[&str] = &[
+pub const SCANNER_KEYS: &[&str] = &[
     "command",
     "directory",
     "user",

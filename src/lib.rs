@@ -11,6 +11,7 @@ pub mod cli;
 pub mod conf;
 pub mod control;
 pub mod driver;
+pub mod scan;
 pub mod status;
 pub mod statusdir;
 pub mod supervisor;

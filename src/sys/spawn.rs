@@ -128,3 +128,52 @@ pub fn feed(stdin: std::process::ChildStdin, bytes: &[u8]) -> usize {
     }
     written
 }
+
+/// How the scanner starts one supervise.
+pub struct SuperviseLaunch<'a> {
+    /// The supervise binary.
+    pub program: &'a Path,
+    /// Its arguments.
+    pub args: Vec<OsString>,
+    /// Its (and so the service's) working directory.
+    pub directory: Option<&'a Path>,
+    /// Variables added to the inherited environment.
+    pub env: Vec<(String, String)>,
+    /// The file-mode creation mask.
+    pub umask: Option<u32>,
+    /// Run as this user.
+    pub user: Option<&'a super::user::Identity>,
+}
+
+/// Starts a supervise for the scanner, in its own process group (so a
+/// terminal's Ctrl-C reaches only the scanner, which stops everything in
+/// order), with default signal handling; returns its pid.
+pub fn supervise(launch: SuperviseLaunch<'_>) -> io::Result<u32> {
+    let mut command = Command::new(launch.program);
+    command
+        .args(&launch.args)
+        .envs(launch.env.iter().map(|(k, v)| (k, v)))
+        .env_remove("SUPERVISE_FOREGROUND")
+        .stdin(Stdio::null())
+        .process_group(0);
+    if let Some(dir) = launch.directory {
+        command.current_dir(dir);
+    }
+    let umask = launch.umask;
+    let user = launch.user.cloned();
+    // SAFETY: umask and the set*id calls are async-signal-safe; `user` was
+    // looked up before the fork.
+    unsafe {
+        command.pre_exec(move || {
+            if let Some(mask) = umask {
+                libc::umask(mask as libc::mode_t);
+            }
+            if let Some(who) = &user {
+                super::user::become_user(who)?;
+            }
+            Ok(())
+        });
+    }
+    let child = with_default_signals(&mut command).spawn()?;
+    Ok(child.id())
+}
