@@ -51,7 +51,11 @@ fn holder_in_proc_locks(locks: &str, dev: u64, ino: u64) -> Option<u32> {
     locks.lines().find_map(|line| {
         let fields: Vec<&str> = line.split_whitespace().collect();
         // A blocked waiter's line has an extra "->" field after the index.
-        let fields = if fields.get(1) == Some(&"->") { &fields[1..] } else { &fields[..] };
+        let fields = if fields.get(1) == Some(&"->") {
+            &fields[1..]
+        } else {
+            &fields[..]
+        };
         if fields.get(1) != Some(&"FLOCK") || fields.len() < 6 {
             return None;
         }
