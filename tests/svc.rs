@@ -12,5 +12,7 @@ mod errors;
 mod flags;
 #[path = "svc/listing.rs"]
 mod listing;
+#[path = "svc/real.rs"]
+mod real;
 #[path = "svc/verbs.rs"]
 mod verbs;
