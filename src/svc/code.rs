@@ -24,7 +24,7 @@ pub enum Code {
     ControlMissing = 6,
     /// Nothing was done: the service is already in the state asked for.
     AlreadyDone = 7,
-    /// The caller may not write `control` (or open `ok`).
+    /// The caller may not write `control` or read `status`.
     Permission = 8,
     /// The state asked for was not reached before the `-w` deadline.
     Timeout = 9,
@@ -63,7 +63,10 @@ pub const TABLE: &[(Code, &str)] = &[
         Code::AlreadyDone,
         "nothing done: already up/down, alarm already on/off, restart of a stopped service",
     ),
-    (Code::Permission, "permission denied on control or ok"),
+    (
+        Code::Permission,
+        "permission denied: may not write control or read status",
+    ),
     (
         Code::Timeout,
         "the -w deadline passed before the state was reached",

@@ -86,10 +86,9 @@ pub fn check(dir: &Path) -> Result<(), Problem> {
 pub enum Liveness {
     /// `ok` has a reader (or, when we may not open `ok`, `lock` is held).
     Alive,
-    /// `ok` is missing, not a FIFO, or has no reader.
+    /// `ok` is missing, not a FIFO, or has no reader (or, when we may not
+    /// open it, nobody holds `lock`, which supervise holds for its life).
     Dead(&'static str),
-    /// We may not open `ok` and cannot tell from `lock` either.
-    Denied,
 }
 
 /// Opens `ok` for writing without blocking: that succeeds only while a
@@ -114,7 +113,7 @@ pub fn liveness(dir: &Path) -> Result<Liveness, Problem> {
             if supervise_pid(dir).is_some() {
                 Ok(Liveness::Alive)
             } else {
-                Ok(Liveness::Denied)
+                Ok(Liveness::Dead("nobody holds its lock"))
             }
         }
         Err(err) => Err(unexpected(&ok, &err)),
@@ -128,10 +127,6 @@ pub fn require_alive(dir: &Path) -> Result<(), Problem> {
         Liveness::Dead(why) => Err(Problem::new(
             Code::NotRunning,
             format!("supervise is not running ({why})"),
-        )),
-        Liveness::Denied => Err(Problem::new(
-            Code::Permission,
-            "permission denied: may not open the ok FIFO",
         )),
     }
 }

@@ -160,8 +160,10 @@ fn start(w: &Waiting, control: &mut Control, status: Status, name: &str) -> Resu
         .into());
     }
     control.send(b"u")?;
+    // Running once (`o`): `u` only makes supervise keep it up. Running but
+    // wanted down: it is being stopped; wait for the start that follows.
     let goal = Goal::Up {
-        after: Some(status.since),
+        after: (status.want == Want::Down || status.pid == 0).then_some(status.since),
     };
     let seen = w.until(goal, &mut Vec::new(), "to be up")?;
     say(&format!("{name}: started, pid {}", pid_of(&seen)));
@@ -429,13 +431,9 @@ fn look(dir: &Path) -> Result<Observed, Problem> {
     let liveness = dir::liveness(dir)?;
     let status = dir::read_status(dir);
     let supervise = match liveness {
-        dir::Liveness::Alive | dir::Liveness::Denied => {
-            // Denied: `ok` is not ours and /proc/locks did not tell; the
-            // status file is all there is.
-            Supervise::Running {
-                pid: dir::supervise_pid(dir),
-            }
-        }
+        dir::Liveness::Alive => Supervise::Running {
+            pid: dir::supervise_pid(dir),
+        },
         dir::Liveness::Dead(why) => {
             let Ok(status) = status else {
                 return Err(Problem::new(

@@ -154,6 +154,23 @@ fn another_user_may_not_control_the_service() {
     let output = svc_as_nobody(["status".as_ref(), fake.dir.as_os_str()]).unwrap();
     assert_exit(&output, 0);
     assert!(stdout(&output).contains(": down "), "{}", stdout(&output));
+    // Once supervise is gone, nobody holds the lock: it is reported dead.
+    let mut fake = fake;
+    fake.die();
+    let output = svc_as_nobody(["status".as_ref(), fake.dir.as_os_str()]).unwrap();
+    assert_exit(&output, 4);
+    assert!(
+        stdout(&output).contains("supervise not running"),
+        "{}",
+        stdout(&output)
+    );
+    let output = svc_as_nobody([fake.dir.as_os_str(), "stop".as_ref()]).unwrap();
+    assert_exit(&output, 4);
+    assert!(
+        stderr(&output).contains("nobody holds its lock"),
+        "{}",
+        stderr(&output)
+    );
 }
 
 #[test]

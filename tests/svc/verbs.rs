@@ -35,6 +35,43 @@ fn start_sends_u_and_reports_the_new_pid() {
 }
 
 #[test]
+fn start_of_a_service_running_once_keeps_its_pid() {
+    let tmp = TempDir::new("startonce");
+    let mut fake = Fake::new(tmp.path(), "web");
+    fake.status.want = Want::Once;
+    fake.start_service();
+    let pid = fake.status.pid;
+    let dir = fake.dir.clone();
+    let output = fake.serve(&args(&dir, &["start"]), Fake::react);
+    assert_exit(&output, 0);
+    assert_eq!(fake.received, b"u");
+    assert_eq!(stdout(&output), format!("web: started, pid {pid}\n"));
+    assert_eq!(fake.status.want, Want::Up);
+}
+
+#[test]
+fn start_during_a_stop_waits_for_the_next_child() {
+    let tmp = TempDir::new("startstopping");
+    let mut fake = Fake::new(tmp.path(), "web");
+    fake.start_service();
+    let old = fake.status.pid;
+    fake.status.want = Want::Down;
+    fake.publish();
+    let dir = fake.dir.clone();
+    // This supervise finishes the stop, then starts again as `u` asks.
+    let output = fake.serve(&args(&dir, &["start"]), |fake, byte| {
+        if byte == b'u' {
+            fake.stop_service();
+        }
+        fake.react(byte);
+    });
+    assert_exit(&output, 0);
+    let new = fake.status.pid;
+    assert_ne!(new, old);
+    assert_eq!(stdout(&output), format!("web: started, pid {new}\n"));
+}
+
+#[test]
 fn stop_silences_alarms_waits_for_down_then_turns_them_back_on() {
     let tmp = TempDir::new("stop");
     let mut fake = Fake::new(tmp.path(), "web");
