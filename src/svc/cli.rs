@@ -33,39 +33,61 @@ pub enum Command {
     Version,
     /// The original form: one directory, one verb, waiting for its result.
     Verb {
+        /// The status directory.
         dir: PathBuf,
+        /// What to do.
         verb: Verb,
+        /// The deadline for waiting, from `-w SECONDS`.
         wait: Duration,
     },
     /// The daemontools form: send `bytes` to every directory, then
     /// optionally wait for each to reach `until`.
     Send {
+        /// The control bytes, in the order of the flags.
         bytes: Vec<u8>,
+        /// The state `-w up|down` waits for after sending.
         until: Option<Target>,
+        /// The status directories.
         dirs: Vec<PathBuf>,
+        /// The deadline for waiting, from `-w SECONDS`.
         wait: Duration,
     },
     /// `svc status DIR...`: one line (or JSON object) per directory.
-    Status { dirs: Vec<PathBuf>, json: bool },
+    Status {
+        /// The status directories.
+        dirs: Vec<PathBuf>,
+        /// `--json`: one JSON object per line.
+        json: bool,
+    },
 }
 
 /// The verbs of the original `svc DIR VERB`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Verb {
+    /// `start`: `u`, wait for a running child.
     Start,
+    /// `stop`: `d` (alarms silenced), wait until the service's group is gone.
     Stop,
+    /// `restart`: `du` (alarms silenced), wait for a new child.
     Restart,
+    /// `status`: the original's lines.
     Status,
+    /// `alarm on`: `n`.
     AlarmOn,
+    /// `alarm off`: `s`.
     AlarmOff,
+    /// `reconf`: `r`.
     Reconf,
+    /// `exit`: `dx`, wait until supervise and the service are gone.
     Exit,
 }
 
 /// The state `-w up|down` waits for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Target {
+    /// A running child (pid not 0).
     Up,
+    /// pid 0 and the process group gone.
     Down,
 }
 

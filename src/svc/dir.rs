@@ -16,7 +16,9 @@ use crate::sys::lock;
 /// A failure with the exit code it maps to and a message for the operator.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Problem {
+    /// The exit code it maps to.
     pub code: Code,
+    /// What to tell the operator.
     pub message: String,
 }
 

@@ -13,7 +13,10 @@ pub enum Goal {
     /// A running child started after the status seen before the command:
     /// its `since` differs from `after` (so a reused pid still counts as new).
     /// `None` accepts any running child.
-    Up { after: Option<Duration> },
+    Up {
+        /// The `since` of the status seen before the command.
+        after: Option<Duration>,
+    },
     /// pid 0 in the status file and every process group seen is gone.
     Down,
     /// supervise gone (`ok` has no reader) and every process group gone.

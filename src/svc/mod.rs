@@ -10,17 +10,25 @@
 //! [`show`] (status lines, JSON, time formats), [`goal`] (is a wait over?),
 //! [`code`] (exit codes). Thin parts: [`dir`] (the status directory's files),
 //! [`proc`] (process probes and clocks), [`interrupt`] (signals during a wait),
-//! and [`run`], which ties them together.
+//! [`wait`] (polling for a goal with a deadline); the commands: [`verbs`] (the
+//! original `svc DIR VERB`), [`flags`] (daemontools `svc -dx DIR...`),
+//! [`list`] (`svc status DIR...`); and [`run`], which dispatches.
+
+#![warn(missing_docs)]
 
 pub mod cli;
 pub mod code;
 pub mod dir;
+pub mod flags;
 pub mod goal;
 pub mod help;
 pub mod interrupt;
+pub mod list;
 pub mod proc;
 pub mod run;
 pub mod show;
+pub mod verbs;
+pub mod wait;
 
 use std::ffi::OsString;
 use std::io::Write;

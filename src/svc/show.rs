@@ -21,11 +21,17 @@ pub struct Observed {
 /// Whether supervise is alive, and what else that tells.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Supervise {
-    /// `ok` has a reader; the pid holding `lock`, when /proc/locks tells.
-    Running { pid: Option<u32> },
-    /// Nobody reads `ok`: the status file is stale. `pid_alive` tells whether
-    /// the pid it names still exists (a service left behind, unsupervised).
-    NotRunning { pid_alive: bool },
+    /// `ok` has a reader.
+    Running {
+        /// The pid holding `lock`, when /proc/locks tells.
+        pid: Option<u32>,
+    },
+    /// Nobody reads `ok`: the status file is stale.
+    NotRunning {
+        /// The pid the status file names still exists: a service left
+        /// behind, unsupervised.
+        pid_alive: bool,
+    },
 }
 
 /// The word for what the service wants (status byte 13).
