@@ -1,5 +1,5 @@
 //! The `svc` command line, parsed into a typed [`Command`] in two stages: the
-//! words are first sorted into options and positional words ([`Raw`]), then
+//! words are first sorted into options and positional words (`Raw`), then
 //! the form is decided. Pure: no file is looked at, so a directory that
 //! happens to be called `start` is taken by its position, never by probing.
 //!

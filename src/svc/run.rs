@@ -1,7 +1,7 @@
 //! Carries out a parsed [`Command`]: the dispatch, and the output helpers
 //! the verbs, the listing and the daemontools form share. Decisions come
 //! from the pure modules; files and processes are touched only through
-//! [`dir`](super::dir) and [`proc`](super::proc).
+//! [`dir`] and [`proc`](super::proc).
 
 use std::io::Write;
 use std::path::Path;

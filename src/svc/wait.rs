@@ -1,6 +1,6 @@
 //! Waiting for a goal: look at the status directory, ask
 //! [`goal::judge`], and look again after a short pause that doubles up to
-//! [`MAX_PAUSE`], until the goal is reached, supervise exits, a signal
+//! `MAX_PAUSE`, until the goal is reached, supervise exits, a signal
 //! comes, or the deadline passes. Polling with a deadline, never a fixed
 //! sleep: a quick change is seen within milliseconds.
 
