@@ -104,6 +104,12 @@ impl Real {
         status.unwrap()
     }
 
+    /// Waits for the service's script to create `ready` (its traps are set).
+    fn wait_ready(&self) {
+        let ready = self.tmp.path().join("ready");
+        wait_until("the service's traps to be set", || ready.exists());
+    }
+
     fn file(&self, name: &str) -> String {
         std::fs::read_to_string(self.tmp.path().join(name)).unwrap_or_default()
     }
@@ -214,9 +220,10 @@ fn stop_waits_for_group_members_that_outlive_the_leader() {
     // once. svc stop must not return while the member lives.
     let mut real = Real::start_script(
         "r-straggler",
-        "(trap '' TERM; exec sleep 3) & exec sleep 1000",
+        "(trap '' TERM; touch ready; exec sleep 3) & exec sleep 1000",
     );
     let pid = real.status().pid;
+    real.wait_ready();
     wait_until("the group to have two members", || {
         group_members(pid).len() == 2
     });
@@ -230,9 +237,10 @@ fn stop_of_a_service_that_ignores_term_ends_with_kill() {
     // TERM first: the trap records it; KILL after supervise's stop timeout.
     let mut real = Real::start_script(
         "r-ignoreterm",
-        "trap 'echo term >> got-term' TERM; while :; do sleep 0.2; done",
+        "trap 'echo term >> got-term' TERM; touch ready; while :; do sleep 0.2; done",
     );
     let pid = real.status().pid;
+    real.wait_ready();
     let output = real.svc(&["DIR", "stop"]);
     assert_exit(&output, 0);
     assert!(!group_alive(pid));
@@ -241,7 +249,11 @@ fn stop_of_a_service_that_ignores_term_ends_with_kill() {
 
 #[test]
 fn stop_that_times_out_restores_alarms_and_exits_9() {
-    let mut real = Real::start_script("r-stoptimeout", "trap '' TERM; while :; do sleep 0.2; done");
+    let mut real = Real::start_script(
+        "r-stoptimeout",
+        "trap '' TERM; touch ready; while :; do sleep 0.2; done",
+    );
+    real.wait_ready();
     let output = real.svc(&["-w", "0.5", "DIR", "stop"]);
     assert_exit(&output, 9);
     assert!(

@@ -123,6 +123,9 @@ fn stop_waits_for_the_whole_process_group() {
     // A leader whose background child stays in its group after it dies.
     fake.start_script("sleep 1000 & exec sleep 1000");
     let pid = fake.status.pid;
+    wait_until("the group to have two members", || {
+        group_members(pid).len() == 2
+    });
     let dir = fake.dir.clone();
     let output = fake.serve(&args(&dir, &["-w", "1", "stop"]), |fake, byte| {
         if byte == b'd' {
