@@ -6,6 +6,7 @@
 //! file descriptors and deadlines and turns them into inputs for the
 //! supervisor, then carries out the effects it returns.
 
+pub mod alarm;
 pub mod cli;
 pub mod conf;
 pub mod control;

@@ -6,6 +6,7 @@
 
 use std::time::Duration;
 
+pub use crate::alarm::AlarmEvent;
 use crate::conf::Conf;
 use crate::control::Command;
 use crate::status::{Status, Want};
@@ -97,17 +98,6 @@ pub enum Level {
     Warning,
     /// Something failed.
     Fatal,
-}
-
-/// What an alarm is about.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum AlarmEvent {
-    /// The service exited.
-    Exit,
-    /// The service exited and dumped core.
-    Coredump,
-    /// supervise gave up restarting it.
-    GiveUp,
 }
 
 /// Facts for an alarm; the driver adds host, time and the stderr tail.
@@ -359,11 +349,11 @@ impl Supervisor {
             }
             Input::Reloaded(conf) => match conf {
                 Some(conf) => {
+                    // The window's counters survive: they describe what the
+                    // service did, not the settings. A new alarm_interval
+                    // applies from the next window.
                     self.conf = *conf;
-                    out.push(Effect::Log(
-                        Level::Notice,
-                        "Finished loading configurations!".to_owned(),
-                    ));
+                    out.extend(loaded_lines(&self.conf));
                 }
                 None => out.push(Effect::Log(
                     Level::Warning,
@@ -754,6 +744,14 @@ impl Supervisor {
     }
 }
 
+/// The original's log lines after reading the config file.
+pub fn loaded_lines(conf: &Conf) -> Vec<Effect> {
+    std::iter::once("Finished loading configurations!".to_owned())
+        .chain(conf.describe())
+        .map(|line| Effect::Log(Level::Notice, line))
+        .collect()
+}
+
 /// `service exited! (exit code 3, ran 1.250 s, pid 42)` and its variants.
 fn exit_line(how: Exit, run_time: Duration, pid: u32) -> String {
     let (head, detail) = match how {
@@ -764,7 +762,10 @@ fn exit_line(how: Exit, run_time: Duration, pid: u32) -> String {
             } else {
                 "service exited!"
             },
-            format!("killed by signal {signal} {}", signal_name(signal)),
+            match crate::alarm::signal_name(signal) {
+                name if name.starts_with("SIG") => format!("killed by signal {signal} {name}"),
+                _ => format!("killed by signal {signal}"),
+            },
         ),
     };
     format!("{head} ({detail}, ran {} s, pid {pid})", seconds(run_time))
@@ -774,34 +775,6 @@ fn exit_line(how: Exit, run_time: Duration, pid: u32) -> String {
 fn seconds(d: Duration) -> String {
     let text = format!("{}.{:03}", d.as_secs(), d.subsec_millis());
     text.trim_end_matches('0').trim_end_matches('.').to_owned()
-}
-
-/// The conventional name of a signal number, for logs.
-pub fn signal_name(signal: i32) -> &'static str {
-    match signal {
-        libc::SIGHUP => "SIGHUP",
-        libc::SIGINT => "SIGINT",
-        libc::SIGQUIT => "SIGQUIT",
-        libc::SIGILL => "SIGILL",
-        libc::SIGTRAP => "SIGTRAP",
-        libc::SIGABRT => "SIGABRT",
-        libc::SIGBUS => "SIGBUS",
-        libc::SIGFPE => "SIGFPE",
-        libc::SIGKILL => "SIGKILL",
-        libc::SIGUSR1 => "SIGUSR1",
-        libc::SIGSEGV => "SIGSEGV",
-        libc::SIGUSR2 => "SIGUSR2",
-        libc::SIGPIPE => "SIGPIPE",
-        libc::SIGALRM => "SIGALRM",
-        libc::SIGTERM => "SIGTERM",
-        libc::SIGSTOP => "SIGSTOP",
-        libc::SIGTSTP => "SIGTSTP",
-        libc::SIGCONT => "SIGCONT",
-        libc::SIGXCPU => "SIGXCPU",
-        libc::SIGXFSZ => "SIGXFSZ",
-        libc::SIGSYS => "SIGSYS",
-        _ => "",
-    }
 }
 
 #[cfg(test)]

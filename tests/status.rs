@@ -96,21 +96,29 @@ fn fuser_and_proc_locks_name_supervise() {
 }
 
 #[test]
-fn status_changes_are_atomic_renames() {
+fn readers_never_see_a_partial_status_file() {
     let mut sup = Supervise::start("atomic", "sleep 1000");
-    let first = sup.wait_running();
-    let inode = |p: &std::path::Path| {
-        use std::os::unix::fs::MetadataExt;
-        std::fs::metadata(p).unwrap().ino()
+    let mut pid = sup.wait_running();
+    let path = sup.status_dir.join("status");
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let reader = {
+        let (path, stop) = (path.clone(), stop.clone());
+        std::thread::spawn(move || {
+            let mut reads = 0u32;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let bytes = std::fs::read(&path).expect("status exists at every moment");
+                assert_eq!(bytes.len(), 20, "a reader saw {} bytes", bytes.len());
+                reads += 1;
+            }
+            reads
+        })
     };
-    let before = inode(&sup.status_dir.join("status"));
-    sup.control("k");
-    sup.wait_new_pid(first);
-    assert_ne!(
-        inode(&sup.status_dir.join("status")),
-        before,
-        "replaced, not rewritten in place"
-    );
+    for _ in 0..5 {
+        sup.control("k");
+        pid = sup.wait_new_pid(pid);
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    assert!(reader.join().expect("reader saw only whole files") > 0);
     assert!(!sup.status_dir.join("status.new").exists());
     let since = sup.status().since;
     let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap();

@@ -95,6 +95,29 @@ impl Logger {
     }
 }
 
+/// The last `max_lines` lines of the last `max_bytes` of the file at `path`
+/// (for alarm mails: what the service said before it died). Empty if the
+/// file cannot be read.
+pub fn tail(path: &Path, max_bytes: u64, max_lines: usize) -> String {
+    use std::io::{Read, Seek, SeekFrom};
+    let Ok(mut file) = File::open(path) else {
+        return String::new();
+    };
+    let len = file.metadata().map_or(0, |m| m.len());
+    let start = len.saturating_sub(max_bytes);
+    if file.seek(SeekFrom::Start(start)).is_err() {
+        return String::new();
+    }
+    let mut bytes = Vec::new();
+    let _ = file.take(max_bytes).read_to_end(&mut bytes);
+    let text = String::from_utf8_lossy(&bytes);
+    let lines: Vec<&str> = text.lines().collect();
+    // The first line may be cut in the middle when we started mid-file.
+    let skip_partial = usize::from(start > 0 && lines.len() > 1);
+    let from = lines.len().saturating_sub(max_lines).max(skip_partial);
+    lines[from..].join("\n")
+}
+
 /// `[NOTICE] 2026-11-26 15:12:45  message\n`.
 pub fn format_line(level: Level, local_time: &str, message: &str) -> String {
     let tag = match level {
@@ -134,6 +157,21 @@ mod tests {
         std::fs::remove_file(&path).unwrap();
         log.append(b"two\n").unwrap();
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "two\n");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn tail_keeps_the_last_whole_lines() {
+        let dir = temp_dir("tail");
+        let path = dir.join("err");
+        std::fs::write(&path, "one\ntwo\nthree\nfour\n").unwrap();
+        assert_eq!(tail(&path, 1000, 2), "three\nfour");
+        assert_eq!(
+            tail(&path, 12, 10),
+            "three\nfour",
+            "the cut line is dropped"
+        );
+        assert_eq!(tail(&dir.join("missing"), 100, 3), "");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

@@ -13,6 +13,7 @@ use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+#[allow(unused_imports)]
 pub use supervise::status::{Status, Want};
 
 /// Generous: the machines have 2 shared cores and tests run in parallel.
@@ -182,7 +183,7 @@ impl Supervise {
             .spawn()
             .expect("spawn supervise");
         let status_dir = dir.join("status/svc");
-        let mut sup = Supervise {
+        let sup = Supervise {
             dir,
             status_dir,
             child: Some(child),
