@@ -389,4 +389,12 @@ fn stop_and_restart_never_alarm_nor_count_toward_max_tries() {
         "an alarm was sent"
     );
     assert!(!real.file("status/svc/supervise.log").contains("refused"));
+    // The limits are in force: two crashes in the window alarm and give up.
+    for _ in 0..2 {
+        let pid = real.wait_status("a running service", |s| s.pid != 0).pid;
+        kill(Pid::from_raw(pid as i32), Signal::SIGKILL).unwrap();
+        real.wait_status("the crash seen", |s| s.pid != pid);
+    }
+    real.wait_exit();
+    wait_until("the alarm mail", || bin.join("mail.calls").exists());
 }
