@@ -120,7 +120,8 @@ fn exit_during_the_hook_waits_for_it_and_does_not_restart() {
     let dir = TempDir::new("hook-x");
     let hook = dir.script(
         "hook.sh",
-        "echo started > started\nwhile [ ! -e release ]; do sleep 0.02; done\necho done > done",
+        "echo started > started\n\
+         for i in $(seq 1000); do [ -e release ] && break; sleep 0.02; done\necho done > done",
     );
     let mut sup = Supervise::start_with(
         dir,

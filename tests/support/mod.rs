@@ -301,6 +301,16 @@ impl Drop for Supervise {
     }
 }
 
+/// Every service pid supervise logged as started in `status_dir`: the
+/// guards kill them all, even those a test never looked at.
+pub fn started_pids(status_dir: &Path) -> Vec<u32> {
+    fs::read_to_string(status_dir.join("supervise.log"))
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| l.split("service started, pid ").nth(1)?.trim().parse().ok())
+        .collect()
+}
+
 /// Runs supervise to completion with `args` in `dir` (for usage errors and
 /// detaching runs).
 pub fn run(dir: &Path, args: &[impl AsRef<OsStr>]) -> Output {
