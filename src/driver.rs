@@ -196,7 +196,12 @@ impl Driver {
         let fds = [self.dir.control.as_raw_fd(), self.signals.raw_fd()];
         loop {
             if let Some(code) = self.exit {
-                return code;
+                // Alarm senders still running (a give-up alarm, say) are
+                // waited for, and killed at their timeout, before we go: no
+                // sender outlives its supervision.
+                if self.senders.is_empty() {
+                    return code;
+                }
             }
             let timeout = self
                 .next_wakeup()
@@ -212,6 +217,7 @@ impl Driver {
             for received in self.signals.drain() {
                 match received {
                     Received::Child => self.reap(now),
+                    Received::Terminate if self.exit.is_some() => self.kill_senders(),
                     Received::Terminate => self.apply(now, Input::Terminate),
                     Received::Hangup => self.log(Level::Notice, "SIGHUP received and ignored"),
                 }
@@ -240,8 +246,18 @@ impl Driver {
         self.dir.logs.log(level, clock::now().wall, message);
     }
 
+    fn kill_senders(&mut self) {
+        for sender in &mut self.senders {
+            sender.kill_at = None;
+            let _ = process::signal(Target::Group(sender.pid), libc::SIGKILL);
+        }
+    }
+
     /// Reads every byte waiting in `control` and obeys each known command.
     fn read_control(&mut self, now: Now) {
+        if self.exit.is_some() {
+            return; // exiting: the bytes are for a supervise to come
+        }
         let mut buf = [0u8; 4096];
         let mut unknown = 0usize;
         for _ in 0..MAX_CONTROL_READS {
@@ -349,7 +365,11 @@ impl Driver {
     }
 
     /// Feeds `input` and carries out the effects, feeding back the outcomes.
+    /// Once the supervisor has exited, nothing is fed any more.
     fn apply(&mut self, now: Now, input: Input) {
+        if self.exit.is_some() {
+            return;
+        }
         let mut inputs = VecDeque::from([input]);
         while let Some(input) = inputs.pop_front() {
             for effect in self.supervisor.handle(now, input) {
@@ -401,6 +421,15 @@ impl Driver {
             Effect::ReloadConf => self.reload_conf(),
             Effect::Exit(code) => {
                 self.exit = Some(code);
+                if !self.senders.is_empty() {
+                    self.log(
+                        Level::Notice,
+                        &format!(
+                            "waiting for {} alarm sender(s) to finish before exiting",
+                            self.senders.len()
+                        ),
+                    );
+                }
                 None
             }
         }

@@ -365,7 +365,13 @@ impl Supervisor {
         }
         let after = self.status();
         if after != before {
-            out.push(Effect::WriteStatus(after));
+            // Before a restart's spawn, so the status file never names the
+            // dead child while the new one starts.
+            let at = out
+                .iter()
+                .position(|e| *e == Effect::Spawn)
+                .unwrap_or(out.len());
+            out.insert(at, Effect::WriteStatus(after));
         }
         out
     }

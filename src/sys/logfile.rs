@@ -118,14 +118,25 @@ pub fn tail(path: &Path, max_bytes: u64, max_lines: usize) -> String {
     lines[from..].join("\n")
 }
 
-/// `[NOTICE] 2026-11-26 15:12:45  message\n`.
+/// `[NOTICE] 2026-11-26 15:12:45  message\n`. Control characters in the
+/// message (a service name may hold a newline) are escaped, so one event is
+/// always one line and no text can forge a log line.
 pub fn format_line(level: Level, local_time: &str, message: &str) -> String {
     let tag = match level {
         Level::Notice => "NOTICE",
         Level::Warning => "WARNING",
         Level::Fatal => "FATAL",
     };
-    format!("[{tag}] {local_time}  {message}\n")
+    let mut line = format!("[{tag}] {local_time}  ");
+    for c in message.chars() {
+        if c.is_control() {
+            line.extend(c.escape_default());
+        } else {
+            line.push(c);
+        }
+    }
+    line.push('\n');
+    line
 }
 
 #[cfg(test)]
@@ -146,6 +157,10 @@ mod tests {
             "[NOTICE] 2026-11-26 15:12:45  service exited!\n"
         );
         assert!(format_line(Level::Fatal, "t", "m").starts_with("[FATAL] t  m"));
+        assert_eq!(
+            format_line(Level::Notice, "t", "a\n[FATAL] forged\r"),
+            "[NOTICE] t  a\\n[FATAL] forged\\r\n"
+        );
     }
 
     #[test]

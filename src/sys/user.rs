@@ -1,8 +1,9 @@
 //! Users for the scanner's `user` key: looking a name up (uid, gid,
-//! supplementary groups) before fork, since the lookup allocates and reads
-//! files, and handing the status directory to that user.
+//! supplementary groups) before fork, and handing the status directory to
+//! that user. The binaries are linked statically (see .cargo/config.toml),
+//! where the C library's NSS lookups cannot load their modules, so names
+//! are read from /etc/passwd and /etc/group directly: local users only.
 
-use std::ffi::CString;
 use std::io;
 use std::path::Path;
 
@@ -17,51 +18,38 @@ pub struct Identity {
     pub groups: Vec<u32>,
 }
 
-/// Looks `name` up in the user database.
+/// Looks `name` up in /etc/passwd and /etc/group.
 pub fn lookup(name: &str) -> io::Result<Identity> {
-    let c_name = CString::new(name)
-        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "user name contains NUL"))?;
-    let mut buf = vec![0 as libc::c_char; 16 * 1024];
-    // SAFETY: passwd is plain data; getpwnam_r writes into it and into buf,
-    // and sets result to null when the user does not exist.
-    let mut passwd: libc::passwd = unsafe { std::mem::zeroed() };
-    let mut result: *mut libc::passwd = std::ptr::null_mut();
-    let rc = unsafe {
-        libc::getpwnam_r(
-            c_name.as_ptr(),
-            &mut passwd,
-            buf.as_mut_ptr(),
-            buf.len(),
-            &mut result,
-        )
-    };
-    if rc != 0 {
-        return Err(io::Error::from_raw_os_error(rc));
-    }
-    if result.is_null() {
-        return Err(io::Error::new(
+    let passwd = std::fs::read_to_string("/etc/passwd")?;
+    let group = std::fs::read_to_string("/etc/group").unwrap_or_default();
+    find(&passwd, &group, name).ok_or_else(|| {
+        io::Error::new(
             io::ErrorKind::NotFound,
-            format!("no user named {name}"),
-        ));
-    }
-    let mut groups = vec![0 as libc::gid_t; 256];
-    let mut count = groups.len() as libc::c_int;
-    // SAFETY: groups has room for count entries; getgrouplist reports how
-    // many it wrote (or needs) in count.
-    let rc = unsafe {
-        libc::getgrouplist(
-            c_name.as_ptr(),
-            passwd.pw_gid,
-            groups.as_mut_ptr(),
-            &mut count,
+            format!("no user named {name} in /etc/passwd"),
         )
-    };
-    groups.truncate(if rc < 0 { 0 } else { count.max(0) as usize });
-    Ok(Identity {
-        uid: passwd.pw_uid,
-        gid: passwd.pw_gid,
-        groups,
     })
+}
+
+/// The identity of `name` from the texts of /etc/passwd and /etc/group.
+fn find(passwd: &str, group: &str, name: &str) -> Option<Identity> {
+    let (uid, gid) = passwd.lines().find_map(|line| {
+        let fields: Vec<&str> = line.split(':').collect();
+        (fields.len() >= 4 && fields[0] == name)
+            .then(|| Some((fields[2].parse().ok()?, fields[3].parse().ok()?)))
+            .flatten()
+    })?;
+    let mut groups = vec![gid];
+    for line in group.lines() {
+        let fields: Vec<&str> = line.split(':').collect();
+        if fields.len() >= 4
+            && fields[3].split(',').any(|member| member == name)
+            && let Ok(id) = fields[2].parse::<u32>()
+            && !groups.contains(&id)
+        {
+            groups.push(id);
+        }
+    }
+    Some(Identity { uid, gid, groups })
 }
 
 /// Gives `dir` and the files directly in it to `who`.
@@ -92,6 +80,15 @@ pub unsafe fn become_user(who: &Identity) -> io::Result<()> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn reads_passwd_and_group_lines() {
+        let passwd = "root:x:0:0:root:/root:/bin/sh\nwww:x:33:33::/var/www:/usr/sbin/nologin\n";
+        let group = "root:x:0:\nwww:x:33:\nlog:x:4:syslog,www\nother:x:9:root\n";
+        let www = super::find(passwd, group, "www").unwrap();
+        assert_eq!((www.uid, www.gid, www.groups), (33, 33, vec![33, 4]));
+        assert_eq!(super::find(passwd, group, "ww"), None);
+    }
+
     #[test]
     fn root_is_uid_0_and_strangers_are_not_found() {
         let root = super::lookup("root").unwrap();
