@@ -908,14 +908,10 @@ fn silenced_alarms_send_nothing_until_re_enabled() {
     assert_eq!(sms.len(), 1);
 }
 
-/// Reproduces a bug reported to the lead (not fixed here): when supervise
-/// gives up it exits at once, leaving the senders it just started (the
-/// give-up alarm among them) unsupervised: a hanging one outlives
-/// `alarm_timeout`, is never killed and its failure is never logged.
-/// Remove `ignore` once supervise waits for (or kills) its senders, up to
-/// `alarm_timeout`, before it exits.
+/// When supervise gives up, the senders it just started (the give-up alarm
+/// among them) are still waited for and killed at `alarm_timeout` before it
+/// exits: none outlives its supervision, and its failure is logged.
 #[test]
-#[ignore = "bug: senders still running when supervise gives up escape alarm_timeout"]
 fn senders_running_at_give_up_are_still_timed_out() {
     let setup = Setup::new("giveup-hang");
     setup.hanging("gsmsend-script");
