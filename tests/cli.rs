@@ -120,6 +120,11 @@ fn detaches_and_keeps_running_with_the_lock_held_by_the_daemon() {
         "{}",
         stderr_of(&second)
     );
+    let wf = std::fs::read_to_string(status_dir.join("supervise.log.wf")).unwrap();
+    assert!(
+        wf.contains("Unable to acquier deep/er/status/app/lock"),
+        "{wf}"
+    );
     // The status directory is private.
     use std::os::unix::fs::PermissionsExt;
     let mode = std::fs::metadata(&status_dir).unwrap().permissions().mode();
