@@ -3,11 +3,11 @@
 //! `ROOT/supervise-scan.lock`. The scanner publishes no state to wait for:
 //! what it started, stopped or changed is in its log.
 
+use super::code::Code;
 use super::dir::{self, Problem};
 use super::proc;
 use super::root::Root;
 use super::run::{complain, say};
-use crate::svc::code::Code;
 
 /// Sends SIGHUP to the scanner of `root`; returns the exit status.
 pub fn reload(root: &Root) -> i32 {
