@@ -16,7 +16,7 @@ use crate::cli::Options;
 use crate::conf;
 use crate::conf::Conf;
 use crate::control::Command;
-use crate::status;
+use crate::status::{self, Status};
 use crate::statusdir::{self, StatusDir};
 use crate::supervisor::{
     Alarm, Effect, Input, Level, Now, RestartHook, Supervisor, Target, loaded_lines,
@@ -155,6 +155,7 @@ fn set_up(options: Options) -> Result<Driver, i32> {
         signals,
         hook: None,
         senders: Vec::new(),
+        pending_status: None,
         pending_logs: Vec::new(),
         exit: None,
     })
@@ -181,6 +182,9 @@ struct Driver {
     hook: Option<Helper>,
     /// Alarm senders still running.
     senders: Vec<Helper>,
+    /// The status file as this wake-up left it: written once, after the
+    /// wake-up's signals and spawns, so that several changes cost one rename.
+    pending_status: Option<Status>,
     /// Log lines of this wake-up, written after its work so that logging
     /// never delays a restart or a signal.
     pending_logs: Vec<(Level, Duration, String)>,
@@ -200,6 +204,7 @@ impl Driver {
         memory::release_free_heap();
         let fds = [self.dir.control.as_raw_fd(), self.signals.raw_fd()];
         loop {
+            self.write_status();
             self.flush_logs();
             if let Some(code) = self.exit {
                 // Alarm senders still running (a give-up alarm, say) are
@@ -216,6 +221,7 @@ impl Driver {
                 Ok(readable) => readable,
                 Err(e) => {
                     self.log(Level::Fatal, &format!("poll failed: {e}"));
+                    self.write_status();
                     self.flush_logs();
                     return EXIT_SETUP;
                 }
@@ -258,6 +264,21 @@ impl Driver {
     fn log(&mut self, level: Level, message: &str) {
         self.pending_logs
             .push((level, clock::now().wall, message.to_owned()));
+    }
+
+    fn write_status(&mut self) {
+        let Some(status) = self.pending_status.take() else {
+            return;
+        };
+        if let Err(e) = status::write_atomically(&self.dir.path, &status) {
+            self.log(
+                Level::Warning,
+                &format!(
+                    "cannot write {}/status: {e} (supervision goes on)",
+                    self.dir.path.display()
+                ),
+            );
+        }
     }
 
     fn flush_logs(&mut self) {
@@ -418,15 +439,7 @@ impl Driver {
                 None
             }
             Effect::WriteStatus(status) => {
-                if let Err(e) = status::write_atomically(&self.dir.path, &status) {
-                    self.log(
-                        Level::Warning,
-                        &format!(
-                            "cannot write {}/status: {e} (supervision goes on)",
-                            self.dir.path.display()
-                        ),
-                    );
-                }
+                self.pending_status = Some(status);
                 None
             }
             Effect::Log(level, message) => {

@@ -224,6 +224,8 @@ pub struct Supervisor {
     /// Consecutive exits that came sooner than `healthy_after`.
     quick_exits: u32,
     window: Window,
+    /// The status last handed to the driver to write.
+    written: Option<Status>,
     /// `-r` mode: the exit count and when the last exit happened.
     hook_count: u32,
     last_exit_at: Option<Duration>,
@@ -248,6 +250,7 @@ impl Supervisor {
             started_before: false,
             quick_exits: 0,
             window: Window::default(),
+            written: None,
             hook_count: 0,
             last_exit_at: None,
         }
@@ -310,7 +313,6 @@ impl Supervisor {
     /// Feeds one input; returns what the driver must do, in order.
     pub fn handle(&mut self, now: Now, input: Input) -> Vec<Effect> {
         let mut out = Vec::new();
-        let before = self.status();
         match input {
             Input::Start => {
                 self.since = now.wall;
@@ -363,15 +365,14 @@ impl Supervisor {
                 )),
             },
         }
-        let after = self.status();
-        if after != before {
-            // Before a restart's spawn, so the status file never names the
-            // dead child while the new one starts.
-            let at = out
-                .iter()
-                .position(|e| *e == Effect::Spawn)
-                .unwrap_or(out.len());
-            out.insert(at, Effect::WriteStatus(after));
+        let status = self.status();
+        // When a spawn follows, the status file is written once the new pid
+        // is known: one atomic rename per restart instead of two (the pid
+        // goes straight from the dead child to the new one), and the spawn
+        // does not wait for the file system.
+        if self.written != Some(status) && !out.contains(&Effect::Spawn) {
+            self.written = Some(status);
+            out.push(Effect::WriteStatus(status));
         }
         out
     }
@@ -872,12 +873,36 @@ mod tests {
         let mut sup = Supervisor::new("svc", quiet_conf(), None);
         let effects = sup.handle(at(0), Input::Start);
         assert!(spawns(&effects));
-        assert_eq!(last_status(&effects).pid, 0);
+        assert!(
+            !effects.iter().any(|e| matches!(e, Effect::WriteStatus(_))),
+            "the status waits for the pid"
+        );
         let effects = sup.handle(at(5), Input::Spawned { pid: 42 });
         let status = last_status(&effects);
         assert_eq!((status.pid, status.want), (42, Want::Up));
         assert_eq!(status.since, at(5).wall);
         assert!(logs(&effects, "service started, pid 42"));
+    }
+
+    #[test]
+    fn a_restart_writes_the_status_once_with_the_new_pid() {
+        let mut sup = running(quiet_conf(), 42, 0);
+        let effects = sup.handle(at(5_000), exited(42, 1));
+        assert!(spawns(&effects));
+        assert!(!effects.iter().any(|e| matches!(e, Effect::WriteStatus(_))));
+        assert_eq!(
+            last_status(&sup.handle(at(5_001), Input::Spawned { pid: 43 })).pid,
+            43
+        );
+        // Failed spawns (the first is retried at once) leave pid 0 written.
+        sup.handle(at(9_000), exited(43, 1));
+        let failed = || Input::SpawnFailed {
+            reason: "x: gone".into(),
+        };
+        assert!(spawns(&sup.handle(at(9_000), failed())));
+        let effects = sup.handle(at(9_000), failed());
+        assert!(!spawns(&effects));
+        assert_eq!(last_status(&effects).pid, 0);
     }
 
     #[test]
