@@ -1,1 +1,402 @@
-//! (being written)
+//! Command-line parsing for `supervise` (SPEC §1), getopt-style: `-pDIR` and
+//! `-p DIR`, grouped flags, `--` ends options, and `-u DIR` ends them too
+//! (every later word is the child's argv). Pure: the caller passes argv and
+//! the environment switches in, and maps errors to exit code 100.
+
+use std::ffi::{OsStr, OsString};
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// The one-line synopsis printed with usage errors and `-h`.
+pub const USAGE: &str = "\
+usage: supervise -p STATUS_DIR -f \"COMMAND ARG...\" [-F CONF] [-r RESTART_SH] [-t SECONDS]
+       supervise [-F CONF] [-r RESTART_SH] [-t SECONDS] -u STATUS_DIR COMMAND [ARG...]
+       supervise --check [-F CONF] -p STATUS_DIR
+       supervise -h | --help | -v | --version";
+
+/// The full help text for `-h`.
+pub const HELP: &str = "\
+supervise runs COMMAND, restarts it when it exits, and keeps its state in
+STATUS_DIR (which must contain status/NAME; NAME selects the [NAME] section
+of the config file and appears in alarms).
+
+  -p STATUS_DIR     status directory (created, mode 0700, with its parents)
+  -f \"CMD ARGS\"     the command, split on blanks (no quoting)
+  -u STATUS_DIR     the status directory; every later word is the command
+  -F CONF           config file (default: supervise.conf)
+  -r RESTART_SH     run RESTART_SH COUNT before every restart (no config,
+                    no alarms, no restart limits)
+  -t SECONDS        with -r: the count restarts at 1 after SECONDS quiet
+  --check           print the resolved settings for NAME and every config
+                    warning; exit 0 when clean, 1 with warnings
+  --foreground      do not detach (also: SUPERVISE_FOREGROUND=1)
+  -h, --help        this help
+  -v, --version     the version
+
+Exit codes: 0 done (x, SIGTERM), 2 gave up restarting (max_tries),
+100 usage error, 111 the status directory cannot be set up (locked by
+another supervise, not writable, bad FIFO, unreadable config).";
+
+/// What the command line asks for.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Request {
+    /// Supervise a service.
+    Run(Options),
+    /// `--check`: print resolved settings and warnings.
+    Check(Options),
+    /// `-h`.
+    Help,
+    /// `-v`.
+    Version,
+}
+
+/// Checked options for one service.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Options {
+    /// The status directory, trailing `/` and blanks trimmed.
+    pub dir: PathBuf,
+    /// The service name: what follows `status/` in `dir`.
+    pub name: String,
+    /// The child's argv (may be empty for `--check`).
+    pub argv: Vec<OsString>,
+    /// The config file.
+    pub conf: PathBuf,
+    /// Whether `-F` was given (a missing explicit file is an error).
+    pub conf_given: bool,
+    /// `-r`.
+    pub restart_hook: Option<PathBuf>,
+    /// `-t`.
+    pub reset_after: Option<Duration>,
+    /// Stay in the foreground.
+    pub foreground: bool,
+}
+
+/// A usage error: the message names the problem.
+#[derive(Debug, PartialEq, Eq)]
+pub struct UsageError(pub String);
+
+/// The flags exactly as given, before they are checked.
+#[derive(Default)]
+struct Raw {
+    p: Option<OsString>,
+    f: Option<OsString>,
+    u: Option<(OsString, Vec<OsString>)>,
+    conf: Option<OsString>,
+    r: Option<OsString>,
+    t: Option<OsString>,
+    help: bool,
+    version: bool,
+    check: bool,
+    foreground: bool,
+}
+
+/// Parses `args` (without the program name). `foreground_env` is whether
+/// SUPERVISE_FOREGROUND asks for the foreground.
+pub fn parse(args: &[OsString], foreground_env: bool) -> Result<Request, UsageError> {
+    let raw = parse_raw(args)?;
+    if raw.help {
+        return Ok(Request::Help);
+    }
+    if raw.version {
+        return Ok(Request::Version);
+    }
+    check(raw, foreground_env)
+}
+
+fn parse_raw(args: &[OsString]) -> Result<Raw, UsageError> {
+    let mut raw = Raw::default();
+    let mut i = 0;
+    while i < args.len() {
+        let arg = args[i].as_bytes();
+        i += 1;
+        if arg == b"--" {
+            break;
+        }
+        if let Some(long) = arg.strip_prefix(b"--") {
+            match long {
+                b"help" => raw.help = true,
+                b"version" => raw.version = true,
+                b"check" => raw.check = true,
+                b"foreground" => raw.foreground = true,
+                _ => return Err(err(format!("unknown option --{}", lossy(long)))),
+            }
+            continue;
+        }
+        if arg.len() < 2 || arg[0] != b'-' {
+            return Err(err(format!("unexpected argument '{}'", lossy(arg))));
+        }
+        let mut j = 1;
+        while j < arg.len() {
+            let letter = arg[j];
+            j += 1;
+            match letter {
+                b'h' => raw.help = true,
+                b'v' => raw.version = true,
+                b'p' | b'f' | b'F' | b'r' | b't' | b'u' => {
+                    let value = if j < arg.len() {
+                        let rest = OsStr::from_bytes(&arg[j..]).to_owned();
+                        j = arg.len();
+                        rest
+                    } else if i < args.len() {
+                        i += 1;
+                        args[i - 1].clone()
+                    } else {
+                        return Err(err(format!(
+                            "option -{} requires an argument",
+                            letter as char
+                        )));
+                    };
+                    match letter {
+                        b'p' => raw.p = Some(value),
+                        b'f' => raw.f = Some(value),
+                        b'F' => raw.conf = Some(value),
+                        b'r' => raw.r = Some(value),
+                        b't' => raw.t = Some(value),
+                        _ => {
+                            raw.u = Some((value, args[i..].to_vec()));
+                            return Ok(raw);
+                        }
+                    }
+                }
+                other => return Err(err(format!("unknown option -{}", lossy(&[other])))),
+            }
+        }
+    }
+    if i < args.len() {
+        return Err(err(format!(
+            "unexpected argument '{}'",
+            lossy(args[i].as_bytes())
+        )));
+    }
+    Ok(raw)
+}
+
+fn check(raw: Raw, foreground_env: bool) -> Result<Request, UsageError> {
+    let (dir, argv) = match (raw.p, raw.f, raw.u) {
+        (Some(_), _, Some(_)) => {
+            return Err(err("give either -p DIR -f CMD or -u DIR CMD, not both"));
+        }
+        (None, Some(_), Some(_)) => {
+            return Err(err(
+                "-f cannot be combined with -u (the command follows -u DIR)",
+            ));
+        }
+        (_, _, Some((dir, argv))) => {
+            if argv.is_empty() && !raw.check {
+                return Err(err("-u STATUS_DIR must be followed by the command"));
+            }
+            (dir, argv)
+        }
+        (Some(dir), Some(command), None) => {
+            let argv = split_blanks(command.as_bytes());
+            if argv.is_empty() {
+                return Err(err("-f needs a non-empty command"));
+            }
+            (dir, argv)
+        }
+        (Some(dir), None, None) if raw.check => (dir, Vec::new()),
+        (Some(_), None, None) => return Err(err("missing -f COMMAND")),
+        (None, _, None) => {
+            return Err(err(
+                "missing the status directory (-p STATUS_DIR or -u STATUS_DIR)",
+            ));
+        }
+    };
+    let dir = trim_dir(dir.as_bytes());
+    let name = service_name(&dir).ok_or_else(|| {
+        err(format!(
+            "the status directory '{}' must contain status/NAME",
+            lossy(&dir)
+        ))
+    })?;
+    let reset_after = match raw.t {
+        None => None,
+        Some(t) => Some(Duration::from_secs(
+            std::str::from_utf8(t.as_bytes())
+                .ok()
+                .and_then(|t| t.trim().parse().ok())
+                .ok_or_else(|| {
+                    err(format!(
+                        "-t needs a number of seconds, not '{}'",
+                        lossy(t.as_bytes())
+                    ))
+                })?,
+        )),
+    };
+    let options = Options {
+        dir: PathBuf::from(OsString::from_vec(dir)),
+        name,
+        argv,
+        conf_given: raw.conf.is_some(),
+        conf: raw
+            .conf
+            .map_or_else(|| PathBuf::from("supervise.conf"), PathBuf::from),
+        restart_hook: raw.r.map(PathBuf::from),
+        reset_after,
+        foreground: raw.foreground || foreground_env,
+    };
+    Ok(if raw.check {
+        Request::Check(options)
+    } else {
+        Request::Run(options)
+    })
+}
+
+/// Splits like the original `-f`: on spaces and tabs, no quoting.
+fn split_blanks(command: &[u8]) -> Vec<OsString> {
+    command
+        .split(|b| *b == b' ' || *b == b'\t')
+        .filter(|word| !word.is_empty())
+        .map(|word| OsStr::from_bytes(word).to_owned())
+        .collect()
+}
+
+fn trim_dir(dir: &[u8]) -> Vec<u8> {
+    let mut end = dir.len();
+    while end > 1 && matches!(dir[end - 1], b'/' | b' ' | b'\t') {
+        end -= 1;
+    }
+    dir[..end].to_vec()
+}
+
+/// Everything after the first `status/`, when not empty.
+fn service_name(dir: &[u8]) -> Option<String> {
+    let at = dir.windows(7).position(|w| w == b"status/")?;
+    let name = &dir[at + 7..];
+    (!name.is_empty()).then(|| lossy(name))
+}
+
+fn lossy(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn err(message: impl Into<String>) -> UsageError {
+    UsageError(message.into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(words: &[&str]) -> Vec<OsString> {
+        words.iter().map(OsString::from).collect()
+    }
+
+    fn run(words: &[&str]) -> Options {
+        match parse(&args(words), false) {
+            Ok(Request::Run(options)) => options,
+            other => panic!("{words:?} gave {other:?}"),
+        }
+    }
+
+    fn usage_error(words: &[&str]) -> String {
+        match parse(&args(words), false) {
+            Err(UsageError(message)) => message,
+            other => panic!("{words:?} should be a usage error, gave {other:?}"),
+        }
+    }
+
+    #[test]
+    fn p_and_f_split_on_blanks() {
+        let o = run(&[
+            "-p",
+            "/home/work/status/redis",
+            "-f",
+            " redis-server \t/etc/r.conf  ",
+        ]);
+        assert_eq!(o.dir, PathBuf::from("/home/work/status/redis"));
+        assert_eq!(o.name, "redis");
+        assert_eq!(o.argv, args(&["redis-server", "/etc/r.conf"]));
+        assert_eq!(o.conf, PathBuf::from("supervise.conf"));
+        assert!(!o.conf_given && !o.foreground);
+    }
+
+    #[test]
+    fn u_ends_option_parsing() {
+        let o = run(&[
+            "-F", "x.conf", "-u", "status/x", "ls", "-l", "-p", "--", "-h",
+        ]);
+        assert_eq!(o.argv, args(&["ls", "-l", "-p", "--", "-h"]));
+        assert_eq!(o.conf, PathBuf::from("x.conf"));
+        assert!(o.conf_given);
+    }
+
+    #[test]
+    fn getopt_attached_values_and_grouped_flags() {
+        let o = run(&["-pstatus/a", "-fsleep 1", "-r./hook.sh", "-t30"]);
+        assert_eq!(o.name, "a");
+        assert_eq!(o.restart_hook, Some(PathBuf::from("./hook.sh")));
+        assert_eq!(o.reset_after, Some(Duration::from_secs(30)));
+        let o = run(&["-Fc.conf", "-ustatus/b", "true"]);
+        assert_eq!((o.name.as_str(), o.argv.len()), ("b", 1));
+        assert_eq!(parse(&args(&["-vh"]), false), Ok(Request::Help));
+        assert_eq!(parse(&args(&["-v"]), false), Ok(Request::Version));
+        assert_eq!(parse(&args(&["--version"]), false), Ok(Request::Version));
+        assert_eq!(parse(&args(&["--help"]), false), Ok(Request::Help));
+    }
+
+    #[test]
+    fn name_is_what_follows_status_and_trailing_junk_is_trimmed() {
+        let o = run(&["-p", "./status/some-app/ \t/", "-f", "true"]);
+        assert_eq!(o.dir, PathBuf::from("./status/some-app"));
+        assert_eq!(o.name, "some-app");
+        assert_eq!(run(&["-p", "/srv/mystatus/x", "-f", "true"]).name, "x");
+    }
+
+    #[test]
+    fn foreground_by_flag_or_environment() {
+        let o = match parse(&args(&["--foreground", "-u", "status/a", "true"]), false) {
+            Ok(Request::Run(o)) => o,
+            other => panic!("{other:?}"),
+        };
+        assert!(o.foreground);
+        match parse(&args(&["-u", "status/a", "true"]), true) {
+            Ok(Request::Run(o)) => assert!(o.foreground),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn check_needs_no_command() {
+        match parse(&args(&["--check", "-F", "c", "-p", "status/a"]), false) {
+            Ok(Request::Check(o)) => assert!(o.argv.is_empty() && o.name == "a"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn usage_errors_name_the_problem() {
+        let table: &[(&[&str], &str)] = &[
+            (&[], "missing the status directory"),
+            (&["-p", "status/a"], "missing -f COMMAND"),
+            (&["-f", "true"], "missing the status directory"),
+            (&["-p", "status/a", "-f", "  "], "non-empty command"),
+            (&["-p", "/tmp/a", "-f", "true"], "must contain status/NAME"),
+            (
+                &["-p", "/tmp/status/", "-f", "true"],
+                "must contain status/NAME",
+            ),
+            (&["-p", "status/a", "-f", "true", "-z"], "unknown option -z"),
+            (&["--frobnicate"], "unknown option --frobnicate"),
+            (&["-p"], "option -p requires an argument"),
+            (&["-u", "status/a"], "must be followed by the command"),
+            (&["-p", "status/a", "-u", "status/b", "true"], "not both"),
+            (
+                &["-p", "status/a", "-f", "true", "stray"],
+                "unexpected argument 'stray'",
+            ),
+            (
+                &["-p", "status/a", "-f", "true", "-t", "soon"],
+                "-t needs a number",
+            ),
+        ];
+        for (words, expected) in table {
+            let message = usage_error(words);
+            assert!(
+                message.contains(expected),
+                "{words:?}: '{message}' lacks '{expected}'"
+            );
+        }
+    }
+}

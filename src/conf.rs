@@ -31,6 +31,10 @@ pub struct Conf {
     pub mail_program: String,
     /// Extension: the SMS program (`PROGRAM NUMBER@MESSAGE`).
     pub sms_program: String,
+    /// Extension: how long an alarm sender may run before it is killed.
+    pub alarm_timeout: Duration,
+    /// Extension: how long the `-r` restart hook may run before it is killed.
+    pub hook_timeout: Duration,
 }
 
 impl Conf {
@@ -50,6 +54,8 @@ impl Conf {
             alarm_command: None,
             mail_program: "mail".to_owned(),
             sms_program: "gsmsend-script".to_owned(),
+            alarm_timeout: Duration::from_secs(30),
+            hook_timeout: Duration::from_secs(60),
         }
     }
 }

@@ -1,1 +1,395 @@
-//! (being written)
+//! The event loop: a single thread that waits (poll) on the control FIFO, the
+//! signalfd and the next deadline, turns what woke it into supervisor inputs,
+//! and carries out the effects the supervisor returns. It decides nothing.
+//! While the service simply runs there is no deadline, so supervise sleeps
+//! in poll with no timeout: no periodic wake-up.
+
+use std::collections::VecDeque;
+use std::ffi::OsString;
+use std::io::{self, Read};
+use std::os::fd::AsRawFd;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::cli::Options;
+use crate::conf::Conf;
+use crate::control::Command;
+use crate::status;
+use crate::statusdir::{self, StatusDir};
+use crate::supervisor::{Effect, Input, Level, Now, RestartHook, Supervisor, Target};
+use crate::sys::signals::{Received, Signals};
+use crate::sys::{clock, detach, logfile, poll, process, reap, spawn};
+
+/// Exit code when the status directory cannot be set up.
+pub const EXIT_SETUP: i32 = 111;
+
+/// At most this many control reads per wake-up, so a writer flooding the
+/// FIFO cannot starve signal handling.
+const MAX_CONTROL_READS: usize = 64;
+
+/// Sets up the status directory, reports what a user can fix on stderr,
+/// detaches (unless in the foreground) and supervises until told to exit.
+/// Returns the process exit code.
+pub fn start(options: Options) -> i32 {
+    detach::cloexec_inherited();
+    let verdict = if options.foreground {
+        None
+    } else {
+        match detach::fork_and_wait() {
+            Ok(verdict) => Some(verdict),
+            Err(e) => {
+                eprintln!("supervise: cannot detach: {e}");
+                return EXIT_SETUP;
+            }
+        }
+    };
+    match set_up(options) {
+        Ok(mut driver) => {
+            if let Some(verdict) = verdict
+                && let Err(e) = verdict.succeeded()
+            {
+                driver.log(Level::Warning, &format!("cannot detach stdio: {e}"));
+            }
+            driver.run()
+        }
+        Err(code) => {
+            if let Some(verdict) = verdict {
+                verdict.failed(code as u8);
+            }
+            code
+        }
+    }
+}
+
+/// Everything that can fail before supervision begins; errors go to stderr.
+fn set_up(options: Options) -> Result<Driver, i32> {
+    let max_log_bytes = std::env::var("SUPERVISE_LOG_MAX_BYTES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(logfile::DEFAULT_MAX_BYTES);
+    let conf = Conf::unread();
+    let mut dir = statusdir::open(&options.dir, max_log_bytes).map_err(|e| {
+        eprintln!("supervise: {e}");
+        EXIT_SETUP
+    })?;
+    if let Some(pid) = statusdir::find_leftover(&options.dir) {
+        let message = format!(
+            "pid {pid} (process group {pid}) of a previous supervise of this directory is still running; stopping it before starting a new one"
+        );
+        eprintln!("supervise: {message}");
+        dir.logs.log(Level::Warning, clock::now().wall, &message);
+        if statusdir::stop_leftover(pid, conf.stop_timeout) {
+            dir.logs.log(
+                Level::Warning,
+                clock::now().wall,
+                &format!("process group {pid} ignored TERM; sent KILL"),
+            );
+        }
+    }
+    let signals = Signals::open().map_err(|e| {
+        let message = format!("cannot set up signal handling: {e}");
+        eprintln!("supervise: {message}");
+        dir.logs.log(Level::Fatal, clock::now().wall, &message);
+        EXIT_SETUP
+    })?;
+    if let Err(e) = process::become_subreaper() {
+        dir.logs.log(
+            Level::Warning,
+            clock::now().wall,
+            &format!(
+                "cannot become a subreaper (orphans of the service will not be reaped here): {e}"
+            ),
+        );
+    }
+    let hook = options.restart_hook.as_ref().map(|_| RestartHook {
+        reset_after: options.reset_after,
+    });
+    Ok(Driver {
+        dir,
+        supervisor: Supervisor::new(&options.name, conf, hook),
+        argv: options.argv,
+        hook_program: options.restart_hook,
+        signals,
+        hook: None,
+        exit: None,
+    })
+}
+
+/// A helper process (the restart hook) that is killed if it overstays.
+struct Helper {
+    pid: u32,
+    /// When to kill it; `None` once it was killed.
+    kill_at: Option<Duration>,
+    name: String,
+}
+
+struct Driver {
+    dir: StatusDir,
+    argv: Vec<OsString>,
+    hook_program: Option<PathBuf>,
+    supervisor: Supervisor,
+    signals: Signals,
+    hook: Option<Helper>,
+    exit: Option<i32>,
+}
+
+impl Driver {
+    fn run(mut self) -> i32 {
+        let now = clock::now();
+        let command = self.command_line();
+        self.dir.logs.log(
+            Level::Notice,
+            now.wall,
+            &format!("supervise (pid {}) started: {command}", std::process::id()),
+        );
+        self.apply(now, Input::Start);
+        let fds = [self.dir.control.as_raw_fd(), self.signals.raw_fd()];
+        loop {
+            if let Some(code) = self.exit {
+                return code;
+            }
+            let timeout = self
+                .next_wakeup()
+                .map(|at| at.saturating_sub(clock::now().mono));
+            if let Err(e) = poll::wait(&fds, timeout) {
+                self.log(Level::Fatal, &format!("poll failed: {e}"));
+                return EXIT_SETUP;
+            }
+            let now = clock::now();
+            // Control first: a `d` or `x` that arrived with the child's death
+            // is obeyed before the death is handled, so it is never restarted.
+            self.read_control(now);
+            for received in self.signals.drain() {
+                match received {
+                    Received::Child => self.reap(now),
+                    Received::Terminate => self.apply(now, Input::Terminate),
+                    Received::Hangup => self.log(Level::Notice, "SIGHUP received and ignored"),
+                }
+            }
+            self.on_deadlines(now);
+        }
+    }
+
+    fn command_line(&self) -> String {
+        self.argv
+            .iter()
+            .map(|a| a.to_string_lossy())
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    fn next_wakeup(&self) -> Option<Duration> {
+        let hook = self.hook.as_ref().and_then(|h| h.kill_at);
+        match (self.supervisor.next_deadline(), hook) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    fn log(&mut self, level: Level, message: &str) {
+        self.dir.logs.log(level, clock::now().wall, message);
+    }
+
+    /// Reads every byte waiting in `control` and obeys each known command.
+    fn read_control(&mut self, now: Now) {
+        let mut buf = [0u8; 4096];
+        let mut unknown = 0usize;
+        for _ in 0..MAX_CONTROL_READS {
+            let n = match self.dir.control.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(_) => break, // WouldBlock: drained
+            };
+            let commands: Vec<(u8, Command)> = buf[..n]
+                .iter()
+                .filter_map(|&b| Command::from_byte(b).map(|c| (b, c)))
+                .collect();
+            unknown += n - commands.len();
+            if !commands.is_empty() {
+                self.log(Level::Notice, &describe_commands(&commands));
+            }
+            for (_, command) in commands {
+                self.apply(now, Input::Control(command));
+                if self.exit.is_some() {
+                    return;
+                }
+            }
+        }
+        if unknown > 0 {
+            self.log(
+                Level::Warning,
+                &format!("ignored {unknown} unknown control byte(s)"),
+            );
+        }
+    }
+
+    /// Reaps every child that has ended and routes each pid.
+    fn reap(&mut self, now: Now) {
+        let mut service_exit = None;
+        let mut hook_done = false;
+        while let Some((pid, how)) = reap::reap_one() {
+            if Some(pid) == self.supervisor.child_pid() {
+                service_exit = Some((pid, how));
+            } else if self.hook.as_ref().is_some_and(|h| h.pid == pid) {
+                let helper = self.hook.take().expect("checked above");
+                if how != crate::supervisor::Exit::Code(0) {
+                    self.log(
+                        Level::Warning,
+                        &format!("{} failed: {}", helper.name, describe_exit(how)),
+                    );
+                }
+                hook_done = true;
+            }
+            // Anything else is an orphan re-parented to us: reaping it is all.
+        }
+        if let Some((pid, how)) = service_exit {
+            let group_alive = process::group_alive(pid);
+            self.apply(
+                now,
+                Input::ChildExited {
+                    pid,
+                    how,
+                    group_alive,
+                },
+            );
+        }
+        if hook_done {
+            self.apply(now, Input::HookFinished);
+        }
+        if let Some(pgid) = self.supervisor.draining_group()
+            && !process::group_alive(pgid)
+        {
+            self.apply(now, Input::GroupGone);
+        }
+    }
+
+    fn on_deadlines(&mut self, now: Now) {
+        if self
+            .supervisor
+            .next_deadline()
+            .is_some_and(|t| now.mono >= t)
+        {
+            self.apply(now, Input::Deadline);
+        }
+        if let Some(helper) = self.hook.as_mut()
+            && helper.kill_at.is_some_and(|t| now.mono >= t)
+        {
+            // Reaped like any child; the reap reports HookFinished.
+            helper.kill_at = None;
+            let (pid, name) = (helper.pid, helper.name.clone());
+            let _ = process::signal(Target::Group(pid), libc::SIGKILL);
+            self.log(
+                Level::Warning,
+                &format!("{name} did not finish in time: killed"),
+            );
+        }
+    }
+
+    /// Feeds `input` and carries out the effects, feeding back the outcomes.
+    fn apply(&mut self, now: Now, input: Input) {
+        let mut inputs = VecDeque::from([input]);
+        while let Some(input) = inputs.pop_front() {
+            for effect in self.supervisor.handle(now, input) {
+                if let Some(next) = self.carry_out(now, effect) {
+                    inputs.push_back(next);
+                }
+            }
+        }
+    }
+
+    fn carry_out(&mut self, now: Now, effect: Effect) -> Option<Input> {
+        match effect {
+            Effect::Spawn => Some(match spawn::service(&self.argv, &self.dir.path) {
+                Ok(pid) => Input::Spawned { pid },
+                Err(e) => Input::SpawnFailed {
+                    reason: format!("{}: {e}", self.command_line()),
+                },
+            }),
+            Effect::Signal { signal, target } => {
+                if let Err(e) = process::signal(target, signal) {
+                    self.log(
+                        Level::Warning,
+                        &format!("cannot send signal {signal} to {target:?}: {e}"),
+                    );
+                }
+                None
+            }
+            Effect::WriteStatus(status) => {
+                if let Err(e) = status::write_atomically(&self.dir.path, &status) {
+                    self.log(
+                        Level::Warning,
+                        &format!(
+                            "cannot write {}/status: {e} (supervision goes on)",
+                            self.dir.path.display()
+                        ),
+                    );
+                }
+                None
+            }
+            Effect::Log(level, message) => {
+                self.dir.logs.log(level, now.wall, &message);
+                None
+            }
+            Effect::Alarm(alarm) => {
+                self.log(Level::Notice, &format!("alarm: {alarm:?}"));
+                None
+            }
+            Effect::RunRestartHook { count } => self.run_hook(now, count),
+            Effect::ReloadConf => Some(Input::Reloaded(None)),
+            Effect::Exit(code) => {
+                self.exit = Some(code);
+                None
+            }
+        }
+    }
+
+    fn run_hook(&mut self, now: Now, count: u32) -> Option<Input> {
+        let program = self.hook_program.clone()?;
+        let name = format!("restart_cmd: {} {count}", program.display());
+        let output = self.dir.path.join("__stderr");
+        match spawn::helper(
+            &program.into_os_string(),
+            &[OsString::from(count.to_string())],
+            &[],
+            Some(&output),
+        ) {
+            Ok((pid, _stdin)) => {
+                self.log(Level::Notice, &format!("{name} is called."));
+                self.hook = Some(Helper {
+                    pid,
+                    kill_at: Some(now.mono + self.supervisor.conf().hook_timeout),
+                    name,
+                });
+                None
+            }
+            Err(e) => {
+                self.log(Level::Warning, &format!("{name} could not be run: {e}"));
+                Some(Input::HookFinished)
+            }
+        }
+    }
+}
+
+/// `control: received d x` with at most 64 commands shown.
+fn describe_commands(commands: &[(u8, Command)]) -> String {
+    let shown: Vec<String> = commands
+        .iter()
+        .take(64)
+        .map(|(b, _)| (*b as char).to_string())
+        .collect();
+    let more = commands.len().saturating_sub(64);
+    let tail = if more > 0 {
+        format!(" (and {more} more)")
+    } else {
+        String::new()
+    };
+    format!("control: received {}{tail}", shown.join(" "))
+}
+
+fn describe_exit(how: crate::supervisor::Exit) -> String {
+    match how {
+        crate::supervisor::Exit::Code(code) => format!("exit code {code}"),
+        crate::supervisor::Exit::Signal { signal, .. } => format!("killed by signal {signal}"),
+    }
+}

@@ -10,8 +10,6 @@ pub mod cli;
 pub mod conf;
 pub mod control;
 pub mod driver;
-pub mod localtime;
-pub mod logfile;
 pub mod status;
 pub mod statusdir;
 pub mod supervisor;

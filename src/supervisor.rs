@@ -1,1 +1,1226 @@
-//! (being written)
+//! The supervision state machine: every rule of SPEC §4–5 as a pure
+//! function of (state, input, now) → effects. It never makes a system call
+//! and never reads a clock: the driver passes `now` in, carries out the
+//! effects and feeds the outcomes (a pid, an exit) back as inputs. That is what
+//! lets unit tests drive every rule without processes.
+
+use std::time::Duration;
+
+use crate::conf::Conf;
+use crate::control::Command;
+use crate::status::{Status, Want};
+
+/// The moment an input happened: monotonic time for windows, back-off and
+/// timeouts; wall-clock time only for what is displayed (the status file).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Now {
+    /// CLOCK_MONOTONIC.
+    pub mono: Duration,
+    /// Since the Unix epoch.
+    pub wall: Duration,
+}
+
+/// How a child ended, from its wait status.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Exit {
+    /// It called exit with this code.
+    Code(i32),
+    /// A signal killed it.
+    Signal {
+        /// The signal number.
+        signal: i32,
+        /// The wait status says a core was dumped.
+        core: bool,
+    },
+}
+
+impl Exit {
+    /// Whether the wait status reported a core dump.
+    pub fn core_dumped(self) -> bool {
+        matches!(self, Exit::Signal { core: true, .. })
+    }
+}
+
+/// What happened, as the supervisor sees it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Input {
+    /// supervise has set up its directory: start the service.
+    Start,
+    /// The `Spawn` effect produced a child.
+    Spawned {
+        /// Its pid, which is also its process group.
+        pid: u32,
+    },
+    /// The `Spawn` effect failed (fork or exec error).
+    SpawnFailed {
+        /// The command and why, for the log: `CMD: error`.
+        reason: String,
+    },
+    /// The service's child was reaped.
+    ChildExited {
+        /// Its pid.
+        pid: u32,
+        /// Its wait status.
+        how: Exit,
+        /// Whether other members of its process group are still alive.
+        group_alive: bool,
+    },
+    /// The process group we were waiting for has no members left.
+    GroupGone,
+    /// A control command.
+    Control(Command),
+    /// The deadline from [`Supervisor::next_deadline`] has passed.
+    Deadline,
+    /// SIGTERM or SIGINT to supervise itself.
+    Terminate,
+    /// The restart hook finished (or was killed at its timeout).
+    HookFinished,
+    /// The config file was re-read (`r`), or could not be (`None`).
+    Reloaded(Option<Box<Conf>>),
+}
+
+/// Where a signal goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Target {
+    /// The child process only.
+    Child(u32),
+    /// The child's whole process group.
+    Group(u32),
+}
+
+/// Log severity; NOTICE goes to supervise.log, the others to supervise.log.wf.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Level {
+    /// Ordinary events.
+    Notice,
+    /// Something an operator should look at.
+    Warning,
+    /// Something failed.
+    Fatal,
+}
+
+/// What an alarm is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AlarmEvent {
+    /// The service exited.
+    Exit,
+    /// The service exited and dumped core.
+    Coredump,
+    /// supervise gave up restarting it.
+    GiveUp,
+}
+
+/// Facts for an alarm; the driver adds host, time and the stderr tail.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Alarm {
+    /// What happened.
+    pub event: AlarmEvent,
+    /// How the child ended.
+    pub how: Exit,
+    /// How long it ran.
+    pub run_time: Duration,
+    /// Exits counted in the current window.
+    pub restarts_in_window: u32,
+}
+
+/// What the driver must do.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Effect {
+    /// Start the child; answer with `Spawned` or `SpawnFailed`.
+    Spawn,
+    /// Send a signal.
+    Signal {
+        /// The signal number.
+        signal: i32,
+        /// To whom.
+        target: Target,
+    },
+    /// Replace the status file.
+    WriteStatus(Status),
+    /// Write a log line.
+    Log(Level, String),
+    /// Send an alarm by every configured means.
+    Alarm(Alarm),
+    /// Run `RESTART_SH COUNT`; answer with `HookFinished`.
+    RunRestartHook {
+        /// The exit count passed as its argument.
+        count: u32,
+    },
+    /// Re-read the config file; answer with `Reloaded`.
+    ReloadConf,
+    /// Exit supervise with this code.
+    Exit(i32),
+}
+
+/// Exit code when supervise gave up restarting the service (max_tries).
+pub const EXIT_GAVE_UP: i32 = 2;
+
+/// After KILL, how long to wait for the process group to empty before
+/// declaring the service down anyway (a member stuck in uninterruptible
+/// sleep, or a zombie whose parent is not ours).
+const KILL_GRACE: Duration = Duration::from_secs(2);
+
+/// Settings for the `-r` restart hook (SPEC §5.3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RestartHook {
+    /// `-t`: the count restarts at 1 when the previous exit was at least this
+    /// long ago; `None` means always.
+    pub reset_after: Option<Duration>,
+}
+
+/// A stop in progress: TERM was sent to the group, KILL follows at `kill_at`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Stop {
+    /// When to send KILL; after it was sent, when to stop waiting.
+    deadline: Duration,
+    /// KILL has been sent.
+    killed: bool,
+}
+
+/// The service's process, with exactly the data each state has.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Child {
+    /// Nothing runs.
+    Down,
+    /// The restart hook runs; the child starts when it finishes.
+    Hook,
+    /// The spawn effect was issued; waiting for its outcome.
+    Spawning,
+    /// The child runs.
+    Running {
+        pid: u32,
+        started: Duration,
+        /// TERM was sent to the group (`d`, SIGTERM) and the exit is awaited.
+        stop: Option<Stop>,
+        /// The operator sent a signal that ends it (`t`, `k`, `i`).
+        signalled: bool,
+    },
+    /// The child exited but its process group lives on; it is being stopped.
+    Draining { pgid: u32, stop: Stop },
+}
+
+/// Exits counted in the current alarm window (SPEC §5.2).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Window {
+    /// When the open window closes; `None` when no window is open.
+    closes_at: Option<Duration>,
+    tries: u32,
+    coredumps: u32,
+}
+
+/// The supervisor of one service.
+#[derive(Debug)]
+pub struct Supervisor {
+    name: String,
+    conf: Conf,
+    hook: Option<RestartHook>,
+    child: Child,
+    want: Want,
+    alarms_on: bool,
+    paused: bool,
+    since: Duration,
+    /// `x` or SIGTERM: exit as soon as the service is down.
+    exit_pending: bool,
+    /// SIGTERM or SIGINT was received (a second one escalates to KILL).
+    terminating: bool,
+    /// Exit with this code once down (set by the give-up rule).
+    exit_code: i32,
+    /// A restart waits for the back-off deadline.
+    restart_at: Option<Duration>,
+    /// Whether the next start is a restart (logged, runs the hook).
+    started_before: bool,
+    /// Consecutive exits that came sooner than `healthy_after`.
+    quick_exits: u32,
+    window: Window,
+    /// `-r` mode: the exit count and when the last exit happened.
+    hook_count: u32,
+    last_exit_at: Option<Duration>,
+}
+
+impl Supervisor {
+    /// A supervisor for service `name`, wanting it up.
+    pub fn new(name: &str, conf: Conf, hook: Option<RestartHook>) -> Supervisor {
+        Supervisor {
+            name: name.to_owned(),
+            conf,
+            hook,
+            child: Child::Down,
+            want: Want::Up,
+            alarms_on: true,
+            paused: false,
+            since: Duration::ZERO,
+            exit_pending: false,
+            terminating: false,
+            exit_code: 0,
+            restart_at: None,
+            started_before: false,
+            quick_exits: 0,
+            window: Window::default(),
+            hook_count: 0,
+            last_exit_at: None,
+        }
+    }
+
+    /// The settings in force.
+    pub fn conf(&self) -> &Conf {
+        &self.conf
+    }
+
+    /// The status file as it should read now.
+    pub fn status(&self) -> Status {
+        let pid = match self.child {
+            Child::Running { pid, .. } => pid,
+            _ => 0,
+        };
+        Status {
+            since: self.since,
+            paused: self.paused && pid != 0,
+            want: self.want,
+            alarms_on: self.alarms_on,
+            pid,
+        }
+    }
+
+    /// The pid of the running child, if any.
+    pub fn child_pid(&self) -> Option<u32> {
+        match self.child {
+            Child::Running { pid, .. } => Some(pid),
+            _ => None,
+        }
+    }
+
+    /// The process group whose emptiness the driver must report with
+    /// `GroupGone` (the child has exited but its group lives on).
+    pub fn draining_group(&self) -> Option<u32> {
+        match self.child {
+            Child::Draining { pgid, .. } => Some(pgid),
+            _ => None,
+        }
+    }
+
+    /// When the driver must send `Deadline`, on the monotonic clock; `None`
+    /// means wait for ever (no wake-up while the service simply runs).
+    pub fn next_deadline(&self) -> Option<Duration> {
+        let stop = match self.child {
+            Child::Running {
+                stop: Some(stop), ..
+            }
+            | Child::Draining { stop, .. } => Some(stop.deadline),
+            _ => None,
+        };
+        let restart = self.restart_at.filter(|_| self.child == Child::Down);
+        match (stop, restart) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Feeds one input; returns what the driver must do, in order.
+    pub fn handle(&mut self, now: Now, input: Input) -> Vec<Effect> {
+        let mut out = Vec::new();
+        let before = self.status();
+        match input {
+            Input::Start => {
+                self.since = now.wall;
+                self.start_if_wanted(now, &mut out);
+            }
+            Input::Spawned { pid } => self.on_spawned(now, pid, &mut out),
+            Input::SpawnFailed { reason } => {
+                out.push(Effect::Log(
+                    Level::Fatal,
+                    format!("unable to start {reason}"),
+                ));
+                self.child = Child::Down;
+                self.after_exit(now, Exit::Code(1), Duration::ZERO, false, &mut out);
+            }
+            Input::ChildExited {
+                pid,
+                how,
+                group_alive,
+            } => self.on_exit(now, pid, how, group_alive, &mut out),
+            Input::GroupGone => {
+                if let Child::Draining { .. } = self.child {
+                    self.child = Child::Down;
+                    self.settle(now, &mut out);
+                }
+            }
+            Input::Control(command) => self.on_command(now, command, &mut out),
+            Input::Deadline => self.on_deadline(now, &mut out),
+            Input::Terminate => self.on_terminate(now, &mut out),
+            Input::HookFinished => {
+                if self.child == Child::Hook {
+                    self.child = Child::Down;
+                    if self.want != Want::Down && !self.exit_pending {
+                        self.spawn(&mut out);
+                    } else {
+                        self.settle(now, &mut out);
+                    }
+                }
+            }
+            Input::Reloaded(conf) => match conf {
+                Some(conf) => {
+                    self.conf = *conf;
+                    out.push(Effect::Log(
+                        Level::Notice,
+                        "Finished loading configurations!".to_owned(),
+                    ));
+                }
+                None => out.push(Effect::Log(
+                    Level::Warning,
+                    "Cannot open config file. Old configurations unchanged.".to_owned(),
+                )),
+            },
+        }
+        let after = self.status();
+        if after != before {
+            out.push(Effect::WriteStatus(after));
+        }
+        out
+    }
+
+    fn on_spawned(&mut self, now: Now, pid: u32, out: &mut Vec<Effect>) {
+        self.child = Child::Running {
+            pid,
+            started: now.mono,
+            stop: None,
+            signalled: false,
+        };
+        self.since = now.wall;
+        self.paused = false;
+        out.push(Effect::Log(
+            Level::Notice,
+            format!("service started, pid {pid}"),
+        ));
+        // A `d` or `x` that arrived while the spawn was under way still counts.
+        if self.want == Want::Down {
+            self.begin_stop(now, pid, out);
+        }
+    }
+
+    fn on_exit(&mut self, now: Now, pid: u32, how: Exit, group_alive: bool, out: &mut Vec<Effect>) {
+        let Child::Running {
+            pid: running,
+            started,
+            stop,
+            signalled,
+        } = self.child
+        else {
+            return;
+        };
+        if running != pid {
+            return;
+        }
+        let run_time = now.mono.saturating_sub(started);
+        self.since = now.wall;
+        self.paused = false;
+        out.push(Effect::Log(Level::Notice, exit_line(how, run_time, pid)));
+        let requested = stop.is_some() || signalled || self.exit_pending;
+        self.child = if group_alive {
+            let stop = stop.unwrap_or_else(|| {
+                out.push(Effect::Log(
+                    Level::Warning,
+                    format!("process group {pid} outlived the service; stopping it"),
+                ));
+                self.signal_group_to_stop(pid, out);
+                Stop {
+                    deadline: now.mono + self.conf.stop_timeout,
+                    killed: false,
+                }
+            });
+            Child::Draining { pgid: pid, stop }
+        } else {
+            Child::Down
+        };
+        self.after_exit(now, how, run_time, requested, out);
+    }
+
+    /// Counting, alarms, give-up and the restart decision after any exit.
+    fn after_exit(
+        &mut self,
+        now: Now,
+        how: Exit,
+        run_time: Duration,
+        requested: bool,
+        out: &mut Vec<Effect>,
+    ) {
+        let mut delay = Duration::ZERO;
+        if !requested {
+            if self.hook.is_some() {
+                self.count_for_hook(now);
+            } else if self.account_exit(now, how, run_time, out) {
+                out.push(Effect::Log(
+                    Level::Notice,
+                    format!(
+                        "supervise refused to restart {} any more and exited itself!",
+                        self.name
+                    ),
+                ));
+                self.exit_pending = true;
+                self.exit_code = EXIT_GAVE_UP;
+            }
+            delay = self.backoff(run_time);
+        }
+        if self.want == Want::Up && !self.exit_pending {
+            if delay > Duration::ZERO {
+                out.push(Effect::Log(
+                    Level::Warning,
+                    format!(
+                        "{} exited {} times in a row within {} s of starting; restarting in {} s",
+                        self.name,
+                        self.quick_exits,
+                        seconds(self.conf.healthy_after),
+                        seconds(delay)
+                    ),
+                ));
+            }
+            self.restart_at = Some(now.mono + delay);
+        }
+        self.settle(now, out);
+    }
+
+    /// SPEC §5.2: opens and closes windows, counts, alarms. Returns whether
+    /// supervise must give up.
+    fn account_exit(
+        &mut self,
+        now: Now,
+        how: Exit,
+        run_time: Duration,
+        out: &mut Vec<Effect>,
+    ) -> bool {
+        let interval = self.conf.alarm_interval;
+        if interval == 0 {
+            return false;
+        }
+        if self.window.closes_at.is_some_and(|t| now.mono >= t) {
+            self.window = Window::default();
+        }
+        let mut alarm = false;
+        if self.alarms_on {
+            if self.window.closes_at.is_none() {
+                self.window.closes_at = Some(now.mono + Duration::from_secs(interval));
+                alarm = true;
+            }
+            self.window.tries += 1;
+        }
+        if how.core_dumped() {
+            self.window.coredumps += 1;
+        }
+        let event = if how.core_dumped() {
+            AlarmEvent::Coredump
+        } else {
+            AlarmEvent::Exit
+        };
+        let facts = |event| Alarm {
+            event,
+            how,
+            run_time,
+            restarts_in_window: self.window.tries,
+        };
+        if alarm {
+            out.push(Effect::Alarm(facts(event)));
+        }
+        let conf = &self.conf;
+        let give_up = (conf.max_tries > 0 && self.window.tries > conf.max_tries)
+            || (conf.max_tries_if_coredumped > 0
+                && self.window.coredumps > conf.max_tries_if_coredumped);
+        if give_up && self.alarms_on {
+            out.push(Effect::Alarm(facts(AlarmEvent::GiveUp)));
+        }
+        give_up
+    }
+
+    /// SPEC §5.3: the count passed to the restart hook.
+    fn count_for_hook(&mut self, now: Now) {
+        let reset = match (self.hook.and_then(|h| h.reset_after), self.last_exit_at) {
+            (Some(after), Some(last)) => now.mono.saturating_sub(last) >= after,
+            _ => true,
+        };
+        self.hook_count = if reset { 1 } else { self.hook_count + 1 };
+        self.last_exit_at = Some(now.mono);
+    }
+
+    /// The delay before restarting after an unrequested exit: none for the
+    /// first quick exit or after a healthy run, then doubling up to the cap.
+    fn backoff(&mut self, run_time: Duration) -> Duration {
+        if run_time >= self.conf.healthy_after {
+            self.quick_exits = 0;
+            return Duration::ZERO;
+        }
+        self.quick_exits = self.quick_exits.saturating_add(1);
+        if self.quick_exits == 1 {
+            return Duration::ZERO;
+        }
+        let doublings = (self.quick_exits - 2).min(30);
+        self.conf
+            .backoff_start
+            .saturating_mul(1 << doublings)
+            .min(self.conf.backoff_cap)
+    }
+
+    /// Once nothing runs: exit if asked to, or start now if a restart is due.
+    fn settle(&mut self, now: Now, out: &mut Vec<Effect>) {
+        if self.child != Child::Down {
+            return;
+        }
+        if self.exit_pending {
+            self.restart_at = None;
+            out.push(Effect::Log(Level::Notice, "supervise exiting".to_owned()));
+            out.push(Effect::Exit(self.exit_code));
+            return;
+        }
+        if self.restart_at.is_some_and(|t| now.mono >= t) {
+            self.restart_at = None;
+            self.begin_start(out);
+        }
+    }
+
+    fn start_if_wanted(&mut self, now: Now, out: &mut Vec<Effect>) {
+        if self.want == Want::Up {
+            self.restart_at = Some(now.mono);
+        }
+        self.settle(now, out);
+    }
+
+    /// Starts the child, running the restart hook first when this is a
+    /// restart under `-r`.
+    fn begin_start(&mut self, out: &mut Vec<Effect>) {
+        if self.started_before {
+            out.push(Effect::Log(
+                Level::Notice,
+                format!("supervise is trying to restart {}...", self.name),
+            ));
+            if self.hook.is_some() {
+                self.child = Child::Hook;
+                out.push(Effect::RunRestartHook {
+                    count: self.hook_count.max(1),
+                });
+                return;
+            }
+        }
+        self.spawn(out);
+    }
+
+    fn spawn(&mut self, out: &mut Vec<Effect>) {
+        self.started_before = true;
+        self.child = Child::Spawning;
+        out.push(Effect::Spawn);
+    }
+
+    fn signal_group_to_stop(&self, pgid: u32, out: &mut Vec<Effect>) {
+        for signal in [libc::SIGTERM, libc::SIGCONT] {
+            out.push(Effect::Signal {
+                signal,
+                target: Target::Group(pgid),
+            });
+        }
+    }
+
+    fn begin_stop(&mut self, now: Now, pid: u32, out: &mut Vec<Effect>) {
+        if let Child::Running { stop, .. } = &mut self.child
+            && stop.is_none()
+        {
+            *stop = Some(Stop {
+                deadline: now.mono + self.conf.stop_timeout,
+                killed: false,
+            });
+            self.paused = false;
+            self.signal_group_to_stop(pid, out);
+        }
+    }
+
+    fn on_command(&mut self, now: Now, command: Command, out: &mut Vec<Effect>) {
+        match command {
+            Command::Up | Command::Once => {
+                self.want = if command == Command::Up {
+                    Want::Up
+                } else {
+                    Want::Once
+                };
+                if self.child == Child::Down && !self.exit_pending {
+                    // The operator asked: a pending back-off does not apply.
+                    self.restart_at = None;
+                    self.spawn(out);
+                } else if matches!(self.child, Child::Draining { .. }) {
+                    self.restart_at = Some(now.mono);
+                }
+            }
+            Command::Down => {
+                self.want = Want::Down;
+                self.restart_at = None;
+                if let Some(pid) = self.child_pid() {
+                    self.begin_stop(now, pid, out);
+                }
+            }
+            Command::Exit => {
+                self.exit_pending = true;
+                self.restart_at = None;
+                self.settle(now, out);
+            }
+            Command::Pause | Command::Continue => {
+                if let Some(pid) = self.child_pid() {
+                    let pause = command == Command::Pause;
+                    self.paused = pause;
+                    out.push(Effect::Signal {
+                        signal: if pause { libc::SIGSTOP } else { libc::SIGCONT },
+                        target: Target::Child(pid),
+                    });
+                }
+            }
+            Command::Signal(sig) => {
+                if let Child::Running { pid, signalled, .. } = &mut self.child {
+                    *signalled |= sig.ends_the_child();
+                    out.push(Effect::Signal {
+                        signal: sig.number(),
+                        target: Target::Child(*pid),
+                    });
+                }
+            }
+            Command::SilenceAlarms => self.alarms_on = false,
+            Command::EnableAlarms => self.alarms_on = true,
+            Command::Reload => out.push(Effect::ReloadConf),
+        }
+    }
+
+    fn on_terminate(&mut self, now: Now, out: &mut Vec<Effect>) {
+        let already = self.terminating;
+        self.terminating = true;
+        self.want = Want::Down;
+        self.exit_pending = true;
+        self.restart_at = None;
+        if already {
+            // A second SIGTERM/SIGINT: do not wait for the stop timeout.
+            self.escalate(now, out);
+            return;
+        }
+        out.push(Effect::Log(
+            Level::Notice,
+            "received a signal to terminate: stopping the service, then exiting".to_owned(),
+        ));
+        if let Some(pid) = self.child_pid() {
+            self.begin_stop(now, pid, out);
+        }
+        self.settle(now, out);
+    }
+
+    fn on_deadline(&mut self, now: Now, out: &mut Vec<Effect>) {
+        if self.restart_at.is_some_and(|t| now.mono >= t) {
+            self.settle(now, out);
+        }
+        let due = match self.child {
+            Child::Running {
+                stop: Some(stop), ..
+            }
+            | Child::Draining { stop, .. } => now.mono >= stop.deadline,
+            _ => false,
+        };
+        if due {
+            self.escalate(now, out);
+        }
+    }
+
+    /// Stop timeout reached: KILL the group; after the grace, give up waiting.
+    fn escalate(&mut self, now: Now, out: &mut Vec<Effect>) {
+        let (pgid, stop) = match &mut self.child {
+            Child::Running {
+                pid,
+                stop: Some(stop),
+                ..
+            } => (*pid, stop),
+            Child::Draining { pgid, stop } => (*pgid, stop),
+            _ => return,
+        };
+        if !stop.killed {
+            stop.killed = true;
+            stop.deadline = now.mono + KILL_GRACE;
+            out.push(Effect::Log(
+                Level::Warning,
+                format!(
+                    "service did not stop within {} s of TERM: sending KILL to process group {pgid}",
+                    seconds(self.conf.stop_timeout)
+                ),
+            ));
+            out.push(Effect::Signal {
+                signal: libc::SIGKILL,
+                target: Target::Group(pgid),
+            });
+        } else if let Child::Draining { .. } = self.child {
+            out.push(Effect::Log(
+                Level::Warning,
+                format!("process group {pgid} still has members after KILL; no longer waiting"),
+            ));
+            self.child = Child::Down;
+            self.settle(now, out);
+        }
+    }
+}
+
+/// `service exited! (exit code 3, ran 1.250 s, pid 42)` and its variants.
+fn exit_line(how: Exit, run_time: Duration, pid: u32) -> String {
+    let (head, detail) = match how {
+        Exit::Code(code) => ("service exited!", format!("exit code {code}")),
+        Exit::Signal { signal, core } => (
+            if core {
+                "service exited with coredump!"
+            } else {
+                "service exited!"
+            },
+            format!("killed by signal {signal} {}", signal_name(signal)),
+        ),
+    };
+    format!("{head} ({detail}, ran {} s, pid {pid})", seconds(run_time))
+}
+
+/// Seconds with millisecond precision, trailing zeros dropped.
+fn seconds(d: Duration) -> String {
+    let text = format!("{}.{:03}", d.as_secs(), d.subsec_millis());
+    text.trim_end_matches('0').trim_end_matches('.').to_owned()
+}
+
+/// The conventional name of a signal number, for logs.
+pub fn signal_name(signal: i32) -> &'static str {
+    match signal {
+        libc::SIGHUP => "SIGHUP",
+        libc::SIGINT => "SIGINT",
+        libc::SIGQUIT => "SIGQUIT",
+        libc::SIGILL => "SIGILL",
+        libc::SIGTRAP => "SIGTRAP",
+        libc::SIGABRT => "SIGABRT",
+        libc::SIGBUS => "SIGBUS",
+        libc::SIGFPE => "SIGFPE",
+        libc::SIGKILL => "SIGKILL",
+        libc::SIGUSR1 => "SIGUSR1",
+        libc::SIGSEGV => "SIGSEGV",
+        libc::SIGUSR2 => "SIGUSR2",
+        libc::SIGPIPE => "SIGPIPE",
+        libc::SIGALRM => "SIGALRM",
+        libc::SIGTERM => "SIGTERM",
+        libc::SIGSTOP => "SIGSTOP",
+        libc::SIGTSTP => "SIGTSTP",
+        libc::SIGCONT => "SIGCONT",
+        libc::SIGXCPU => "SIGXCPU",
+        libc::SIGXFSZ => "SIGXFSZ",
+        libc::SIGSYS => "SIGSYS",
+        _ => "",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::control::ChildSignal;
+
+    fn at(ms: u64) -> Now {
+        Now {
+            mono: Duration::from_millis(ms),
+            wall: Duration::from_secs(1_700_000_000) + Duration::from_millis(ms),
+        }
+    }
+
+    fn quiet_conf() -> Conf {
+        Conf::unread()
+    }
+
+    fn alarm_conf(max_tries: u32, max_core: u32) -> Conf {
+        Conf {
+            alarm_interval: 60,
+            max_tries,
+            max_tries_if_coredumped: max_core,
+            ..Conf::unread()
+        }
+    }
+
+    /// A supervisor whose child `pid` was started at `ms`.
+    fn running(conf: Conf, pid: u32, ms: u64) -> Supervisor {
+        let mut sup = Supervisor::new("svc", conf, None);
+        assert!(sup.handle(at(ms), Input::Start).contains(&Effect::Spawn));
+        sup.handle(at(ms), Input::Spawned { pid });
+        sup
+    }
+
+    fn exited(pid: u32, code: i32) -> Input {
+        Input::ChildExited {
+            pid,
+            how: Exit::Code(code),
+            group_alive: false,
+        }
+    }
+
+    fn control(byte: u8) -> Input {
+        Input::Control(Command::from_byte(byte).unwrap())
+    }
+
+    fn spawns(effects: &[Effect]) -> bool {
+        effects.contains(&Effect::Spawn)
+    }
+
+    fn logs(effects: &[Effect], needle: &str) -> bool {
+        effects
+            .iter()
+            .any(|e| matches!(e, Effect::Log(_, line) if line.contains(needle)))
+    }
+
+    fn last_status(effects: &[Effect]) -> Status {
+        effects
+            .iter()
+            .rev()
+            .find_map(|e| match e {
+                Effect::WriteStatus(s) => Some(*s),
+                _ => None,
+            })
+            .expect("a status write")
+    }
+
+    fn group_signal(signal: i32, pgid: u32) -> Effect {
+        Effect::Signal {
+            signal,
+            target: Target::Group(pgid),
+        }
+    }
+
+    #[test]
+    fn start_spawns_and_records_the_pid() {
+        let mut sup = Supervisor::new("svc", quiet_conf(), None);
+        let effects = sup.handle(at(0), Input::Start);
+        assert!(spawns(&effects));
+        assert_eq!(last_status(&effects).pid, 0);
+        let effects = sup.handle(at(5), Input::Spawned { pid: 42 });
+        let status = last_status(&effects);
+        assert_eq!((status.pid, status.want), (42, Want::Up));
+        assert_eq!(status.since, at(5).wall);
+        assert!(logs(&effects, "service started, pid 42"));
+    }
+
+    #[test]
+    fn exit_after_a_healthy_run_restarts_at_once() {
+        let mut sup = running(quiet_conf(), 42, 0);
+        let effects = sup.handle(at(5_000), exited(42, 3));
+        assert!(logs(
+            &effects,
+            "service exited! (exit code 3, ran 5 s, pid 42)"
+        ));
+        assert!(logs(&effects, "supervise is trying to restart svc..."));
+        assert!(spawns(&effects));
+        assert_eq!(sup.next_deadline(), None);
+    }
+
+    #[test]
+    fn crash_loop_backs_off_doubling_to_the_cap() {
+        let conf = Conf {
+            backoff_start: Duration::from_millis(100),
+            backoff_cap: Duration::from_millis(500),
+            ..quiet_conf()
+        };
+        let mut sup = running(conf, 1, 0);
+        let mut now = 0;
+        let mut delays = Vec::new();
+        for pid in 1..=6u32 {
+            now += 10;
+            let effects = sup.handle(at(now), exited(pid, 1));
+            if spawns(&effects) {
+                delays.push(0);
+            } else {
+                let due = sup.next_deadline().expect("a restart deadline");
+                delays.push((due - at(now).mono).as_millis() as u64);
+                now = due.as_millis() as u64;
+                assert!(sup.handle(at(now - 1), Input::Deadline).is_empty());
+                assert!(spawns(&sup.handle(at(now), Input::Deadline)));
+            }
+            sup.handle(at(now), Input::Spawned { pid: pid + 1 });
+        }
+        assert_eq!(delays, vec![0, 100, 200, 400, 500, 500]);
+        // A healthy run resets the streak.
+        let effects = sup.handle(at(now + 2_000), exited(7, 1));
+        assert!(spawns(&effects));
+    }
+
+    #[test]
+    fn down_stops_the_group_and_does_not_restart() {
+        let mut sup = running(quiet_conf(), 42, 0);
+        let effects = sup.handle(at(10), control(b'd'));
+        assert_eq!(
+            effects[..2],
+            [
+                group_signal(libc::SIGTERM, 42),
+                group_signal(libc::SIGCONT, 42)
+            ]
+        );
+        assert_eq!(last_status(&effects).want, Want::Down);
+        let effects = sup.handle(at(20), exited(42, 0));
+        assert!(!spawns(&effects));
+        assert_eq!(last_status(&effects).pid, 0);
+        assert_eq!(sup.next_deadline(), None);
+    }
+
+    #[test]
+    fn stop_escalates_to_kill_after_the_timeout() {
+        let mut sup = running(quiet_conf(), 42, 0);
+        sup.handle(at(10), control(b'd'));
+        assert_eq!(sup.next_deadline(), Some(Duration::from_millis(10_010)));
+        let effects = sup.handle(at(10_010), Input::Deadline);
+        assert!(effects.contains(&group_signal(libc::SIGKILL, 42)));
+        assert!(logs(&effects, "sending KILL to process group 42"));
+        let effects = sup.handle(
+            at(10_020),
+            Input::ChildExited {
+                pid: 42,
+                how: Exit::Signal {
+                    signal: libc::SIGKILL,
+                    core: false,
+                },
+                group_alive: false,
+            },
+        );
+        assert!(!spawns(&effects));
+    }
+
+    #[test]
+    fn control_before_the_exit_wins_the_race() {
+        // `d` (or `x`) read just before the child's death: no restart.
+        for byte in [b'd', b'x'] {
+            let mut sup = running(quiet_conf(), 42, 0);
+            sup.handle(at(5_000), control(byte));
+            let effects = sup.handle(at(5_001), exited(42, 1));
+            assert!(!spawns(&effects), "restarted after {}", byte as char);
+        }
+    }
+
+    #[test]
+    fn exit_waits_for_the_service_without_stopping_it() {
+        let mut sup = running(quiet_conf(), 42, 0);
+        let effects = sup.handle(at(10), control(b'x'));
+        assert!(
+            !effects
+                .iter()
+                .any(|e| matches!(e, Effect::Signal { .. } | Effect::Exit(_)))
+        );
+        let effects = sup.handle(at(20), exited(42, 0));
+        assert!(!spawns(&effects));
+        assert_eq!(effects.last(), Some(&Effect::WriteStatus(sup.status())));
+        assert!(effects.contains(&Effect::Exit(0)));
+    }
+
+    #[test]
+    fn control_is_obeyed_during_back_off() {
+        let mut sup = running(quiet_conf(), 1, 0);
+        sup.handle(at(10), exited(1, 1));
+        sup.handle(at(10), Input::Spawned { pid: 2 });
+        assert!(!spawns(&sup.handle(at(20), exited(2, 1))));
+        assert!(sup.next_deadline().is_some(), "backing off");
+        // `u` starts at once.
+        assert!(spawns(&sup.handle(at(30), control(b'u'))));
+        sup.handle(at(30), Input::Spawned { pid: 3 });
+        assert!(!spawns(&sup.handle(at(40), exited(3, 1))));
+        // `d` cancels the pending restart.
+        sup.handle(at(50), control(b'd'));
+        assert_eq!(sup.next_deadline(), None);
+        assert!(!spawns(&sup.handle(at(100_000), Input::Deadline)));
+        // `x` exits at once when down.
+        assert!(
+            sup.handle(at(100_001), control(b'x'))
+                .contains(&Effect::Exit(0))
+        );
+    }
+
+    #[test]
+    fn terminate_stops_then_exits_and_a_second_one_kills() {
+        let mut sup = running(quiet_conf(), 42, 0);
+        let effects = sup.handle(at(10), Input::Terminate);
+        assert!(effects.contains(&group_signal(libc::SIGTERM, 42)));
+        let effects = sup.handle(at(20), Input::Terminate);
+        assert!(effects.contains(&group_signal(libc::SIGKILL, 42)));
+        let effects = sup.handle(at(30), exited(42, 0));
+        assert!(effects.contains(&Effect::Exit(0)));
+        assert_eq!(sup.status().pid, 0);
+    }
+
+    #[test]
+    fn leftover_group_members_are_stopped_before_restarting() {
+        let mut sup = running(quiet_conf(), 42, 0);
+        let effects = sup.handle(
+            at(5_000),
+            Input::ChildExited {
+                pid: 42,
+                how: Exit::Code(1),
+                group_alive: true,
+            },
+        );
+        assert!(effects.contains(&group_signal(libc::SIGTERM, 42)));
+        assert!(!spawns(&effects));
+        assert_eq!(sup.draining_group(), Some(42));
+        assert_eq!(last_status(&effects).pid, 0);
+        assert!(spawns(&sup.handle(at(5_100), Input::GroupGone)));
+    }
+
+    #[test]
+    fn a_group_that_will_not_die_is_killed_then_abandoned() {
+        let mut sup = running(quiet_conf(), 42, 0);
+        sup.handle(at(10), control(b'd'));
+        sup.handle(
+            at(20),
+            Input::ChildExited {
+                pid: 42,
+                how: Exit::Code(0),
+                group_alive: true,
+            },
+        );
+        let effects = sup.handle(at(10_010), Input::Deadline);
+        assert!(effects.contains(&group_signal(libc::SIGKILL, 42)));
+        let effects = sup.handle(at(12_010), Input::Deadline);
+        assert!(logs(&effects, "still has members after KILL"));
+        assert_eq!(sup.draining_group(), None);
+        assert_eq!(sup.next_deadline(), None);
+    }
+
+    #[test]
+    fn pause_continue_and_alarm_bytes() {
+        let mut sup = running(quiet_conf(), 42, 0);
+        let effects = sup.handle(at(1), control(b'p'));
+        assert!(effects.contains(&Effect::Signal {
+            signal: libc::SIGSTOP,
+            target: Target::Child(42)
+        }));
+        assert!(last_status(&effects).paused);
+        assert!(!last_status(&sup.handle(at(2), control(b'c'))).paused);
+        assert!(!last_status(&sup.handle(at(3), control(b's'))).alarms_on);
+        assert!(last_status(&sup.handle(at(4), control(b'n'))).alarms_on);
+        assert!(
+            sup.handle(at(5), control(b'r'))
+                .contains(&Effect::ReloadConf)
+        );
+    }
+
+    #[test]
+    fn once_runs_without_restarting() {
+        let mut sup = running(quiet_conf(), 42, 0);
+        assert_eq!(
+            last_status(&sup.handle(at(1), control(b'o'))).want,
+            Want::Once
+        );
+        assert!(!spawns(&sup.handle(at(5_000), exited(42, 0))));
+        assert!(spawns(&sup.handle(at(6_000), control(b'o'))));
+    }
+
+    #[test]
+    fn operator_signals_are_passed_to_the_child_and_their_exit_is_not_a_failure() {
+        let mut sup = running(alarm_conf(1, 0), 42, 0);
+        let effects = sup.handle(at(1), Input::Control(Command::Signal(ChildSignal::Kill)));
+        assert_eq!(
+            effects,
+            vec![Effect::Signal {
+                signal: libc::SIGKILL,
+                target: Target::Child(42)
+            }]
+        );
+        let effects = sup.handle(at(2), exited(42, 1));
+        assert!(!effects.iter().any(|e| matches!(e, Effect::Alarm(_))));
+        assert!(spawns(&effects), "restarted at once, no back-off");
+    }
+
+    #[test]
+    fn first_exit_of_a_window_alarms_and_later_ones_only_log() {
+        let mut sup = running(alarm_conf(0, 0), 1, 0);
+        let alarms = |e: &[Effect]| e.iter().filter(|e| matches!(e, Effect::Alarm(_))).count();
+        let effects = sup.handle(at(5_000), exited(1, 1));
+        assert_eq!(alarms(&effects), 1);
+        sup.handle(at(5_000), Input::Spawned { pid: 2 });
+        assert_eq!(alarms(&sup.handle(at(10_000), exited(2, 1))), 0);
+        sup.handle(at(10_000), Input::Spawned { pid: 3 });
+        // The window (60 s) closed: the next exit alarms again.
+        assert_eq!(alarms(&sup.handle(at(70_000), exited(3, 1))), 1);
+    }
+
+    #[test]
+    fn gives_up_after_max_tries_in_a_window() {
+        let mut sup = running(alarm_conf(2, 0), 1, 0);
+        for pid in 1..=2 {
+            let effects = sup.handle(at(pid as u64 * 2_000), exited(pid, 1));
+            assert!(spawns(&effects));
+            sup.handle(at(pid as u64 * 2_000), Input::Spawned { pid: pid + 1 });
+        }
+        let effects = sup.handle(at(6_000), exited(3, 1));
+        assert!(logs(
+            &effects,
+            "supervise refused to restart svc any more and exited itself!"
+        ));
+        assert!(effects.iter().any(|e| matches!(
+            e,
+            Effect::Alarm(Alarm {
+                event: AlarmEvent::GiveUp,
+                restarts_in_window: 3,
+                ..
+            })
+        )));
+        assert!(effects.contains(&Effect::Exit(EXIT_GAVE_UP)));
+        assert!(!spawns(&effects));
+    }
+
+    #[test]
+    fn silenced_exits_are_not_counted_but_core_dumps_are() {
+        let mut sup = running(alarm_conf(1, 1), 1, 0);
+        sup.handle(at(1), control(b's'));
+        let core = |pid| Input::ChildExited {
+            pid,
+            how: Exit::Signal {
+                signal: libc::SIGSEGV,
+                core: true,
+            },
+            group_alive: false,
+        };
+        let effects = sup.handle(at(2_000), exited(1, 1));
+        assert!(
+            spawns(&effects),
+            "silenced exits never give up on max_tries"
+        );
+        sup.handle(at(2_000), Input::Spawned { pid: 2 });
+        assert!(spawns(&sup.handle(at(4_000), core(2))));
+        sup.handle(at(4_000), Input::Spawned { pid: 3 });
+        let effects = sup.handle(at(6_000), core(3));
+        assert!(effects.contains(&Effect::Exit(EXIT_GAVE_UP)));
+        assert!(logs(&effects, "service exited with coredump!"));
+        assert!(!effects.iter().any(|e| matches!(e, Effect::Alarm(_))));
+    }
+
+    #[test]
+    fn restart_hook_runs_before_each_restart_with_the_count() {
+        let hook = RestartHook {
+            reset_after: Some(Duration::from_secs(10)),
+        };
+        let mut sup = Supervisor::new("svc", alarm_conf(1, 0), Some(hook));
+        sup.handle(at(0), Input::Start);
+        sup.handle(at(0), Input::Spawned { pid: 1 });
+        let mut counts = Vec::new();
+        for (pid, ms) in [(1u32, 2_000u64), (2, 4_000), (3, 20_000)] {
+            let effects = sup.handle(at(ms), exited(pid, 1));
+            assert!(!spawns(&effects), "the hook runs first");
+            assert!(
+                !effects
+                    .iter()
+                    .any(|e| matches!(e, Effect::Alarm(_) | Effect::Exit(_)))
+            );
+            counts.extend(effects.iter().filter_map(|e| match e {
+                Effect::RunRestartHook { count } => Some(*count),
+                _ => None,
+            }));
+            assert!(spawns(&sup.handle(at(ms), Input::HookFinished)));
+            sup.handle(at(ms), Input::Spawned { pid: pid + 1 });
+        }
+        assert_eq!(counts, vec![1, 2, 1]);
+    }
+
+    #[test]
+    fn spawn_failure_is_an_exit_that_backs_off() {
+        let mut sup = Supervisor::new("svc", quiet_conf(), None);
+        sup.handle(at(0), Input::Start);
+        let reason = || Input::SpawnFailed {
+            reason: "svc: No such file or directory".into(),
+        };
+        let effects = sup.handle(at(1), reason());
+        assert!(effects.iter().any(
+            |e| matches!(e, Effect::Log(Level::Fatal, l) if l.contains("unable to start svc"))
+        ));
+        assert!(spawns(&effects), "first quick exit restarts at once");
+        let effects = sup.handle(at(2), reason());
+        assert!(!spawns(&effects));
+        assert!(sup.next_deadline().is_some());
+    }
+}

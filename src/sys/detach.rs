@@ -1,0 +1,81 @@
+//! Detaching like the original (fork, the parent returns, setsid, standard
+//! descriptors on /dev/null, working directory kept), but with the set-up
+//! done in the child *before* the parent returns: the parent waits on a pipe
+//! for the child's verdict and exits with it, so errors still reach the
+//! terminal with a non-zero exit, and the lock is taken by the process that
+//! keeps it (so /proc/locks and `fuser` name the right pid).
+
+use std::fs::File;
+use std::io::{self, Read, Write};
+use std::os::fd::{AsRawFd, FromRawFd};
+
+use super::check;
+
+/// The child's end of the verdict pipe.
+pub struct Verdict {
+    pipe: File,
+}
+
+/// Forks. The parent waits for the child's [`Verdict`] and exits with it
+/// (111 if the child dies first); the child returns in a new session.
+pub fn fork_and_wait() -> io::Result<Verdict> {
+    let mut fds = [0; 2];
+    // SAFETY: pipe2 fills the two-element array.
+    check(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) })?;
+    // SAFETY: both descriptors are fresh and owned here from now on.
+    let (mut reader, writer) = unsafe { (File::from_raw_fd(fds[0]), File::from_raw_fd(fds[1])) };
+    // SAFETY: the process is single-threaded here.
+    if check(unsafe { libc::fork() })? != 0 {
+        drop(writer);
+        let mut code = [111u8];
+        let _ = reader.read(&mut code);
+        // SAFETY: _exit ends the parent without running anything else.
+        unsafe { libc::_exit(i32::from(code[0])) };
+    }
+    drop(reader);
+    // SAFETY: no memory arguments.
+    check(unsafe { libc::setsid() })?;
+    Ok(Verdict { pipe: writer })
+}
+
+impl Verdict {
+    /// Set-up failed: the parent exits with `code`.
+    pub fn failed(mut self, code: u8) {
+        let _ = self.pipe.write_all(&[code]);
+    }
+
+    /// Set-up succeeded: the parent exits 0, and our standard descriptors
+    /// move to /dev/null (the terminal is no longer ours to write to).
+    pub fn succeeded(mut self) -> io::Result<()> {
+        let null = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open("/dev/null")?;
+        for fd in 0..3 {
+            // SAFETY: dup2 on descriptors we own.
+            check(unsafe { libc::dup2(null.as_raw_fd(), fd) })?;
+        }
+        self.pipe.write_all(&[0])
+    }
+}
+
+/// Marks every inherited descriptor above 2 close-on-exec, so nothing the
+/// caller left open leaks into the service.
+pub fn cloexec_inherited() {
+    let Ok(entries) = std::fs::read_dir("/proc/self/fd") else {
+        return;
+    };
+    let fds: Vec<i32> = entries
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
+        .filter(|fd| *fd > 2)
+        .collect();
+    for fd in fds {
+        // SAFETY: fcntl on a descriptor number; a closed one just fails.
+        unsafe {
+            let flags = libc::fcntl(fd, libc::F_GETFD);
+            if flags >= 0 {
+                libc::fcntl(fd, libc::F_SETFD, flags | libc::FD_CLOEXEC);
+            }
+        }
+    }
+}

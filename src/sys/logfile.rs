@@ -1,0 +1,150 @@
+//! `supervise.log` (NOTICE) and `supervise.log.wf` (WARNING, FATAL), SPEC §2:
+//! `[LEVEL] YYYY-MM-DD HH:MM:SS  message`, appended. A file that was deleted
+//! or renamed away is recreated at the next write; one that has grown past
+//! the size limit (1.8 GB as the original) is unlinked and starts over.
+
+use std::fs::File;
+use std::io::{self, Write};
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use super::{localtime, spawn::open_append};
+use crate::supervisor::Level;
+
+/// The original's limit: 1.8 GB.
+pub const DEFAULT_MAX_BYTES: u64 = 1_800_000_000;
+
+/// One append-only log file that survives deletion and rotation.
+pub struct LogFile {
+    path: PathBuf,
+    file: Option<File>,
+    max_bytes: u64,
+}
+
+impl LogFile {
+    /// Opens (creating) the log at `path`.
+    pub fn open(path: PathBuf, max_bytes: u64) -> io::Result<LogFile> {
+        let file = open_append(&path)?;
+        Ok(LogFile {
+            path,
+            file: Some(file),
+            max_bytes,
+        })
+    }
+
+    /// Appends one line, reopening the file first if it was deleted, replaced
+    /// or has grown past the limit. Errors are returned, never fatal.
+    pub fn append(&mut self, line: &[u8]) -> io::Result<()> {
+        if self.needs_reopen(line.len() as u64)? {
+            self.file = None;
+            self.file = Some(open_append(&self.path)?);
+        }
+        match &mut self.file {
+            Some(file) => file.write_all(line),
+            None => Ok(()),
+        }
+    }
+
+    fn needs_reopen(&self, adding: u64) -> io::Result<bool> {
+        let Some(file) = &self.file else {
+            return Ok(true);
+        };
+        let open = file.metadata()?;
+        let on_disk = match std::fs::metadata(&self.path) {
+            Ok(meta) => meta,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(true),
+            Err(e) => return Err(e),
+        };
+        if (open.dev(), open.ino()) != (on_disk.dev(), on_disk.ino()) {
+            return Ok(true);
+        }
+        if open.len() + adding > self.max_bytes {
+            std::fs::remove_file(&self.path)?;
+            return Ok(true);
+        }
+        Ok(false)
+    }
+}
+
+/// The pair of log files of a status directory.
+pub struct Logger {
+    notice: LogFile,
+    warning: LogFile,
+}
+
+impl Logger {
+    /// Opens both logs in `dir`.
+    pub fn open(dir: &Path, max_bytes: u64) -> io::Result<Logger> {
+        Ok(Logger {
+            notice: LogFile::open(dir.join("supervise.log"), max_bytes)?,
+            warning: LogFile::open(dir.join("supervise.log.wf"), max_bytes)?,
+        })
+    }
+
+    /// Writes `message` at `level`, stamped with the local time of `wall`.
+    pub fn log(&mut self, level: Level, wall: Duration, message: &str) {
+        let line = format_line(level, &localtime::format(wall), message);
+        let file = match level {
+            Level::Notice => &mut self.notice,
+            Level::Warning | Level::Fatal => &mut self.warning,
+        };
+        // A log that cannot be written must not stop supervision; the next
+        // line tries again (and recreates the file).
+        let _ = file.append(line.as_bytes());
+    }
+}
+
+/// `[NOTICE] 2026-11-26 15:12:45  message\n`.
+pub fn format_line(level: Level, local_time: &str, message: &str) -> String {
+    let tag = match level {
+        Level::Notice => "NOTICE",
+        Level::Warning => "WARNING",
+        Level::Fatal => "FATAL",
+    };
+    format!("[{tag}] {local_time}  {message}\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn temp_dir(tag: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("logfile-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    #[test]
+    fn line_format_has_two_spaces_after_the_time() {
+        assert_eq!(
+            format_line(Level::Notice, "2026-11-26 15:12:45", "service exited!"),
+            "[NOTICE] 2026-11-26 15:12:45  service exited!\n"
+        );
+        assert!(format_line(Level::Fatal, "t", "m").starts_with("[FATAL] t  m"));
+    }
+
+    #[test]
+    fn deleted_log_is_recreated_at_the_next_write() {
+        let dir = temp_dir("deleted");
+        let path = dir.join("log");
+        let mut log = LogFile::open(path.clone(), DEFAULT_MAX_BYTES).unwrap();
+        log.append(b"one\n").unwrap();
+        std::fs::remove_file(&path).unwrap();
+        log.append(b"two\n").unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "two\n");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn log_past_the_limit_starts_over() {
+        let dir = temp_dir("limit");
+        let path = dir.join("log");
+        let mut log = LogFile::open(path.clone(), 10).unwrap();
+        log.append(b"12345\n").unwrap();
+        log.append(b"67890\n").unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "67890\n");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

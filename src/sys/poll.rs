@@ -1,0 +1,32 @@
+//! The one blocking call of the event loop: poll(2) on a few descriptors
+//! until one is readable or the next deadline comes.
+
+use std::io;
+use std::time::Duration;
+
+/// Waits until one of `fds` is readable or `timeout` passes (`None`: for
+/// ever). Returns which descriptors are readable. EINTR counts as a wake-up.
+pub fn wait(fds: &[i32], timeout: Option<Duration>) -> io::Result<Vec<bool>> {
+    let mut polls: Vec<libc::pollfd> = fds
+        .iter()
+        .map(|&fd| libc::pollfd {
+            fd,
+            events: libc::POLLIN,
+            revents: 0,
+        })
+        .collect();
+    // Round up so that a deadline is never woken for a moment too early.
+    let ms = timeout.map_or(-1, |t| {
+        let ms = t.as_nanos().div_ceil(1_000_000);
+        ms.min(i32::MAX as u128) as libc::c_int
+    });
+    // SAFETY: polls is a valid array of pollfd of the given length.
+    let rc = unsafe { libc::poll(polls.as_mut_ptr(), polls.len() as libc::nfds_t, ms) };
+    if rc < 0 {
+        let err = io::Error::last_os_error();
+        if err.kind() != io::ErrorKind::Interrupted {
+            return Err(err);
+        }
+    }
+    Ok(polls.iter().map(|p| p.revents != 0).collect())
+}

@@ -1,0 +1,102 @@
+//! Signals to processes and groups, the subreaper flag, and what /proc says
+//! about a process (used to recognise a service left behind by a previous
+//! supervise).
+
+use std::io;
+use std::time::Duration;
+
+use super::check;
+use crate::supervisor::Target;
+
+/// Sends `signal`; a target that is already gone is not an error.
+pub fn signal(target: Target, signal: i32) -> io::Result<()> {
+    let pid = match target {
+        Target::Child(pid) => pid as libc::pid_t,
+        Target::Group(pgid) => -(pgid as libc::pid_t),
+    };
+    if pid == 0 || pid == -1 {
+        return Ok(()); // never signal our own group or every process
+    }
+    // SAFETY: kill has no memory arguments.
+    match check(unsafe { libc::kill(pid, signal) }) {
+        Err(e) if e.raw_os_error() == Some(libc::ESRCH) => Ok(()),
+        other => other.map(drop),
+    }
+}
+
+/// Whether any process is left in process group `pgid`.
+pub fn group_alive(pgid: u32) -> bool {
+    if pgid <= 1 {
+        return false;
+    }
+    // SAFETY: signal 0 only checks for existence.
+    let rc = unsafe { libc::kill(-(pgid as libc::pid_t), 0) };
+    rc == 0 || io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+}
+
+/// Makes orphaned descendants of the service our children, so they are
+/// reaped here and a stop can wait for them.
+pub fn become_subreaper() -> io::Result<()> {
+    // SAFETY: prctl with integer arguments only.
+    check(unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) }).map(drop)
+}
+
+/// What /proc/PID/stat tells about a process.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ProcInfo {
+    /// Its process group.
+    pub pgid: u32,
+    /// When it started, since the Unix epoch.
+    pub started: Duration,
+}
+
+/// Reads /proc/PID/stat; `None` when the process does not exist.
+pub fn info(pid: u32) -> Option<ProcInfo> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let (pgid, ticks) = parse_stat(&stat)?;
+    let boot = boot_time()?;
+    // SAFETY: sysconf has no memory arguments.
+    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as u64;
+    let started = boot + Duration::from_millis(ticks * 1000 / hz);
+    Some(ProcInfo { pgid, started })
+}
+
+/// (pgid, start time in clock ticks since boot) from the text of
+/// /proc/PID/stat, whose second field (the command) may hold spaces and
+/// parentheses.
+fn parse_stat(stat: &str) -> Option<(u32, u64)> {
+    let after_comm = &stat[stat.rfind(')')? + 1..];
+    let fields: Vec<&str> = after_comm.split_whitespace().collect();
+    // After the command: state(0) ppid(1) pgrp(2) ... starttime is field 22
+    // of the whole line, index 19 here.
+    let pgid = fields.get(2)?.parse().ok()?;
+    let start = fields.get(19)?.parse().ok()?;
+    Some((pgid, start))
+}
+
+fn boot_time() -> Option<Duration> {
+    let stat = std::fs::read_to_string("/proc/stat").ok()?;
+    let line = stat.lines().find(|l| l.starts_with("btime "))?;
+    Some(Duration::from_secs(line[6..].trim().parse().ok()?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_stat_with_a_hostile_command_name() {
+        let line = "4242 (a) b (c) S 1 4242 4242 0 -1 4194560 95 0 0 0 0 0 0 0 20 0 1 0 123456 2 0";
+        assert_eq!(parse_stat(line), Some((4242, 123456)));
+    }
+
+    #[test]
+    fn reads_our_own_process() {
+        let me = info(std::process::id()).expect("our own /proc entry");
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap();
+        assert!(me.started <= now + Duration::from_secs(2));
+        assert!(now - me.started < Duration::from_secs(24 * 3600));
+    }
+}

@@ -1,0 +1,79 @@
+//! Signals to supervise itself arrive on a signalfd: SIGCHLD, SIGTERM, SIGINT
+//! and SIGHUP are blocked and read as data from one descriptor that the
+//! driver polls beside the control FIFO. No handler runs, so nothing races.
+//! The dispositions stay default, and children get an empty signal mask from
+//! the spawn, so the service starts with default signal handling (SPEC §9).
+
+use std::fs::File;
+use std::io::{self, Read};
+use std::os::fd::{AsRawFd, FromRawFd};
+
+use super::check;
+
+/// What a signal to supervise asks for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Received {
+    /// A child changed state: reap.
+    Child,
+    /// SIGTERM or SIGINT: stop the service and exit.
+    Terminate,
+    /// SIGHUP: ignored, as the original does.
+    Hangup,
+}
+
+/// The signalfd.
+pub struct Signals {
+    fd: File,
+}
+
+const HANDLED: [libc::c_int; 4] = [libc::SIGCHLD, libc::SIGTERM, libc::SIGINT, libc::SIGHUP];
+
+impl Signals {
+    /// Blocks the handled signals and opens the signalfd for them.
+    pub fn open() -> io::Result<Signals> {
+        // SAFETY: sigset_t is plain data initialised by sigemptyset.
+        unsafe {
+            let mut set: libc::sigset_t = std::mem::zeroed();
+            libc::sigemptyset(&mut set);
+            for sig in HANDLED {
+                libc::sigaddset(&mut set, sig);
+            }
+            check(libc::sigprocmask(
+                libc::SIG_BLOCK,
+                &set,
+                std::ptr::null_mut(),
+            ))?;
+            let fd = check(libc::signalfd(
+                -1,
+                &set,
+                libc::SFD_NONBLOCK | libc::SFD_CLOEXEC,
+            ))?;
+            Ok(Signals {
+                fd: File::from_raw_fd(fd),
+            })
+        }
+    }
+
+    /// The descriptor to poll.
+    pub fn raw_fd(&self) -> i32 {
+        self.fd.as_raw_fd()
+    }
+
+    /// Every signal pending now, in arrival order.
+    pub fn drain(&mut self) -> Vec<Received> {
+        let mut out = Vec::new();
+        let mut buf = [0u8; std::mem::size_of::<libc::signalfd_siginfo>()];
+        while let Ok(n) = self.fd.read(&mut buf) {
+            if n < buf.len() {
+                break;
+            }
+            let signo = u32::from_ne_bytes(buf[0..4].try_into().expect("4 bytes")) as i32;
+            out.push(match signo {
+                libc::SIGCHLD => Received::Child,
+                libc::SIGHUP => Received::Hangup,
+                _ => Received::Terminate,
+            });
+        }
+        out
+    }
+}
