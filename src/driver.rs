@@ -5,23 +5,30 @@
 //! in poll with no timeout: no periodic wake-up.
 
 use std::collections::VecDeque;
-use std::ffi::OsString;
+use std::ffi::{OsStr, OsString};
 use std::io::{self, Read};
 use std::os::fd::AsRawFd;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::alarm::AlarmFacts;
 use crate::cli::Options;
+use crate::conf;
 use crate::conf::Conf;
 use crate::control::Command;
 use crate::status;
 use crate::statusdir::{self, StatusDir};
-use crate::supervisor::{Effect, Input, Level, Now, RestartHook, Supervisor, Target};
+use crate::supervisor::{
+    Alarm, Effect, Input, Level, Now, RestartHook, Supervisor, Target, loaded_lines,
+};
 use crate::sys::signals::{Received, Signals};
-use crate::sys::{clock, detach, logfile, poll, process, reap, spawn};
+use crate::sys::{clock, detach, localtime, logfile, poll, process, reap, spawn};
 
 /// Exit code when the status directory cannot be set up.
 pub const EXIT_SETUP: i32 = 111;
+
+/// How much of the end of `__stderr` an alarm mail quotes.
+const STDERR_TAIL_BYTES: u64 = 4096;
 
 /// At most this many control reads per wake-up, so a writer flooding the
 /// FIFO cannot starve signal handling.
@@ -67,11 +74,44 @@ fn set_up(options: Options) -> Result<Driver, i32> {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(logfile::DEFAULT_MAX_BYTES);
-    let conf = Conf::unread();
     let mut dir = statusdir::open(&options.dir, max_log_bytes).map_err(|e| {
         eprintln!("supervise: {e}");
         EXIT_SETUP
     })?;
+    let conf_path = options.restart_hook.is_none().then(|| options.conf.clone());
+    let conf = match &conf_path {
+        // SPEC §1: with -r the config file is not read.
+        None => Conf::unread(),
+        Some(path) => match read_conf(path, &options.name) {
+            Ok(resolved) => {
+                let now = clock::now().wall;
+                for line in resolved.warnings_text(path) {
+                    eprintln!("supervise: {line}");
+                    dir.logs.log(Level::Warning, now, &line);
+                }
+                for effect in loaded_lines(&resolved.conf) {
+                    if let Effect::Log(level, line) = effect {
+                        dir.logs.log(level, now, &line);
+                    }
+                }
+                resolved.conf
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound && !options.conf_given => {
+                dir.logs.log(
+                    Level::Warning,
+                    clock::now().wall,
+                    "Cannot open config file. Old configurations unchanged.",
+                );
+                Conf::unread()
+            }
+            Err(e) => {
+                let message = format!("cannot read config file {}: {e}", path.display());
+                eprintln!("supervise: {message}");
+                dir.logs.log(Level::Fatal, clock::now().wall, &message);
+                return Err(EXIT_SETUP);
+            }
+        },
+    };
     if let Some(pid) = statusdir::find_leftover(&options.dir) {
         let message = format!(
             "pid {pid} (process group {pid}) of a previous supervise of this directory is still running; stopping it before starting a new one"
@@ -107,10 +147,14 @@ fn set_up(options: Options) -> Result<Driver, i32> {
     Ok(Driver {
         dir,
         supervisor: Supervisor::new(&options.name, conf, hook),
+        name: options.name,
+        host: process::hostname(),
         argv: options.argv,
+        conf_path,
         hook_program: options.restart_hook,
         signals,
         hook: None,
+        senders: Vec::new(),
         exit: None,
     })
 }
@@ -125,11 +169,17 @@ struct Helper {
 
 struct Driver {
     dir: StatusDir,
+    name: String,
+    host: String,
     argv: Vec<OsString>,
+    /// The config file; `None` under `-r`, which reads none.
+    conf_path: Option<PathBuf>,
     hook_program: Option<PathBuf>,
     supervisor: Supervisor,
     signals: Signals,
     hook: Option<Helper>,
+    /// Alarm senders still running.
+    senders: Vec<Helper>,
     exit: Option<i32>,
 }
 
@@ -146,7 +196,12 @@ impl Driver {
         let fds = [self.dir.control.as_raw_fd(), self.signals.raw_fd()];
         loop {
             if let Some(code) = self.exit {
-                return code;
+                // Alarm senders still running (a give-up alarm, say) are
+                // waited for, and killed at their timeout, before we go: no
+                // sender outlives its supervision.
+                if self.senders.is_empty() {
+                    return code;
+                }
             }
             let timeout = self
                 .next_wakeup()
@@ -162,6 +217,7 @@ impl Driver {
             for received in self.signals.drain() {
                 match received {
                     Received::Child => self.reap(now),
+                    Received::Terminate if self.exit.is_some() => self.kill_senders(),
                     Received::Terminate => self.apply(now, Input::Terminate),
                     Received::Hangup => self.log(Level::Notice, "SIGHUP received and ignored"),
                 }
@@ -179,19 +235,29 @@ impl Driver {
     }
 
     fn next_wakeup(&self) -> Option<Duration> {
-        let hook = self.hook.as_ref().and_then(|h| h.kill_at);
-        match (self.supervisor.next_deadline(), hook) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        let helpers = self.hook.iter().chain(&self.senders);
+        helpers
+            .filter_map(|h| h.kill_at)
+            .chain(self.supervisor.next_deadline())
+            .min()
     }
 
     fn log(&mut self, level: Level, message: &str) {
         self.dir.logs.log(level, clock::now().wall, message);
     }
 
+    fn kill_senders(&mut self) {
+        for sender in &mut self.senders {
+            sender.kill_at = None;
+            let _ = process::signal(Target::Group(sender.pid), libc::SIGKILL);
+        }
+    }
+
     /// Reads every byte waiting in `control` and obeys each known command.
     fn read_control(&mut self, now: Now) {
+        if self.exit.is_some() {
+            return; // exiting: the bytes are for a supervise to come
+        }
         let mut buf = [0u8; 4096];
         let mut unknown = 0usize;
         for _ in 0..MAX_CONTROL_READS {
@@ -240,6 +306,14 @@ impl Driver {
                     );
                 }
                 hook_done = true;
+            } else if let Some(at) = self.senders.iter().position(|h| h.pid == pid) {
+                let sender = self.senders.swap_remove(at);
+                if how != crate::supervisor::Exit::Code(0) {
+                    self.log(
+                        Level::Warning,
+                        &format!("{} failed: {}", sender.name, describe_exit(how)),
+                    );
+                }
             }
             // Anything else is an orphan re-parented to us: reaping it is all.
         }
@@ -272,13 +346,17 @@ impl Driver {
         {
             self.apply(now, Input::Deadline);
         }
-        if let Some(helper) = self.hook.as_mut()
-            && helper.kill_at.is_some_and(|t| now.mono >= t)
-        {
-            // Reaped like any child; the reap reports HookFinished.
-            helper.kill_at = None;
-            let (pid, name) = (helper.pid, helper.name.clone());
-            let _ = process::signal(Target::Group(pid), libc::SIGKILL);
+        // Overdue helpers are killed; they are reaped like any child, and
+        // the reap of the hook reports HookFinished.
+        let mut overdue = Vec::new();
+        for helper in self.hook.iter_mut().chain(self.senders.iter_mut()) {
+            if helper.kill_at.is_some_and(|t| now.mono >= t) {
+                helper.kill_at = None;
+                let _ = process::signal(Target::Group(helper.pid), libc::SIGKILL);
+                overdue.push(helper.name.clone());
+            }
+        }
+        for name in overdue {
             self.log(
                 Level::Warning,
                 &format!("{name} did not finish in time: killed"),
@@ -287,7 +365,11 @@ impl Driver {
     }
 
     /// Feeds `input` and carries out the effects, feeding back the outcomes.
+    /// Once the supervisor has exited, nothing is fed any more.
     fn apply(&mut self, now: Now, input: Input) {
+        if self.exit.is_some() {
+            return;
+        }
         let mut inputs = VecDeque::from([input]);
         while let Some(input) = inputs.pop_front() {
             for effect in self.supervisor.handle(now, input) {
@@ -332,14 +414,85 @@ impl Driver {
                 None
             }
             Effect::Alarm(alarm) => {
-                self.log(Level::Notice, &format!("alarm: {alarm:?}"));
+                self.send_alarm(now, &alarm);
                 None
             }
             Effect::RunRestartHook { count } => self.run_hook(now, count),
-            Effect::ReloadConf => Some(Input::Reloaded(None)),
+            Effect::ReloadConf => self.reload_conf(),
             Effect::Exit(code) => {
                 self.exit = Some(code);
+                if !self.senders.is_empty() {
+                    self.log(
+                        Level::Notice,
+                        &format!(
+                            "waiting for {} alarm sender(s) to finish before exiting",
+                            self.senders.len()
+                        ),
+                    );
+                }
                 None
+            }
+        }
+    }
+
+    fn reload_conf(&mut self) -> Option<Input> {
+        let Some(path) = self.conf_path.clone() else {
+            self.log(Level::Notice, "r ignored: with -r no config file is read");
+            return None;
+        };
+        match read_conf(&path, &self.name) {
+            Ok(resolved) => {
+                for line in resolved.warnings_text(&path) {
+                    self.log(Level::Warning, &line);
+                }
+                Some(Input::Reloaded(Some(Box::new(resolved.conf))))
+            }
+            Err(_) => Some(Input::Reloaded(None)),
+        }
+    }
+
+    /// Starts every configured sender of an alarm in the background; they
+    /// are reaped (and killed at `alarm_timeout`) by the event loop.
+    fn send_alarm(&mut self, now: Now, alarm: &Alarm) {
+        let (exit_code, signal) = match alarm.how {
+            crate::supervisor::Exit::Code(code) => (Some(code), None),
+            crate::supervisor::Exit::Signal { signal, .. } => (None, Some(signal)),
+        };
+        let facts = AlarmFacts {
+            service: self.name.clone(),
+            host: self.host.clone(),
+            event: alarm.event,
+            exit_code,
+            signal,
+            core_dumped: alarm.how.core_dumped(),
+            run_time: alarm.run_time,
+            restarts_in_window: alarm.restarts_in_window,
+            when_local: localtime::format(now.wall),
+            stderr_tail: logfile::tail(&self.dir.path.join("__stderr"), STDERR_TAIL_BYTES, 20),
+        };
+        let message = crate::alarm::message(&facts);
+        let timeout = self.supervisor.conf().alarm_timeout;
+        for run in crate::alarm::invocations(&facts, self.supervisor.conf()) {
+            let what = format!("alarm sender {}", run.program);
+            let args: Vec<OsString> = run.args.iter().map(OsString::from).collect();
+            match spawn::helper(OsStr::new(&run.program), &args, &run.env, None) {
+                Ok((pid, stdin)) => {
+                    if let Some(stdin) = stdin {
+                        spawn::feed(stdin, &run.stdin);
+                    }
+                    let line = if run.program == self.supervisor.conf().mail_program {
+                        format!("mail sent: {message} to {}", run.args[2..].join(" "))
+                    } else {
+                        format!("{what} started (pid {pid}): {message}")
+                    };
+                    self.log(Level::Notice, &line);
+                    self.senders.push(Helper {
+                        pid,
+                        kill_at: Some(now.mono + timeout),
+                        name: what,
+                    });
+                }
+                Err(e) => self.log(Level::Warning, &format!("{what} could not be run: {e}")),
             }
         }
     }
@@ -349,7 +502,7 @@ impl Driver {
         let name = format!("restart_cmd: {} {count}", program.display());
         let output = self.dir.path.join("__stderr");
         match spawn::helper(
-            &program.into_os_string(),
+            program.as_os_str(),
             &[OsString::from(count.to_string())],
             &[],
             Some(&output),
@@ -392,4 +545,10 @@ fn describe_exit(how: crate::supervisor::Exit) -> String {
         crate::supervisor::Exit::Code(code) => format!("exit code {code}"),
         crate::supervisor::Exit::Signal { signal, .. } => format!("killed by signal {signal}"),
     }
+}
+
+/// Reads and resolves the config file for service `name`.
+pub fn read_conf(path: &Path, name: &str) -> io::Result<conf::Resolved> {
+    let text = std::fs::read(path)?;
+    Ok(conf::resolve(&text, name))
 }

@@ -6,10 +6,12 @@
 //! file descriptors and deadlines and turns them into inputs for the
 //! supervisor, then carries out the effects it returns.
 
+pub mod alarm;
 pub mod cli;
 pub mod conf;
 pub mod control;
 pub mod driver;
+pub mod scan;
 pub mod status;
 pub mod statusdir;
 pub mod supervisor;

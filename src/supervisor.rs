@@ -6,6 +6,7 @@
 
 use std::time::Duration;
 
+pub use crate::alarm::AlarmEvent;
 use crate::conf::Conf;
 use crate::control::Command;
 use crate::status::{Status, Want};
@@ -99,17 +100,6 @@ pub enum Level {
     Fatal,
 }
 
-/// What an alarm is about.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum AlarmEvent {
-    /// The service exited.
-    Exit,
-    /// The service exited and dumped core.
-    Coredump,
-    /// supervise gave up restarting it.
-    GiveUp,
-}
-
 /// Facts for an alarm; the driver adds host, time and the stderr tail.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Alarm {
@@ -168,11 +158,13 @@ pub struct RestartHook {
     pub reset_after: Option<Duration>,
 }
 
-/// A stop in progress: TERM was sent to the group, KILL follows at `kill_at`.
+/// A stop in progress: TERM was sent to the group, KILL follows at the
+/// deadline.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Stop {
-    /// When to send KILL; after it was sent, when to stop waiting.
-    deadline: Duration,
+    /// When to send KILL; after it was sent, when to stop waiting; `None`
+    /// once there is nothing left to do but wait for the exit.
+    deadline: Option<Duration>,
     /// KILL has been sent.
     killed: bool,
 }
@@ -305,7 +297,7 @@ impl Supervisor {
             Child::Running {
                 stop: Some(stop), ..
             }
-            | Child::Draining { stop, .. } => Some(stop.deadline),
+            | Child::Draining { stop, .. } => stop.deadline,
             _ => None,
         };
         let restart = self.restart_at.filter(|_| self.child == Child::Down);
@@ -359,11 +351,11 @@ impl Supervisor {
             }
             Input::Reloaded(conf) => match conf {
                 Some(conf) => {
+                    // The window's counters survive: they describe what the
+                    // service did, not the settings. A new alarm_interval
+                    // applies from the next window.
                     self.conf = *conf;
-                    out.push(Effect::Log(
-                        Level::Notice,
-                        "Finished loading configurations!".to_owned(),
-                    ));
+                    out.extend(loaded_lines(&self.conf));
                 }
                 None => out.push(Effect::Log(
                     Level::Warning,
@@ -373,7 +365,13 @@ impl Supervisor {
         }
         let after = self.status();
         if after != before {
-            out.push(Effect::WriteStatus(after));
+            // Before a restart's spawn, so the status file never names the
+            // dead child while the new one starts.
+            let at = out
+                .iter()
+                .position(|e| *e == Effect::Spawn)
+                .unwrap_or(out.len());
+            out.insert(at, Effect::WriteStatus(after));
         }
         out
     }
@@ -423,7 +421,7 @@ impl Supervisor {
                 ));
                 self.signal_group_to_stop(pid, out);
                 Stop {
-                    deadline: now.mono + self.conf.stop_timeout,
+                    deadline: Some(now.mono + self.conf.stop_timeout),
                     killed: false,
                 }
             });
@@ -620,7 +618,7 @@ impl Supervisor {
             && stop.is_none()
         {
             *stop = Some(Stop {
-                deadline: now.mono + self.conf.stop_timeout,
+                deadline: Some(now.mono + self.conf.stop_timeout),
                 killed: false,
             });
             self.paused = false;
@@ -710,7 +708,7 @@ impl Supervisor {
             Child::Running {
                 stop: Some(stop), ..
             }
-            | Child::Draining { stop, .. } => now.mono >= stop.deadline,
+            | Child::Draining { stop, .. } => stop.deadline.is_some_and(|t| now.mono >= t),
             _ => false,
         };
         if due {
@@ -720,6 +718,7 @@ impl Supervisor {
 
     /// Stop timeout reached: KILL the group; after the grace, give up waiting.
     fn escalate(&mut self, now: Now, out: &mut Vec<Effect>) {
+        let draining = matches!(self.child, Child::Draining { .. });
         let (pgid, stop) = match &mut self.child {
             Child::Running {
                 pid,
@@ -731,7 +730,7 @@ impl Supervisor {
         };
         if !stop.killed {
             stop.killed = true;
-            stop.deadline = now.mono + KILL_GRACE;
+            stop.deadline = Some(now.mono + KILL_GRACE);
             out.push(Effect::Log(
                 Level::Warning,
                 format!(
@@ -743,15 +742,31 @@ impl Supervisor {
                 signal: libc::SIGKILL,
                 target: Target::Group(pgid),
             });
-        } else if let Child::Draining { .. } = self.child {
+        } else if draining {
             out.push(Effect::Log(
                 Level::Warning,
                 format!("process group {pgid} still has members after KILL; no longer waiting"),
             ));
             self.child = Child::Down;
             self.settle(now, out);
+        } else {
+            // KILL cannot be ignored: the child is stuck in the kernel
+            // (uninterruptible sleep). Its exit will still be reaped.
+            stop.deadline = None;
+            out.push(Effect::Log(
+                Level::Warning,
+                format!("pid {pgid} is still alive after KILL; waiting for it to exit"),
+            ));
         }
     }
+}
+
+/// The original's log lines after reading the config file.
+pub fn loaded_lines(conf: &Conf) -> Vec<Effect> {
+    std::iter::once("Finished loading configurations!".to_owned())
+        .chain(conf.describe())
+        .map(|line| Effect::Log(Level::Notice, line))
+        .collect()
 }
 
 /// `service exited! (exit code 3, ran 1.250 s, pid 42)` and its variants.
@@ -764,7 +779,10 @@ fn exit_line(how: Exit, run_time: Duration, pid: u32) -> String {
             } else {
                 "service exited!"
             },
-            format!("killed by signal {signal} {}", signal_name(signal)),
+            match crate::alarm::signal_name(signal) {
+                name if name.starts_with("SIG") => format!("killed by signal {signal} {name}"),
+                _ => format!("killed by signal {signal}"),
+            },
         ),
     };
     format!("{head} ({detail}, ran {} s, pid {pid})", seconds(run_time))
@@ -774,34 +792,6 @@ fn exit_line(how: Exit, run_time: Duration, pid: u32) -> String {
 fn seconds(d: Duration) -> String {
     let text = format!("{}.{:03}", d.as_secs(), d.subsec_millis());
     text.trim_end_matches('0').trim_end_matches('.').to_owned()
-}
-
-/// The conventional name of a signal number, for logs.
-pub fn signal_name(signal: i32) -> &'static str {
-    match signal {
-        libc::SIGHUP => "SIGHUP",
-        libc::SIGINT => "SIGINT",
-        libc::SIGQUIT => "SIGQUIT",
-        libc::SIGILL => "SIGILL",
-        libc::SIGTRAP => "SIGTRAP",
-        libc::SIGABRT => "SIGABRT",
-        libc::SIGBUS => "SIGBUS",
-        libc::SIGFPE => "SIGFPE",
-        libc::SIGKILL => "SIGKILL",
-        libc::SIGUSR1 => "SIGUSR1",
-        libc::SIGSEGV => "SIGSEGV",
-        libc::SIGUSR2 => "SIGUSR2",
-        libc::SIGPIPE => "SIGPIPE",
-        libc::SIGALRM => "SIGALRM",
-        libc::SIGTERM => "SIGTERM",
-        libc::SIGSTOP => "SIGSTOP",
-        libc::SIGTSTP => "SIGTSTP",
-        libc::SIGCONT => "SIGCONT",
-        libc::SIGXCPU => "SIGXCPU",
-        libc::SIGXFSZ => "SIGXFSZ",
-        libc::SIGSYS => "SIGSYS",
-        _ => "",
-    }
 }
 
 #[cfg(test)]
@@ -1222,5 +1212,236 @@ mod tests {
         let effects = sup.handle(at(2), reason());
         assert!(!spawns(&effects));
         assert!(sup.next_deadline().is_some());
+    }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// What the outside world can do next.
+        #[derive(Clone, Debug)]
+        enum Step {
+            Wait(u64),
+            ChildDies {
+                code: i32,
+                core: bool,
+                group_alive: bool,
+            },
+            Byte(u8),
+            Deadline,
+            Terminate,
+            GroupEmpties,
+            HookEnds,
+            Reload,
+        }
+
+        fn step() -> impl Strategy<Value = Step> {
+            prop_oneof![
+                (0u64..3_000).prop_map(Step::Wait),
+                (0i32..3, any::<bool>(), any::<bool>()).prop_map(|(code, core, group_alive)| {
+                    Step::ChildDies {
+                        code,
+                        core,
+                        group_alive,
+                    }
+                }),
+                prop::sample::select(b"udoxpchaitksnr".to_vec()).prop_map(Step::Byte),
+                Just(Step::Deadline),
+                Just(Step::Terminate),
+                Just(Step::GroupEmpties),
+                Just(Step::HookEnds),
+                Just(Step::Reload),
+            ]
+        }
+
+        /// The world as the driver would see it.
+        #[derive(Default)]
+        struct World {
+            now: u64,
+            next_pid: u32,
+            live: Option<u32>,
+            draining: Option<u32>,
+            spawning: bool,
+            hook_running: bool,
+            wanted_down: bool,
+            exited: bool,
+        }
+
+        impl World {
+            fn feed(&mut self, sup: &mut Supervisor, input: Input) {
+                let mut queue = vec![input];
+                while let Some(input) = queue.pop() {
+                    let effects = sup.handle(at(self.now), input);
+                    assert!(
+                        !self.exited || effects.is_empty(),
+                        "effects after Exit: {effects:?}"
+                    );
+                    for effect in effects {
+                        match effect {
+                            Effect::Spawn => {
+                                assert!(self.live.is_none(), "spawn beside a live child");
+                                assert!(self.draining.is_none(), "spawn beside a draining group");
+                                assert!(!self.wanted_down, "spawn after d without u/o");
+                                assert!(!self.hook_running, "spawn while the hook runs");
+                                self.next_pid += 1;
+                                self.spawning = true;
+                                queue.push(Input::Spawned {
+                                    pid: self.next_pid + 100,
+                                });
+                            }
+                            Effect::RunRestartHook { .. } => self.hook_running = true,
+                            // The one sanctioned way out: KILL and its grace
+                            // passed and the group is abandoned.
+                            Effect::Log(_, line) if line.contains("no longer waiting") => {
+                                self.draining = None;
+                            }
+                            Effect::Exit(_) => self.exited = true,
+                            _ => {}
+                        }
+                    }
+                    if let Some(pid) = sup.child_pid() {
+                        self.live = Some(pid);
+                        self.spawning = false;
+                    }
+                }
+            }
+
+            /// After the driver reports a deadline, the next one lies in the
+            /// future: otherwise the event loop would spin.
+            fn deadline(&mut self, sup: &mut Supervisor) {
+                if let Some(t) = sup.next_deadline() {
+                    self.now = self.now.max(t.as_millis() as u64);
+                    self.feed(sup, Input::Deadline);
+                    if let Some(next) = sup.next_deadline() {
+                        assert!(
+                            next > Duration::from_millis(self.now),
+                            "a deadline in the past would spin the event loop"
+                        );
+                    }
+                }
+            }
+        }
+
+        fn run(steps: Vec<Step>, hook: bool) {
+            let conf = Conf {
+                alarm_interval: 60,
+                max_tries: 3,
+                max_tries_if_coredumped: 2,
+                ..Conf::unread()
+            };
+            let hook = hook.then_some(RestartHook { reset_after: None });
+            let mut sup = Supervisor::new("svc", conf, hook);
+            let mut world = World::default();
+            world.feed(&mut sup, Input::Start);
+            for step in steps {
+                if world.exited {
+                    break;
+                }
+                match step {
+                    Step::Wait(ms) => world.now += ms,
+                    Step::ChildDies {
+                        code,
+                        core,
+                        group_alive,
+                    } => {
+                        if let Some(pid) = world.live.take() {
+                            let how = if core {
+                                Exit::Signal {
+                                    signal: libc::SIGSEGV,
+                                    core: true,
+                                }
+                            } else {
+                                Exit::Code(code)
+                            };
+                            if group_alive {
+                                world.draining = Some(pid);
+                            }
+                            world.feed(
+                                &mut sup,
+                                Input::ChildExited {
+                                    pid,
+                                    how,
+                                    group_alive,
+                                },
+                            );
+                        }
+                    }
+                    Step::Byte(byte) => {
+                        match byte {
+                            b'd' => world.wanted_down = true,
+                            b'u' | b'o' => world.wanted_down = false,
+                            _ => {}
+                        }
+                        world.feed(&mut sup, control(byte));
+                    }
+                    Step::Deadline => world.deadline(&mut sup),
+                    Step::Terminate => {
+                        world.wanted_down = true;
+                        world.feed(&mut sup, Input::Terminate);
+                    }
+                    Step::GroupEmpties => {
+                        if world.draining.take().is_some() {
+                            world.feed(&mut sup, Input::GroupGone);
+                        }
+                    }
+                    Step::HookEnds => {
+                        if world.hook_running {
+                            world.hook_running = false;
+                            world.feed(&mut sup, Input::HookFinished);
+                        }
+                    }
+                    Step::Reload => world.feed(&mut sup, Input::Reloaded(None)),
+                }
+                if sup.draining_group().is_none() {
+                    world.draining = None;
+                }
+            }
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(2000))]
+
+            #[test]
+            fn invariants_hold_for_any_sequence(steps in prop::collection::vec(step(), 0..80)) {
+                run(steps, false);
+            }
+
+            #[test]
+            fn invariants_hold_with_a_restart_hook(steps in prop::collection::vec(step(), 0..80)) {
+                run(steps, true);
+            }
+
+            /// With alarms on and no operator in the way, a window never sees
+            /// more than max_tries restarts: the exit after them gives up.
+            #[test]
+            fn never_more_than_max_tries_restarts_in_a_window(
+                gaps in prop::collection::vec(0u64..20_000, 1..30),
+            ) {
+                let conf = Conf { alarm_interval: 60, max_tries: 3, ..Conf::unread() };
+                let mut sup = running(conf, 1, 0);
+                let mut now = 0;
+                let mut restarts: Vec<u64> = Vec::new();
+                for (pid, gap) in (1u32..).zip(gaps) {
+                    now += gap;
+                    let effects = sup.handle(at(now), exited(pid, 1));
+                    if effects.contains(&Effect::Exit(EXIT_GAVE_UP)) {
+                        prop_assert!(!spawns(&effects));
+                        return Ok(());
+                    }
+                    if !spawns(&effects) {
+                        let due = sup.next_deadline().unwrap();
+                        now = due.as_millis() as u64;
+                        prop_assert!(spawns(&sup.handle(at(now), Input::Deadline)));
+                    }
+                    restarts.push(now);
+                    sup.handle(at(now), Input::Spawned { pid: pid + 1 });
+                    // A window holds at most max_tries (3) restarts; a sliding
+                    // minute can straddle the end of one window and the start
+                    // of the next.
+                    let in_last_minute = restarts.iter().filter(|t| now - **t < 60_000).count();
+                    prop_assert!(in_last_minute <= 3 * 2, "{restarts:?}");
+                }
+            }
+        }
     }
 }

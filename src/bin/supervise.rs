@@ -30,10 +30,39 @@ fn real_main() -> i32 {
             let _ = writeln!(std::io::stdout(), "supervise {}", env!("CARGO_PKG_VERSION"));
             0
         }
-        Ok(Request::Check(_options)) => {
-            let _ = writeln!(std::io::stderr(), "supervise: --check is not available yet");
-            EXIT_USAGE
-        }
+        Ok(Request::Check(options)) => check(&options),
         Ok(Request::Run(options)) => supervise::driver::start(options),
     }
+}
+
+/// `--check`: the resolved settings for NAME and every warning; 0 when clean,
+/// 1 with warnings (or when the file cannot be read). Starts nothing.
+fn check(options: &supervise::cli::Options) -> i32 {
+    let path = &options.conf;
+    let resolved = match supervise::driver::read_conf(path, &options.name) {
+        Ok(resolved) => resolved,
+        Err(e) => {
+            let _ = writeln!(
+                std::io::stderr(),
+                "supervise: cannot read config file {}: {e} (supervise would run with no alarms and no restart limits)",
+                path.display()
+            );
+            return 1;
+        }
+    };
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(
+        out,
+        "# settings for {} from {}",
+        options.name,
+        path.display()
+    );
+    for line in resolved.conf.describe() {
+        let _ = writeln!(out, "{line}");
+    }
+    let warnings = resolved.warnings_text(path);
+    for line in &warnings {
+        let _ = writeln!(out, "warning: {line}");
+    }
+    i32::from(!warnings.is_empty())
 }

@@ -1,1 +1,50 @@
-//! `svc`: the operator's control and status tool (placeholder until issue 4).
+//! `svc`: the operator's control and status tool for a status directory kept
+//! by supervise (ours or the original C one: the files are the same).
+//!
+//! It owns the `svc` command line and behaviour: it sends control bytes and
+//! waits, by polling the status file with a deadline, for the state it asked
+//! for. It never signals a service itself: stopping, and escalating to KILL,
+//! is supervise's job.
+//!
+//! Pure parts, unit-tested without processes: [`cli`] (argv → [`cli::Command`]),
+//! [`show`] (status lines, JSON, time formats), [`goal`] (is a wait over?),
+//! [`code`] (exit codes). Thin parts: [`dir`] (the status directory's files),
+//! [`proc`] (process probes and clocks), [`interrupt`] (signals during a wait),
+//! [`wait`] (polling for a goal with a deadline); the commands: [`verbs`] (the
+//! original `svc DIR VERB`), [`flags`] (daemontools `svc -dx DIR...`),
+//! [`list`] (`svc status DIR...`); and [`run`], which dispatches.
+
+#![warn(missing_docs)]
+
+pub mod cli;
+pub mod code;
+pub mod dir;
+pub mod flags;
+pub mod goal;
+pub mod help;
+pub mod interrupt;
+pub mod list;
+pub mod proc;
+pub mod run;
+pub mod show;
+pub mod verbs;
+pub mod wait;
+
+use std::ffi::OsString;
+use std::io::Write;
+
+/// Parses `args` (without the program name), runs the command, and returns
+/// the process exit status.
+pub fn main(args: impl IntoIterator<Item = OsString>) -> i32 {
+    match cli::parse(args) {
+        Ok(command) => run::run(command),
+        Err(cli::UsageError(message)) => {
+            let _ = writeln!(
+                std::io::stderr(),
+                "svc: {message}\n{}\nTry 'svc --help' for more.",
+                help::USAGE
+            );
+            code::Code::Usage.status()
+        }
+    }
+}

@@ -95,14 +95,48 @@ impl Logger {
     }
 }
 
-/// `[NOTICE] 2026-11-26 15:12:45  message\n`.
+/// The last `max_lines` lines of the last `max_bytes` of the file at `path`
+/// (for alarm mails: what the service said before it died). Empty if the
+/// file cannot be read.
+pub fn tail(path: &Path, max_bytes: u64, max_lines: usize) -> String {
+    use std::io::{Read, Seek, SeekFrom};
+    let Ok(mut file) = File::open(path) else {
+        return String::new();
+    };
+    let len = file.metadata().map_or(0, |m| m.len());
+    let start = len.saturating_sub(max_bytes);
+    if file.seek(SeekFrom::Start(start)).is_err() {
+        return String::new();
+    }
+    let mut bytes = Vec::new();
+    let _ = file.take(max_bytes).read_to_end(&mut bytes);
+    let text = String::from_utf8_lossy(&bytes);
+    let lines: Vec<&str> = text.lines().collect();
+    // The first line may be cut in the middle when we started mid-file.
+    let skip_partial = usize::from(start > 0 && lines.len() > 1);
+    let from = lines.len().saturating_sub(max_lines).max(skip_partial);
+    lines[from..].join("\n")
+}
+
+/// `[NOTICE] 2026-11-26 15:12:45  message\n`. Control characters in the
+/// message (a service name may hold a newline) are escaped, so one event is
+/// always one line and no text can forge a log line.
 pub fn format_line(level: Level, local_time: &str, message: &str) -> String {
     let tag = match level {
         Level::Notice => "NOTICE",
         Level::Warning => "WARNING",
         Level::Fatal => "FATAL",
     };
-    format!("[{tag}] {local_time}  {message}\n")
+    let mut line = format!("[{tag}] {local_time}  ");
+    for c in message.chars() {
+        if c.is_control() {
+            line.extend(c.escape_default());
+        } else {
+            line.push(c);
+        }
+    }
+    line.push('\n');
+    line
 }
 
 #[cfg(test)]
@@ -123,6 +157,10 @@ mod tests {
             "[NOTICE] 2026-11-26 15:12:45  service exited!\n"
         );
         assert!(format_line(Level::Fatal, "t", "m").starts_with("[FATAL] t  m"));
+        assert_eq!(
+            format_line(Level::Notice, "t", "a\n[FATAL] forged\r"),
+            "[NOTICE] t  a\\n[FATAL] forged\\r\n"
+        );
     }
 
     #[test]
@@ -134,6 +172,21 @@ mod tests {
         std::fs::remove_file(&path).unwrap();
         log.append(b"two\n").unwrap();
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "two\n");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn tail_keeps_the_last_whole_lines() {
+        let dir = temp_dir("tail");
+        let path = dir.join("err");
+        std::fs::write(&path, "one\ntwo\nthree\nfour\n").unwrap();
+        assert_eq!(tail(&path, 1000, 2), "three\nfour");
+        assert_eq!(
+            tail(&path, 12, 10),
+            "three\nfour",
+            "the cut line is dropped"
+        );
+        assert_eq!(tail(&dir.join("missing"), 100, 3), "");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

@@ -5,6 +5,7 @@
 pub mod clock;
 pub mod detach;
 pub mod fifo;
+pub mod inotify;
 pub mod localtime;
 pub mod lock;
 pub mod logfile;
@@ -13,6 +14,7 @@ pub mod process;
 pub mod reap;
 pub mod signals;
 pub mod spawn;
+pub mod user;
 
 use std::io;
 

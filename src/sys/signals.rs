@@ -1,8 +1,11 @@
 //! Signals to supervise itself arrive on a signalfd: SIGCHLD, SIGTERM, SIGINT
 //! and SIGHUP are blocked and read as data from one descriptor that the
-//! driver polls beside the control FIFO. No handler runs, so nothing races.
-//! The dispositions stay default, and children get an empty signal mask from
-//! the spawn, so the service starts with default signal handling (SPEC §9).
+//! driver polls beside the control FIFO. No handler ever runs (the signals
+//! stay blocked), so nothing races. Each still gets a do-nothing handler:
+//! the kernel drops a signal whose disposition is default when it is sent to
+//! the PID 1 of a namespace (a container's init), and caught signals fall
+//! back to default at exec, so children start with default handling
+//! (SPEC §9).
 
 use std::fs::File;
 use std::io::{self, Read};
@@ -21,6 +24,10 @@ pub enum Received {
     Hangup,
 }
 
+/// Installed but never run: the signals are blocked and read from the
+/// signalfd.
+extern "C" fn never_runs(_: libc::c_int) {}
+
 /// The signalfd.
 pub struct Signals {
     fd: File,
@@ -37,6 +44,10 @@ impl Signals {
             libc::sigemptyset(&mut set);
             for sig in HANDLED {
                 libc::sigaddset(&mut set, sig);
+                let mut action: libc::sigaction = std::mem::zeroed();
+                action.sa_sigaction = never_runs as *const () as libc::sighandler_t;
+                action.sa_flags = libc::SA_RESTART;
+                check(libc::sigaction(sig, &action, std::ptr::null_mut()))?;
             }
             check(libc::sigprocmask(
                 libc::SIG_BLOCK,

@@ -38,15 +38,16 @@ pub fn service(argv: &[OsString], dir: &Path) -> io::Result<u32> {
         .stdout(stdout)
         .stderr(stderr)
         .process_group(0);
-    let child = with_default_signal_mask(&mut command).spawn()?;
+    let child = with_default_signals(&mut command).spawn()?;
     // Dropping the Child neither waits nor kills: reap.rs reaps it.
     Ok(child.id())
 }
 
-/// Starts a helper program with `stdin` bytes piped in (written by the
-/// caller) and its output appended to `output`; returns its pid and the pipe.
+/// Starts a helper program in its own process group with a pipe as stdin
+/// (for [`feed`]) and its output appended to `output`; returns its pid and
+/// the pipe.
 pub fn helper(
-    program: &OsString,
+    program: &std::ffi::OsStr,
     args: &[OsString],
     env: &[(String, String)],
     output: Option<&Path>,
@@ -66,16 +67,34 @@ pub fn helper(
         .stdout(stdout)
         .stderr(stderr)
         .process_group(0);
-    let mut child = with_default_signal_mask(&mut command).spawn()?;
+    let mut child = with_default_signals(&mut command).spawn()?;
     Ok((child.id(), child.stdin.take()))
 }
 
-/// Makes the child unblock every signal between fork and exec.
-fn with_default_signal_mask(command: &mut Command) -> &mut Command {
-    // SAFETY: the closure runs between fork and exec and only calls
+/// Makes the child start with default signal handling: every signal
+/// unblocked, and none ignored (an ignored disposition survives exec, so one
+/// that supervise inherited, say from nohup, would otherwise pass on).
+fn with_default_signals(command: &mut Command) -> &mut Command {
+    // SAFETY: the closure runs between fork and exec and only calls signal,
     // sigemptyset and sigprocmask, which are async-signal-safe.
     unsafe {
         command.pre_exec(|| {
+            // The raw system call, because the C library refuses to touch
+            // the real-time signals it reserves (32, 33), which may arrive
+            // ignored too. The kernel's sigaction with every field zero is
+            // SIG_DFL with no flags and an empty mask.
+            let default_action = [0u64; 4];
+            for signal in 1..=64 {
+                if signal != libc::SIGKILL && signal != libc::SIGSTOP {
+                    libc::syscall(
+                        libc::SYS_rt_sigaction,
+                        signal,
+                        default_action.as_ptr(),
+                        std::ptr::null_mut::<u64>(),
+                        8,
+                    );
+                }
+            }
             let mut set: libc::sigset_t = std::mem::zeroed();
             libc::sigemptyset(&mut set);
             if libc::sigprocmask(libc::SIG_SETMASK, &set, std::ptr::null_mut()) != 0 {
@@ -84,4 +103,77 @@ fn with_default_signal_mask(command: &mut Command) -> &mut Command {
             Ok(())
         })
     }
+}
+
+/// Writes as much of `bytes` into a helper's stdin as fits without blocking
+/// (a helper that does not read must not stall supervise), then closes it.
+/// Returns how many bytes went in.
+pub fn feed(stdin: std::process::ChildStdin, bytes: &[u8]) -> usize {
+    use std::io::Write;
+    use std::os::fd::AsRawFd;
+    // SAFETY: fcntl on a descriptor we own.
+    unsafe {
+        let flags = libc::fcntl(stdin.as_raw_fd(), libc::F_GETFL);
+        libc::fcntl(stdin.as_raw_fd(), libc::F_SETFL, flags | libc::O_NONBLOCK);
+    }
+    let mut stdin = stdin;
+    let mut written = 0;
+    while written < bytes.len() {
+        match stdin.write(&bytes[written..]) {
+            Ok(0) => break,
+            Ok(n) => written += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(_) => break,
+        }
+    }
+    written
+}
+
+/// How the scanner starts one supervise.
+pub struct SuperviseLaunch<'a> {
+    /// The supervise binary.
+    pub program: &'a Path,
+    /// Its arguments.
+    pub args: Vec<OsString>,
+    /// Its (and so the service's) working directory.
+    pub directory: Option<&'a Path>,
+    /// Variables added to the inherited environment.
+    pub env: Vec<(String, String)>,
+    /// The file-mode creation mask.
+    pub umask: Option<u32>,
+    /// Run as this user.
+    pub user: Option<&'a super::user::Identity>,
+}
+
+/// Starts a supervise for the scanner, in its own process group (so a
+/// terminal's Ctrl-C reaches only the scanner, which stops everything in
+/// order), with default signal handling; returns its pid.
+pub fn supervise(launch: SuperviseLaunch<'_>) -> io::Result<u32> {
+    let mut command = Command::new(launch.program);
+    command
+        .args(&launch.args)
+        .envs(launch.env.iter().map(|(k, v)| (k, v)))
+        .env_remove("SUPERVISE_FOREGROUND")
+        .stdin(Stdio::null())
+        .process_group(0);
+    if let Some(dir) = launch.directory {
+        command.current_dir(dir);
+    }
+    let umask = launch.umask;
+    let user = launch.user.cloned();
+    // SAFETY: umask and the set*id calls are async-signal-safe; `user` was
+    // looked up before the fork.
+    unsafe {
+        command.pre_exec(move || {
+            if let Some(mask) = umask {
+                libc::umask(mask as libc::mode_t);
+            }
+            if let Some(who) = &user {
+                super::user::become_user(who)?;
+            }
+            Ok(())
+        });
+    }
+    let child = with_default_signals(&mut command).spawn()?;
+    Ok(child.id())
 }

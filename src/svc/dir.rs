@@ -1,0 +1,244 @@
+//! The status directory as `svc` touches it: the checks of the original
+//! script (is it a status directory, does supervise read `ok`, is `status`
+//! there and 20 bytes long, is `control` a FIFO we may write), reading
+//! `status`, and writing control bytes. Every file-system call of `svc` is
+//! here; each failure becomes a [`Problem`] with its exit code and message.
+
+use std::fs::File;
+use std::io::{self, Write};
+use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+
+use super::code::Code;
+use crate::status::{self, Status};
+use crate::sys::lock;
+
+/// A failure with the exit code it maps to and a message for the operator.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Problem {
+    /// The exit code it maps to.
+    pub code: Code,
+    /// What to tell the operator.
+    pub message: String,
+}
+
+impl Problem {
+    /// A problem with code `code`.
+    pub fn new(code: Code, message: impl Into<String>) -> Problem {
+        Problem {
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+fn file(dir: &Path, name: &str) -> PathBuf {
+    dir.join(name)
+}
+
+fn unexpected(what: &Path, err: &io::Error) -> Problem {
+    Problem::new(Code::System, format!("{}: {err}", what.display()))
+}
+
+/// Checks that `dir` is a directory we can look into that holds at least one
+/// of `ok`, `control`, `status`.
+pub fn check(dir: &Path) -> Result<(), Problem> {
+    match std::fs::metadata(dir) {
+        Ok(meta) if meta.is_dir() => {}
+        Ok(_) => return Err(Problem::new(Code::NotStatusDir, "not a directory")),
+        Err(err) if err.kind() == io::ErrorKind::PermissionDenied => {
+            return Err(Problem::new(
+                Code::Inaccessible,
+                format!("cannot reach it: {err}"),
+            ));
+        }
+        Err(err) if err.kind() == io::ErrorKind::NotFound => {
+            return Err(Problem::new(Code::NotStatusDir, "no such directory"));
+        }
+        Err(err) if err.raw_os_error() == Some(libc::ENOTDIR) => {
+            return Err(Problem::new(Code::NotStatusDir, "not a directory"));
+        }
+        Err(err) => return Err(unexpected(dir, &err)),
+    }
+    let mut found = false;
+    for name in ["ok", "control", "status"] {
+        match std::fs::symlink_metadata(file(dir, name)) {
+            Ok(_) => found = true,
+            Err(err) if err.kind() == io::ErrorKind::NotFound => {}
+            Err(err) if err.kind() == io::ErrorKind::PermissionDenied => {
+                return Err(Problem::new(
+                    Code::Inaccessible,
+                    format!("cannot look inside: {err}"),
+                ));
+            }
+            Err(err) => return Err(unexpected(&file(dir, name), &err)),
+        }
+    }
+    if !found {
+        return Err(Problem::new(
+            Code::NotStatusDir,
+            "not a status directory (no ok, control or status in it)",
+        ));
+    }
+    Ok(())
+}
+
+/// Whether supervise is alive, from the `ok` FIFO (daemontools `svok`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Liveness {
+    /// `ok` has a reader (or, when we may not open `ok`, `lock` is held).
+    Alive,
+    /// `ok` is missing, not a FIFO, or has no reader (or, when we may not
+    /// open it, nobody holds `lock`, which supervise holds for its life).
+    Dead(&'static str),
+}
+
+/// Opens `ok` for writing without blocking: that succeeds only while a
+/// reader (supervise) holds it open.
+pub fn liveness(dir: &Path) -> Result<Liveness, Problem> {
+    let ok = file(dir, "ok");
+    match std::fs::symlink_metadata(&ok) {
+        Ok(meta) if meta.file_type().is_fifo() => {}
+        Ok(_) => return Ok(Liveness::Dead("ok is not a FIFO")),
+        Err(err) if err.kind() == io::ErrorKind::NotFound => {
+            return Ok(Liveness::Dead("there is no ok FIFO"));
+        }
+        Err(err) => return Err(unexpected(&ok, &err)),
+    }
+    match open_nonblocking_writer(&ok) {
+        Ok(_) => Ok(Liveness::Alive),
+        Err(err) if err.raw_os_error() == Some(libc::ENXIO) => {
+            Ok(Liveness::Dead("nobody reads the ok FIFO"))
+        }
+        Err(err) if err.kind() == io::ErrorKind::PermissionDenied => {
+            // `ok` is 0600; another user can still see the flock on `lock`.
+            if supervise_pid(dir).is_some() {
+                Ok(Liveness::Alive)
+            } else {
+                Ok(Liveness::Dead("nobody holds its lock"))
+            }
+        }
+        Err(err) => Err(unexpected(&ok, &err)),
+    }
+}
+
+/// The check of the original script: supervise must be alive.
+pub fn require_alive(dir: &Path) -> Result<(), Problem> {
+    match liveness(dir)? {
+        Liveness::Alive => Ok(()),
+        Liveness::Dead(why) => Err(Problem::new(
+            Code::NotRunning,
+            format!("supervise is not running ({why})"),
+        )),
+    }
+}
+
+/// True while supervise reads `ok`; used while polling.
+pub fn supervise_alive(dir: &Path) -> bool {
+    matches!(liveness(dir), Ok(Liveness::Alive))
+}
+
+/// The pid of supervise: the holder of the flock on `lock`.
+pub fn supervise_pid(dir: &Path) -> Option<u32> {
+    lock::holder_pid(&file(dir, "lock"))
+}
+
+/// Reads and decodes `status`.
+pub fn read_status(dir: &Path) -> Result<Status, Problem> {
+    match status::read(dir) {
+        Ok(status) => Ok(status),
+        Err(status::ReadError::Short(0)) => Err(Problem::new(
+            Code::StatusMissing,
+            "the status file is empty",
+        )),
+        Err(status::ReadError::Short(n)) => Err(Problem::new(
+            Code::StatusMissing,
+            format!("the status file holds {n} bytes, not {}", status::LEN),
+        )),
+        Err(status::ReadError::Io(err)) if err.kind() == io::ErrorKind::NotFound => {
+            Err(Problem::new(Code::StatusMissing, "there is no status file"))
+        }
+        Err(status::ReadError::Io(err)) if err.kind() == io::ErrorKind::PermissionDenied => {
+            Err(Problem::new(
+                Code::Permission,
+                format!("permission denied: may not read the status file: {err}"),
+            ))
+        }
+        Err(status::ReadError::Io(err)) => Err(unexpected(&file(dir, "status"), &err)),
+    }
+}
+
+/// The write end of `control`, held for the whole command.
+pub struct Control {
+    fifo: File,
+}
+
+/// Opens `control` for writing; fails unless supervise reads it.
+pub fn open_control(dir: &Path) -> Result<Control, Problem> {
+    let path = file(dir, "control");
+    match std::fs::symlink_metadata(&path) {
+        Ok(meta) if meta.file_type().is_fifo() => {}
+        Ok(_) => {
+            return Err(Problem::new(Code::ControlMissing, "control is not a FIFO"));
+        }
+        Err(err) if err.kind() == io::ErrorKind::NotFound => {
+            return Err(Problem::new(
+                Code::ControlMissing,
+                "there is no control FIFO",
+            ));
+        }
+        Err(err) => return Err(unexpected(&path, &err)),
+    }
+    match open_nonblocking_writer(&path) {
+        Ok(fifo) => Ok(Control { fifo }),
+        Err(err) if err.raw_os_error() == Some(libc::ENXIO) => Err(Problem::new(
+            Code::NotRunning,
+            "supervise is not running (nobody reads the control FIFO)",
+        )),
+        Err(err) if err.kind() == io::ErrorKind::PermissionDenied => Err(Problem::new(
+            Code::Permission,
+            format!("permission denied: may not write the control FIFO: {err}"),
+        )),
+        Err(err) => Err(unexpected(&path, &err)),
+    }
+}
+
+impl Control {
+    /// Writes `bytes` in one write: supervise reads them as one batch, in
+    /// order (so `sdu` silences alarms before the stop).
+    pub fn send(&mut self, bytes: &[u8]) -> Result<(), Problem> {
+        match self.fifo.write(bytes) {
+            Ok(n) if n == bytes.len() => Ok(()),
+            Ok(n) => Err(Problem::new(
+                Code::System,
+                format!("only {n} of {} control bytes were written", bytes.len()),
+            )),
+            Err(err) if err.kind() == io::ErrorKind::WouldBlock => Err(Problem::new(
+                Code::System,
+                "the control FIFO is full: supervise is not reading its commands",
+            )),
+            Err(err) if err.kind() == io::ErrorKind::BrokenPipe => Err(Problem::new(
+                Code::SuperviseExited,
+                "supervise exited before reading the command",
+            )),
+            Err(err) => Err(Problem::new(
+                Code::System,
+                format!("writing control: {err}"),
+            )),
+        }
+    }
+}
+
+fn open_nonblocking_writer(path: &Path) -> io::Result<File> {
+    std::fs::OpenOptions::new()
+        .write(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)
+}
+
+/// The absolute path of `dir` with symlinks resolved, when it exists.
+pub fn canonical(dir: &Path) -> Option<String> {
+    std::fs::canonicalize(dir)
+        .ok()
+        .map(|p| p.to_string_lossy().into_owned())
+}

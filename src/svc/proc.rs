@@ -1,0 +1,71 @@
+//! Processes and clocks as `svc` sees them: whether a pid or a process group
+//! still exists (`kill(…, 0)`, which sends nothing), the wall clock, and the
+//! local UTC offset for the original's `start time:` line. Nothing here
+//! ever delivers a signal.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use nix::errno::Errno;
+use nix::sys::signal::kill;
+use nix::unistd::Pid;
+
+/// `kill(target, 0)`: only ESRCH means nobody is there; EPERM means someone
+/// we may not signal is.
+fn exists(target: i32) -> bool {
+    !matches!(kill(Pid::from_raw(target), None), Err(Errno::ESRCH))
+}
+
+/// A pid as a positive `pid_t`, refusing 0 and values that would turn
+/// `-pid` into "every process" or "my own group".
+fn positive(pid: u32) -> Option<i32> {
+    i32::try_from(pid).ok().filter(|&p| p > 1)
+}
+
+/// Whether process `pid` exists.
+pub fn pid_alive(pid: u32) -> bool {
+    positive(pid).is_some_and(exists)
+}
+
+/// Whether process group `pgid` has any member left.
+pub fn group_alive(pgid: u32) -> bool {
+    positive(pgid).is_some_and(|p| exists(-p))
+}
+
+/// The wall clock, since the Unix epoch.
+pub fn now() -> Duration {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or(Duration::ZERO)
+}
+
+/// The local time zone's offset from UTC at `at`, in seconds (0 if unknown).
+pub fn utc_offset(at: Duration) -> i64 {
+    let Ok(secs) = libc::time_t::try_from(at.as_secs()) else {
+        return 0;
+    };
+    // SAFETY: localtime_r writes only into `tm`, which we own; an all-zero
+    // `tm` is a valid value of this plain C struct.
+    let mut tm: libc::tm = unsafe { std::mem::zeroed() };
+    let filled = unsafe { libc::localtime_r(&secs, &mut tm) };
+    if filled.is_null() { 0 } else { tm.tm_gmtoff }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn own_process_and_group_exist() {
+        assert!(pid_alive(std::process::id()));
+        let pgid = nix::unistd::getpgrp().as_raw() as u32;
+        assert!(group_alive(pgid));
+    }
+
+    #[test]
+    fn zero_and_one_are_never_probed() {
+        assert!(!pid_alive(0));
+        assert!(!group_alive(0));
+        assert!(!group_alive(1));
+        assert!(!pid_alive(u32::MAX));
+    }
+}

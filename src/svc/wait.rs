@@ -1,0 +1,125 @@
+//! Waiting for a goal: look at the status directory, ask
+//! [`goal::judge`], and look again after a short pause that doubles up to
+//! `MAX_PAUSE`, until the goal is reached, supervise exits, a signal
+//! comes, or the deadline passes. Polling with a deadline, never a fixed
+//! sleep: a quick change is seen within milliseconds.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use super::code::Code;
+use super::dir::{self, Problem};
+use super::goal::{self, Goal, Seen, Verdict};
+use super::run::Failure;
+use super::show::{self, Observed, Supervise};
+use super::{interrupt, proc};
+
+/// The first pause between two looks at the status file.
+const FIRST_PAUSE: Duration = Duration::from_millis(2);
+/// The longest pause between two looks.
+const MAX_PAUSE: Duration = Duration::from_millis(50);
+
+/// `[pid]`, or nothing for pid 0.
+pub fn nonzero(pid: u32) -> Vec<u32> {
+    if pid == 0 { Vec::new() } else { vec![pid] }
+}
+
+/// A directory and the deadline its waits share.
+pub struct Waiting<'a> {
+    /// The status directory.
+    pub dir: &'a Path,
+    /// The `-w` budget, for messages.
+    pub wait: Duration,
+    /// When every wait of the command gives up.
+    pub deadline: Instant,
+}
+
+impl Waiting<'_> {
+    /// Polls until `goal` is reached, supervise exits, a signal comes, or
+    /// the deadline passes. Every pid seen running joins `groups`, whose
+    /// process groups must be gone for [`Goal::Down`] and [`Goal::Gone`].
+    pub fn until(&self, goal: Goal, groups: &mut Vec<u32>, what: &str) -> Result<Seen, Failure> {
+        let mut pause = FIRST_PAUSE;
+        loop {
+            let seen = observe(self.dir, groups);
+            match goal::judge(goal, &seen) {
+                Verdict::Reached => return Ok(seen),
+                Verdict::SuperviseExited => {
+                    return Err(Problem::new(
+                        Code::SuperviseExited,
+                        format!(
+                            "supervise exited while svc waited for the service {what}; \
+                             see {}",
+                            self.dir.join("supervise.log.wf").display()
+                        ),
+                    )
+                    .into());
+                }
+                Verdict::Waiting => {}
+            }
+            if let Some(signal) = interrupt::caught() {
+                return Err(Failure::Interrupted(signal));
+            }
+            let now = Instant::now();
+            if now >= self.deadline {
+                return Err(Problem::new(
+                    Code::Timeout,
+                    format!(
+                        "timed out after {} s waiting for the service {what}; now {}",
+                        self.wait.as_secs_f64(),
+                        explain(&seen, groups)
+                    ),
+                )
+                .into());
+            }
+            std::thread::sleep(pause.min(self.deadline - now));
+            pause = (pause * 2).min(MAX_PAUSE);
+        }
+    }
+}
+
+/// Looks at the directory once.
+fn observe(dir: &Path, groups: &mut Vec<u32>) -> Seen {
+    let status = dir::read_status(dir).ok();
+    if let Some(status) = status
+        && status.pid != 0
+        && !groups.contains(&status.pid)
+    {
+        groups.push(status.pid);
+    }
+    Seen {
+        status,
+        supervise_alive: dir::supervise_alive(dir),
+        groups_alive: groups.iter().any(|&pgid| proc::group_alive(pgid)),
+    }
+}
+
+/// The last observation in words, for a timeout message.
+fn explain(seen: &Seen, groups: &[u32]) -> String {
+    let Some(status) = seen.status else {
+        return "the status file cannot be read".to_string();
+    };
+    let observed = Observed {
+        status,
+        supervise: if seen.supervise_alive {
+            Supervise::Running { pid: None }
+        } else {
+            Supervise::NotRunning {
+                pid_alive: proc::pid_alive(status.pid),
+            }
+        },
+    };
+    let mut text = show::describe(&observed, proc::now());
+    let alive: Vec<String> = groups
+        .iter()
+        .filter(|&&pgid| proc::group_alive(pgid))
+        .map(u32::to_string)
+        .collect();
+    if status.pid == 0 && !alive.is_empty() {
+        text.push_str(&format!(
+            "; process group {} still has processes",
+            alive.join(", ")
+        ));
+    }
+    text
+}

@@ -1,0 +1,107 @@
+//! The child process: its process group, output files, descriptors, signal
+//! state, and what happens when it cannot be started (SPEC §5.1).
+
+mod support;
+
+use support::*;
+
+#[test]
+fn child_leads_its_own_process_group_and_inherits_no_descriptor() {
+    let mut sup = Supervise::start("fds", "sleep 1000");
+    let pid = sup.wait_running();
+    assert_eq!(
+        group_members(pid),
+        vec![pid],
+        "the child leads its own group"
+    );
+    let mut fds: Vec<String> = std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    fds.sort();
+    assert_eq!(fds, vec!["0", "1", "2"], "no descriptor of supervise leaks");
+    let target = |fd: u32| std::fs::read_link(format!("/proc/{pid}/fd/{fd}")).unwrap();
+    assert_eq!(target(0), std::path::PathBuf::from("/dev/null"));
+    assert!(target(1).ends_with("status/svc/__stdout"));
+    assert!(target(2).ends_with("status/svc/__stderr"));
+}
+
+#[test]
+fn child_starts_with_default_signal_handling() {
+    let mut sup = Supervise::start("sigmask", "sleep 1000");
+    let pid = sup.wait_running();
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    for field in ["SigBlk:", "SigIgn:"] {
+        let line = status.lines().find(|l| l.starts_with(field)).unwrap();
+        assert_eq!(
+            line.split_whitespace().nth(1),
+            Some("0000000000000000"),
+            "{line}"
+        );
+    }
+    // So `h` ends a service without a HUP handler (SPEC §9).
+    sup.control("h");
+    sup.wait_new_pid(pid);
+}
+
+#[test]
+fn output_is_appended_across_restarts() {
+    let dir = TempDir::new("output");
+    let script = dir.script("talk.sh", "echo out-$$; echo err-$$ >&2; exec sleep 1000");
+    let mut sup = Supervise::start_with(
+        dir,
+        &["-p", "status/svc", "-f", script.to_str().unwrap()],
+        &[],
+    );
+    let first = sup.wait_running();
+    wait_until("first output", || {
+        sup.file("__stdout").contains(&format!("out-{first}"))
+    });
+    sup.control("k");
+    let second = sup.wait_new_pid(first);
+    wait_until("second output", || {
+        sup.file("__stderr").contains(&format!("err-{second}"))
+    });
+    assert_eq!(sup.file("__stdout"), format!("out-{first}\nout-{second}\n"));
+    assert_eq!(sup.file("__stderr"), format!("err-{first}\nerr-{second}\n"));
+}
+
+#[test]
+fn a_missing_command_is_fatal_in_the_log_and_supervision_goes_on() {
+    let mut sup = Supervise::start("missing", "no-such-command-here --flag");
+    sup.wait_log_wf("unable to start no-such-command-here --flag");
+    let wf = sup.log_wf();
+    assert!(wf.contains("[FATAL] "), "{wf}");
+    sup.wait_log_wf("restarting in");
+    assert!(
+        sup.running(),
+        "supervise survives a command that cannot start"
+    );
+    // Still obeys control while backing off.
+    sup.control("dx");
+    assert_eq!(sup.wait_exit().code(), Some(0));
+}
+
+#[test]
+fn a_command_that_is_not_executable_is_fatal_too() {
+    let dir = TempDir::new("noexec");
+    dir.write("plain.txt", "not a program");
+    let mut sup = Supervise::start_with(dir, &["-p", "status/svc", "-f", "./plain.txt"], &[]);
+    sup.wait_log_wf("unable to start ./plain.txt");
+    assert!(
+        sup.log_wf().contains("ermission denied"),
+        "{}",
+        sup.log_wf()
+    );
+    assert!(sup.running());
+}
+
+#[test]
+fn sighup_to_supervise_is_ignored() {
+    let mut sup = Supervise::start("sighup", "sleep 1000");
+    let pid = sup.wait_running();
+    kill(sup.pid(), libc::SIGHUP);
+    sup.wait_log("SIGHUP received and ignored");
+    assert!(sup.running());
+    assert_eq!(sup.status().pid, pid, "the service is untouched");
+}

@@ -1,0 +1,195 @@
+//! The command line: usage errors, help, version, detaching and the checks
+//! made before detaching (SPEC §1, §9).
+
+mod support;
+
+use std::process::{Command, Stdio};
+
+use support::*;
+
+fn stderr_of(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn usage_errors_exit_100_with_a_message_and_the_usage() {
+    let dir = TempDir::new("usage");
+    let cases: &[(&[&str], &str)] = &[
+        (&[], "missing the status directory"),
+        (&["-p", "status/a"], "missing -f COMMAND"),
+        (
+            &["-p", "/tmp/nothing-here", "-f", "true"],
+            "must contain status/NAME",
+        ),
+        (&["-q"], "unknown option -q"),
+        (&["-p"], "option -p requires an argument"),
+        (&["-u", "status/a"], "must be followed by the command"),
+    ];
+    for (args, message) in cases {
+        let out = run(dir.path(), args);
+        let err = stderr_of(&out);
+        assert_eq!(out.status.code(), Some(100), "{args:?}: {err}");
+        assert!(err.contains(message), "{args:?}: {err}");
+        assert!(
+            err.contains("usage: supervise -p STATUS_DIR"),
+            "{args:?}: {err}"
+        );
+    }
+    assert!(!dir.join("status").exists(), "usage errors create nothing");
+}
+
+#[test]
+fn help_and_version_exit_0() {
+    let dir = TempDir::new("help");
+    for args in [&["-h"][..], &["--help"], &["-v"], &["--version"]] {
+        let out = run(dir.path(), args);
+        assert_eq!(out.status.code(), Some(0), "{args:?}");
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(text.contains("supervise"), "{args:?}: {text}");
+    }
+}
+
+#[test]
+fn help_to_a_closed_pipe_does_not_panic() {
+    let mut child = Command::new(bin())
+        .arg("--help")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(!stderr_of(&out).contains("panicked"), "{}", stderr_of(&out));
+}
+
+#[test]
+fn detaches_and_keeps_running_with_the_lock_held_by_the_daemon() {
+    let dir = TempDir::new("detach");
+    let out = run(
+        dir.path(),
+        &["-p", "deep/er/status/app", "-f", "sleep 1000"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let status_dir = dir.join("deep/er/status/app");
+    let lock = status_dir.join("lock");
+    let daemon = supervise::sys::lock::holder_pid(&lock).expect("a process holds the lock");
+    let service = {
+        let mut pid = 0;
+        wait_until("the detached supervise starts the service", || {
+            pid = supervise::status::read(&status_dir).map_or(0, |s| s.pid);
+            pid != 0
+        });
+        pid
+    };
+    let cleanup = scopeguard(daemon, service);
+    assert!(alive(daemon));
+    // A new session, away from the test's terminal and process group.
+    let stat = std::fs::read_to_string(format!("/proc/{daemon}/stat")).unwrap();
+    let fields: Vec<&str> = stat
+        .rsplit(')')
+        .next()
+        .unwrap()
+        .split_whitespace()
+        .collect();
+    assert_eq!(
+        fields[3],
+        daemon.to_string(),
+        "supervise leads its own session"
+    );
+    // Its stdio is /dev/null.
+    for fd in 0..3 {
+        let target = std::fs::read_link(format!("/proc/{daemon}/fd/{fd}")).unwrap();
+        assert_eq!(target, std::path::PathBuf::from("/dev/null"));
+    }
+    // The working directory is kept, so relative paths work.
+    assert_eq!(
+        std::fs::read_link(format!("/proc/{daemon}/cwd")).unwrap(),
+        dir.path().canonicalize().unwrap()
+    );
+    // A second supervise on the same directory names the first.
+    let second = run(
+        dir.path(),
+        &["-p", "deep/er/status/app", "-f", "sleep 1000"],
+    );
+    assert_eq!(second.status.code(), Some(111));
+    assert!(
+        stderr_of(&second).contains(&format!(
+            "supervise already running for deep/er/status/app, pid {daemon}"
+        )),
+        "{}",
+        stderr_of(&second)
+    );
+    // The status directory is private.
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&status_dir).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o700);
+    drop(cleanup);
+}
+
+/// Kills a detached supervise and its service when dropped.
+struct Cleanup(u32, u32);
+
+fn scopeguard(daemon: u32, service: u32) -> Cleanup {
+    Cleanup(daemon, service)
+}
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        kill(self.0, libc::SIGKILL);
+        kill_group(self.1, libc::SIGKILL);
+    }
+}
+
+#[test]
+fn an_unusable_status_directory_is_reported_before_detaching() {
+    let dir = TempDir::new("unusable");
+    dir.write("file", "not a directory");
+    let out = run(dir.path(), &["-p", "file/status/a", "-f", "true"]);
+    assert_eq!(out.status.code(), Some(111));
+    assert!(
+        stderr_of(&out).contains("cannot create"),
+        "{}",
+        stderr_of(&out)
+    );
+}
+
+#[test]
+fn a_control_that_is_not_a_fifo_is_reported_before_detaching() {
+    let dir = TempDir::new("badfifo");
+    std::fs::create_dir_all(dir.join("status/a")).unwrap();
+    dir.write("status/a/control", "regular file");
+    let out = run(dir.path(), &["-p", "status/a", "-f", "true"]);
+    assert_eq!(out.status.code(), Some(111));
+    let err = stderr_of(&out);
+    assert!(
+        err.contains("control") && err.contains("not a FIFO"),
+        "{err}"
+    );
+}
+
+#[test]
+fn everything_after_the_u_directory_is_the_child_argv() {
+    let dir = TempDir::new("dash-u");
+    let mut sup = Supervise::start_with(
+        dir,
+        &[
+            "-u",
+            "status/svc",
+            "sh",
+            "-c",
+            "echo \"$@\" > out; exec sleep 1000",
+            "sh",
+            "-l",
+            "-p",
+            "--",
+        ],
+        &[],
+    );
+    sup.wait_running();
+    let out = sup.dir.join("out");
+    wait_until("the child writes its arguments", || {
+        std::fs::read_to_string(&out).is_ok_and(|t| t.ends_with('\n'))
+    });
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), "-l -p --\n");
+}

@@ -1,0 +1,187 @@
+//! supervise.conf at start, on `r`, and through `--check` (SPEC §5.2, §7);
+//! the give-up rule end to end.
+
+mod support;
+
+use support::*;
+
+fn start_in(dir: TempDir, command: &str) -> Supervise {
+    Supervise::start_with(dir, &["-p", "status/svc", "-f", command], &[])
+}
+
+#[test]
+fn settings_are_loaded_and_logged_at_start() {
+    let dir = TempDir::new("conf-start");
+    dir.write(
+        "supervise.conf",
+        "[global]\nalarm_interval : 30\nmax_tries : 7\n\n[svc]\nmax_tries : 9\nstop_timeout : 2\n",
+    );
+    let mut sup = start_in(dir, "sleep 1000");
+    sup.wait_running();
+    let log = sup.log();
+    for line in [
+        "Finished loading configurations!",
+        "alarm_interval: 60",
+        "max_tries: 9",
+        "max_tries_if_coredumped: 5",
+        "stop_timeout: 2s",
+    ] {
+        assert!(log.contains(line), "missing {line:?} in\n{log}");
+    }
+}
+
+#[test]
+fn a_missing_default_config_is_a_warning_and_means_no_limits() {
+    let mut sup = start_in(TempDir::new("conf-missing"), "false");
+    sup.wait_log_wf("Cannot open config file. Old configurations unchanged.");
+    // No limits: a crash loop goes on and supervise does not give up.
+    wait_until("several restarts", || {
+        sup.log().matches("service exited!").count() >= 4
+    });
+    assert!(sup.running());
+}
+
+#[test]
+fn an_explicit_config_that_cannot_be_read_is_an_error_before_detaching() {
+    let dir = TempDir::new("conf-explicit");
+    let out = run(
+        dir.path(),
+        &["-F", "nope.conf", "-p", "status/a", "-f", "true"],
+    );
+    assert_eq!(out.status.code(), Some(111));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("cannot read config file nope.conf"), "{err}");
+}
+
+#[test]
+fn config_warnings_reach_the_terminal_and_the_log_with_line_numbers() {
+    let dir = TempDir::new("conf-warn");
+    dir.write(
+        "supervise.conf",
+        "[global]\nmax_tries : lots\nfrobnicate : 1\n",
+    );
+    let mut child = std::process::Command::new(bin())
+        .args(["-p", "status/svc", "-f", "sleep 1000"])
+        .current_dir(dir.path())
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .unwrap();
+    assert_eq!(
+        child.status.code(),
+        Some(0),
+        "warnings do not stop supervise"
+    );
+    let err = String::from_utf8_lossy(&child.stderr).into_owned();
+    assert!(
+        err.contains("supervise.conf:2:") && err.contains("supervise.conf:3:"),
+        "{err}"
+    );
+    let status_dir = dir.join("status/svc");
+    let daemon = supervise::sys::lock::holder_pid(&status_dir.join("lock")).unwrap();
+    let mut service = 0;
+    wait_until("the service runs", || {
+        service = supervise::status::read(&status_dir).map_or(0, |s| s.pid);
+        service != 0
+    });
+    kill(daemon, libc::SIGKILL);
+    kill_group(service, libc::SIGKILL);
+    let wf = std::fs::read_to_string(status_dir.join("supervise.log.wf")).unwrap();
+    assert!(wf.contains("supervise.conf:3:"), "{wf}");
+    child.stderr.clear();
+}
+
+#[test]
+fn check_prints_the_resolved_settings_and_warnings() {
+    let dir = TempDir::new("check");
+    dir.write(
+        "clean.conf",
+        "[global]\nalarm_interval : 120\n[redis]\nmax_tries : 3\n",
+    );
+    dir.write(
+        "dirty.conf",
+        "[global]\nalarm_interval : 120\nmax_trie : 3\n",
+    );
+    let out = run(
+        dir.path(),
+        &["--check", "-F", "clean.conf", "-p", "status/redis"],
+    );
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("alarm_interval: 120") && text.contains("max_tries: 3"),
+        "{text}"
+    );
+    let out = run(
+        dir.path(),
+        &["--check", "-F", "dirty.conf", "-p", "status/redis"],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("warning: dirty.conf:3:"), "{text}");
+    assert!(!dir.join("status").exists(), "--check starts nothing");
+}
+
+#[test]
+fn r_rereads_the_config_and_logs_the_new_values() {
+    let dir = TempDir::new("reload");
+    dir.write("supervise.conf", "[global]\nmax_tries : 4\n");
+    let mut sup = start_in(dir, "sleep 1000");
+    let pid = sup.wait_running();
+    sup.wait_log("max_tries: 4");
+    sup.dir.write(
+        "supervise.conf",
+        "[global]\nmax_tries : 6\nstop_timeout : 1\n",
+    );
+    sup.control("r");
+    sup.wait_log("max_tries: 6");
+    std::fs::remove_file(sup.dir.join("supervise.conf")).unwrap();
+    sup.control("r");
+    wait_until("a warning for the vanished file", || {
+        sup.log_wf().matches("Cannot open config file").count() >= 1
+    });
+    assert_eq!(
+        sup.status().pid,
+        pid,
+        "reloading does not touch the service"
+    );
+}
+
+#[test]
+fn gives_up_after_max_tries_and_exits_2() {
+    let dir = TempDir::new("give-up");
+    dir.write(
+        "supervise.conf",
+        "[global]\nalarm_interval : 60\nmax_tries : 2\n",
+    );
+    let mut sup = start_in(dir, "false");
+    assert_eq!(sup.wait_exit().code(), Some(2));
+    let log = sup.log();
+    assert!(
+        log.contains("supervise refused to restart svc any more and exited itself!"),
+        "{log}"
+    );
+    assert_eq!(
+        log.matches("service exited!").count(),
+        3,
+        "max_tries 2: the third exit gives up"
+    );
+    assert_eq!(sup.status().pid, 0);
+}
+
+#[test]
+fn silenced_exits_do_not_count_toward_max_tries() {
+    let dir = TempDir::new("silenced");
+    dir.write(
+        "supervise.conf",
+        "[global]\nalarm_interval : 60\nmax_tries : 1\n",
+    );
+    let mut sup = Supervise::start_with(dir, &["-p", "status/svc", "-f", "sleep 1000"], &[]);
+    let mut pid = sup.wait_running();
+    sup.control("s");
+    wait_until("alarms silenced", || !sup.status().alarms_on);
+    for _ in 0..3 {
+        kill(pid, libc::SIGKILL);
+        pid = sup.wait_new_pid(pid);
+    }
+    assert!(sup.running(), "silenced exits never reach max_tries");
+}

@@ -1,0 +1,189 @@
+//! Control bytes (SPEC §4) and stopping: each byte's effect on the child and
+//! on the status bytes, several bytes per write, unknown bytes, stop
+//! escalation and whole-group stops, SIGTERM to supervise.
+
+mod support;
+
+use support::*;
+
+/// Supervises a shell script with `body` (`-f` splits on blanks, no quoting).
+fn start_script(tag: &str, body: &str) -> Supervise {
+    let dir = TempDir::new(tag);
+    let script = dir.script("run.sh", body);
+    Supervise::start_with(
+        dir,
+        &["-p", "status/svc", "-f", script.to_str().unwrap()],
+        &[],
+    )
+}
+
+#[test]
+fn down_and_up() {
+    let mut sup = Supervise::start("down-up", "sleep 1000");
+    let first = sup.wait_running();
+    sup.control("d");
+    sup.wait_down();
+    wait_until("the child is gone", || !alive(first));
+    assert_eq!(sup.status().want, Want::Down);
+    sup.wait_log("control: received d");
+    sup.control("u");
+    let second = sup.wait_new_pid(first);
+    assert!(alive(second));
+    assert_eq!(sup.status().want, Want::Up);
+}
+
+#[test]
+fn once_runs_without_restart() {
+    let mut sup = Supervise::start("once", "sleep 1000");
+    let first = sup.wait_running();
+    sup.control("o");
+    wait_until("want byte 0", || sup.status().want == Want::Once);
+    sup.control("k");
+    sup.wait_down();
+    sup.wait_log("service exited!");
+    assert_eq!(sup.status().pid, 0, "not restarted after o");
+    assert!(!alive(first));
+}
+
+#[test]
+fn pause_and_continue() {
+    let mut sup = Supervise::start("pause", "sleep 1000");
+    let pid = sup.wait_running();
+    sup.control("p");
+    wait_until("the child is stopped", || state(pid) == Some('T'));
+    assert!(sup.status().paused);
+    sup.control("c");
+    wait_until("the child runs again", || state(pid) == Some('S'));
+    assert!(!sup.status().paused);
+}
+
+#[test]
+fn signal_bytes_reach_the_child() {
+    let dir = TempDir::new("signals");
+    let script = dir.script(
+        "trap.sh",
+        "for s in HUP ALRM INT TERM; do trap \"echo $s >> got\" $s; done\n\
+         echo ready > ready\n\
+         while :; do sleep 0.05; done",
+    );
+    let mut sup = Supervise::start_with(
+        dir,
+        &["-p", "status/svc", "-f", script.to_str().unwrap()],
+        &[],
+    );
+    let pid = sup.wait_running();
+    let ready = sup.dir.join("ready");
+    wait_until("the script set its traps", || ready.exists());
+    let got = sup.dir.join("got");
+    for (byte, name) in [("h", "HUP"), ("a", "ALRM"), ("i", "INT"), ("t", "TERM")] {
+        sup.control(byte);
+        wait_until(&format!("the child reports {name}"), || {
+            std::fs::read_to_string(&got).is_ok_and(|t| t.lines().any(|l| l == name))
+        });
+    }
+    assert_eq!(sup.status().pid, pid, "trapped signals do not end it");
+    sup.control("k");
+    sup.wait_new_pid(pid);
+}
+
+#[test]
+fn alarm_bytes() {
+    let mut sup = Supervise::start("alarm-bytes", "sleep 1000");
+    sup.wait_running();
+    sup.control("s");
+    wait_until("alarms silenced", || !sup.status().alarms_on);
+    let bytes = std::fs::read(sup.status_dir.join("status")).unwrap();
+    assert_eq!(bytes[14], b'x');
+    sup.control("n");
+    wait_until("alarms on", || sup.status().alarms_on);
+}
+
+#[test]
+fn several_bytes_in_one_write_and_unknown_bytes() {
+    let mut sup = Supervise::start("multi", "sleep 1000");
+    let pid = sup.wait_running();
+    sup.control("Z?\n");
+    sup.wait_log_wf("ignored 3 unknown control byte(s)");
+    assert!(sup.running());
+    sup.control("dx");
+    assert_eq!(sup.wait_exit().code(), Some(0));
+    assert!(!alive(pid));
+    assert_eq!(sup.status().pid, 0);
+}
+
+#[test]
+fn exit_waits_for_the_service_and_does_not_restart_it() {
+    let mut sup = Supervise::start("exit", "sleep 1000");
+    let pid = sup.wait_running();
+    sup.control("x");
+    sup.wait_log("control: received x");
+    assert!(sup.running(), "x does not stop the service");
+    assert!(alive(pid));
+    kill(pid, libc::SIGTERM);
+    assert_eq!(sup.wait_exit().code(), Some(0));
+    assert_eq!(sup.status().pid, 0);
+    assert!(!sup.log().contains("trying to restart"));
+}
+
+#[test]
+fn stop_escalates_to_kill_when_term_is_ignored() {
+    let dir = TempDir::new("stubborn");
+    let script = dir.script(
+        "stubborn.sh",
+        "trap '' TERM\necho ready > ready\nwhile :; do sleep 0.05; done",
+    );
+    dir.write("supervise.conf", "[global]\nstop_timeout : 1\n");
+    let mut sup = Supervise::start_with(
+        dir,
+        &["-p", "status/svc", "-f", script.to_str().unwrap()],
+        &[],
+    );
+    let pid = sup.wait_running();
+    let ready = sup.dir.join("ready");
+    wait_until("the script ignores TERM", || ready.exists());
+    sup.control("d");
+    sup.wait_log_wf("sending KILL to process group");
+    sup.wait_down();
+    wait_until("the whole group is gone", || group_members(pid).is_empty());
+}
+
+#[test]
+fn stop_leaves_no_grandchild_alive() {
+    let mut sup = start_script("grandchildren", "sleep 1000 & sleep 1000 & wait");
+    let pid = sup.wait_running();
+    wait_until("three processes in the group", || {
+        group_members(pid).len() == 3
+    });
+    sup.control("d");
+    sup.wait_down();
+    wait_until("no member of the group is left", || {
+        group_members(pid).is_empty()
+    });
+}
+
+#[test]
+fn leftover_group_members_are_stopped_before_a_restart() {
+    let mut sup = start_script("leftover", "sleep 1000 & exit 3");
+    let first = sup.wait_running();
+    sup.wait_log_wf("outlived the service");
+    let second = sup.wait_new_pid(first);
+    assert!(
+        group_members(first).is_empty(),
+        "the old group was stopped before the restart"
+    );
+    assert_ne!(second, first);
+}
+
+#[test]
+fn sigterm_to_supervise_stops_the_service_and_exits() {
+    let mut sup = start_script("sigterm", "sleep 1000 & wait");
+    let pid = sup.wait_running();
+    wait_until("two processes in the group", || {
+        group_members(pid).len() == 2
+    });
+    kill(sup.pid(), libc::SIGTERM);
+    assert_eq!(sup.wait_exit().code(), Some(0));
+    assert_eq!(sup.status().pid, 0);
+    assert!(group_members(pid).is_empty(), "no orphan left behind");
+    assert!(!sup.log().contains("trying to restart"));
+}

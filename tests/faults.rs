@@ -1,0 +1,192 @@
+//! Faults supervise must survive (issue 2, point 10): floods, unwritable
+//! status, deleted or oversized logs, and being killed and started again.
+
+mod support;
+
+use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
+
+use support::*;
+
+#[test]
+fn a_megabyte_flood_into_control_is_survived() {
+    let mut sup = Supervise::start("flood", "sleep 1000");
+    let pid = sup.wait_running();
+    let control = sup.status_dir.join("control");
+    let mut fifo = std::fs::OpenOptions::new()
+        .write(true)
+        .open(&control)
+        .unwrap();
+    let junk = vec![b'z'; 64 * 1024];
+    for _ in 0..16 {
+        fifo.write_all(&junk).unwrap();
+    }
+    drop(fifo);
+    wait_until("all the junk is read", || {
+        let total: usize = sup
+            .log_wf()
+            .lines()
+            .filter_map(|l| {
+                l.split("ignored ")
+                    .nth(1)?
+                    .split(' ')
+                    .next()?
+                    .parse::<usize>()
+                    .ok()
+            })
+            .sum();
+        total == 16 * 64 * 1024
+    });
+    assert!(sup.running());
+    assert_eq!(sup.status().pid, pid);
+    sup.control("d");
+    sup.wait_down();
+}
+
+#[test]
+fn an_unwritable_status_file_is_logged_and_supervision_goes_on() {
+    let dir = TempDir::new("unwritable");
+    std::fs::create_dir_all(dir.join("status/svc/status.new")).unwrap();
+    // Root ignores permissions, so block status.new with a directory.
+    let mut child = std::process::Command::new(bin())
+        .args(["-p", "status/svc", "-f", "sleep 1000"])
+        .current_dir(dir.path())
+        .env("SUPERVISE_FOREGROUND", "1")
+        .spawn()
+        .unwrap();
+    let wf = dir.join("status/svc/supervise.log.wf");
+    let log = dir.join("status/svc/supervise.log");
+    let guard = ChildGuard(&mut child, dir.join("status/svc/__stdout"));
+    wait_until("a warning about the status file", || {
+        std::fs::read_to_string(&wf)
+            .is_ok_and(|t| t.contains("cannot write") && t.contains("status"))
+    });
+    wait_until("the service starts anyway", || {
+        std::fs::read_to_string(&log).is_ok_and(|t| t.contains("service started, pid"))
+    });
+    std::fs::remove_dir(dir.join("status/svc/status.new")).unwrap();
+    std::fs::write(dir.join("status/svc/control"), "s").unwrap();
+    wait_until("the status file is written once it can be", || {
+        supervise::status::read(&dir.join("status/svc")).is_ok_and(|s| s.pid != 0 && !s.alarms_on)
+    });
+    drop(guard);
+}
+
+/// Kills a directly spawned supervise and the service it started.
+struct ChildGuard<'a>(&'a mut std::process::Child, std::path::PathBuf);
+
+impl Drop for ChildGuard<'_> {
+    fn drop(&mut self) {
+        let status_dir = self.1.parent().unwrap();
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+        if let Ok(status) = supervise::status::read(status_dir) {
+            kill_group(status.pid, libc::SIGKILL);
+        }
+        let log = std::fs::read_to_string(status_dir.join("supervise.log")).unwrap_or_default();
+        for pid in log
+            .lines()
+            .filter_map(|l| l.split("service started, pid ").nth(1)?.parse().ok())
+        {
+            kill_group(pid, libc::SIGKILL);
+        }
+    }
+}
+
+#[test]
+fn a_deleted_log_is_recreated() {
+    let mut sup = Supervise::start("deleted-log", "sleep 1000");
+    sup.wait_running();
+    std::fs::remove_file(sup.status_dir.join("supervise.log")).unwrap();
+    std::fs::remove_file(sup.status_dir.join("supervise.log.wf")).unwrap();
+    sup.control("p");
+    sup.wait_log("control: received p");
+    sup.control("?");
+    sup.wait_log_wf("ignored 1 unknown control byte(s)");
+}
+
+#[test]
+fn a_log_past_its_limit_starts_over() {
+    let dir = TempDir::new("log-limit");
+    let mut sup = Supervise::start_with(
+        dir,
+        &["-p", "status/svc", "-f", "sleep 1000"],
+        &[("SUPERVISE_LOG_MAX_BYTES", "300")],
+    );
+    sup.wait_running();
+    // One log line per command: wait for each to take effect.
+    for _ in 0..10 {
+        sup.control("s");
+        wait_until("alarms off", || !sup.status().alarms_on);
+        sup.control("n");
+        wait_until("alarms on", || sup.status().alarms_on);
+    }
+    sup.control("p");
+    wait_until("the p command is logged", || {
+        sup.log()
+            .lines()
+            .any(|l| l.contains("control: received") && l.ends_with(" p"))
+    });
+    let len = std::fs::metadata(sup.status_dir.join("supervise.log"))
+        .unwrap()
+        .len();
+    assert!(
+        len <= 300,
+        "supervise.log is {len} bytes, over its 300-byte limit"
+    );
+    assert!(
+        !sup.log().contains("supervise (pid"),
+        "the early lines were dropped"
+    );
+}
+
+#[test]
+fn killed_supervise_started_again_does_not_duplicate_the_service() {
+    let mut first = Supervise::start("takeover", "sleep 1000");
+    let old = first.wait_running();
+    kill(first.pid(), libc::SIGKILL);
+    first.wait_exit();
+    assert!(alive(old), "SIGKILL to supervise leaves its child running");
+    // A new supervise on the same directory.
+    let dir = std::mem::replace(&mut first.dir, TempDir::new("takeover-spare"));
+    let mut second = Supervise::start_with(dir, &["-p", "status/svc", "-f", "sleep 1000"], &[]);
+    let new = second.wait_new_pid(old);
+    assert!(!alive(old), "the old service was stopped");
+    assert!(group_members(old).is_empty());
+    assert!(alive(new));
+    let wf = second.log_wf();
+    assert!(
+        wf.contains(&format!("pid {old}")) && wf.contains("previous supervise"),
+        "{wf}"
+    );
+    drop(first);
+}
+
+#[test]
+fn a_recycled_pid_in_a_stale_status_file_is_left_alone() {
+    // The status file names a live process that is not the service (it does
+    // not lead its own group and started long before): it must not be touched.
+    let dir = TempDir::new("stale");
+    let status_dir = dir.join("status/svc");
+    std::fs::create_dir_all(&status_dir).unwrap();
+    let bystander = std::process::id();
+    let stale = supervise::status::Status {
+        since: std::time::Duration::from_secs(1_000_000_000),
+        paused: false,
+        want: Want::Up,
+        alarms_on: true,
+        pid: bystander,
+    };
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o644)
+        .open(status_dir.join("status"))
+        .unwrap();
+    file.write_all(&stale.encode()).unwrap();
+    drop(file);
+    let mut sup = Supervise::start_with(dir, &["-p", "status/svc", "-f", "sleep 1000"], &[]);
+    sup.wait_new_pid(bystander);
+    assert!(!sup.log_wf().contains("previous supervise"));
+}

@@ -1,0 +1,106 @@
+//! Restarts: at once after a crash, backing off in a crash loop, control
+//! obeyed during the back-off, and no wake-up while the service just runs.
+
+mod support;
+
+use std::time::Duration;
+
+use support::*;
+
+#[test]
+fn a_killed_child_is_restarted_at_once() {
+    let mut sup = Supervise::start("restart", "sleep 1000");
+    let first = sup.wait_running();
+    let seen_running = std::time::Instant::now();
+    // A healthy run first (healthy_after defaults to 1 s), as in production.
+    wait_until("the first child has run for 1.5 s", || {
+        seen_running.elapsed() >= Duration::from_millis(1500)
+    });
+    kill(first, libc::SIGKILL);
+    let second = sup.wait_new_pid(first);
+    kill(second, libc::SIGKILL);
+    let third = sup.wait_new_pid(second);
+    assert!(alive(third));
+    let log = sup.log();
+    assert!(
+        log.contains("supervise is trying to restart svc..."),
+        "{log}"
+    );
+    assert!(log.contains("killed by signal 9 SIGKILL"), "{log}");
+    // The second crash came at once after a start: the first quick exit in
+    // a row is restarted without delay too.
+    assert!(!sup.log_wf().contains("restarting in"), "{}", sup.log_wf());
+}
+
+/// The delays announced in supervise.log.wf, in seconds.
+fn delays(wf: &str) -> Vec<f64> {
+    wf.lines()
+        .filter_map(|l| {
+            l.split("restarting in ")
+                .nth(1)?
+                .strip_suffix(" s")?
+                .parse()
+                .ok()
+        })
+        .collect()
+}
+
+#[test]
+fn a_crash_loop_backs_off_with_growing_delays_and_little_cpu() {
+    let mut sup = Supervise::start("crashloop", "false");
+    let pid = sup.pid();
+    wait_until_for(Duration::from_secs(30), "four announced delays", || {
+        delays(&sup.log_wf()).len() >= 4
+    });
+    let seen = delays(&sup.log_wf());
+    assert!(
+        seen.windows(2).all(|w| w[1] >= w[0]),
+        "delays grow: {seen:?}"
+    );
+    assert!(seen[3] > seen[0], "delays grow: {seen:?}");
+    let cpu = cpu_time(pid);
+    assert!(
+        cpu < Duration::from_secs(2),
+        "supervise used {cpu:?} of CPU in a crash loop"
+    );
+    // Control is obeyed during the back-off.
+    sup.control("d");
+    sup.wait_log("control: received d");
+    let starts = sup.log().matches("service started").count();
+    sup.control("x");
+    assert_eq!(sup.wait_exit().code(), Some(0));
+    assert_eq!(
+        sup.log().matches("service started").count(),
+        starts,
+        "no start after d"
+    );
+}
+
+#[test]
+fn up_during_back_off_starts_at_once() {
+    let sup = Supervise::start("backoff-up", "false");
+    wait_until("a back-off of at least 0.4 s", || {
+        delays(&sup.log_wf()).iter().any(|d| *d >= 0.4)
+    });
+    let starts = sup.log().matches("service started").count();
+    sup.control("u");
+    wait_until("u starts the service without waiting", || {
+        sup.log().matches("service started").count() > starts
+    });
+}
+
+#[test]
+fn no_wake_up_while_the_service_runs() {
+    let mut sup = Supervise::start("idle", "sleep 1000");
+    sup.wait_running();
+    sup.wait_log("service started");
+    let before = context_switches(sup.pid());
+    // Observing for a fixed span is the point of this test, not a way to
+    // synchronise: any wake-up in it is a failure.
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(
+        context_switches(sup.pid()),
+        before,
+        "supervise woke up while idle"
+    );
+}

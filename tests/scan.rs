@@ -1,0 +1,398 @@
+//! supervise-scan: many services from one config, reload, replacement of a
+//! killed supervise, orderly shutdown, output forwarding, and PID 1 in a new
+//! PID namespace (issue 6).
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use support::*;
+
+fn scan_bin() -> &'static str {
+    env!("CARGO_BIN_EXE_supervise-scan")
+}
+
+/// A running supervise-scan in a temp dir; on drop it and every process it
+/// started (supervise and services, found through the status files and
+/// logs) are killed by pid.
+struct Scan {
+    dir: TempDir,
+    child: Option<Child>,
+    /// The scanner's pid if it is not `child` (under unshare).
+    inner_pid: Option<u32>,
+}
+
+impl Scan {
+    fn start(tag: &str, conf: &str, extra: &[&str]) -> Scan {
+        Scan::start_in(TempDir::new(tag), conf, extra, &[])
+    }
+
+    fn start_in(dir: TempDir, conf: &str, extra: &[&str], prefix: &[&str]) -> Scan {
+        dir.write("s.conf", conf);
+        let mut args: Vec<String> = prefix.iter().map(|s| s.to_string()).collect();
+        args.extend(
+            [
+                scan_bin(),
+                "-F",
+                "s.conf",
+                "-d",
+                "root",
+                "--supervise",
+                bin(),
+            ]
+            .map(String::from),
+        );
+        args.extend(extra.iter().map(|s| s.to_string()));
+        let child = Command::new(&args[0])
+            .args(&args[1..])
+            .current_dir(dir.path())
+            .stdin(Stdio::null())
+            .stdout(std::fs::File::create(dir.join("out.log")).unwrap())
+            .stderr(std::fs::File::create(dir.join("err.log")).unwrap())
+            .spawn()
+            .unwrap();
+        Scan {
+            dir,
+            child: Some(child),
+            inner_pid: None,
+        }
+    }
+
+    fn pid(&self) -> u32 {
+        self.inner_pid
+            .unwrap_or_else(|| self.child.as_ref().unwrap().id())
+    }
+
+    fn status_dir(&self, name: &str) -> PathBuf {
+        self.dir.join(&format!("root/status/{name}"))
+    }
+
+    fn err(&self) -> String {
+        std::fs::read_to_string(self.dir.join("err.log")).unwrap_or_default()
+    }
+
+    fn out(&self) -> String {
+        std::fs::read_to_string(self.dir.join("out.log")).unwrap_or_default()
+    }
+
+    fn wait_err(&self, needle: &str) {
+        wait_until(&format!("the scanner to log {needle:?}"), || {
+            self.err().contains(needle)
+        });
+    }
+
+    /// Waits for service `name` to run and returns its pid.
+    fn service_pid(&self, name: &str) -> u32 {
+        let dir = self.status_dir(name);
+        let mut pid = 0;
+        wait_until(&format!("service {name} runs"), || {
+            pid = supervise::status::read(&dir).map_or(0, |s| s.pid);
+            pid != 0 && alive(pid)
+        });
+        pid
+    }
+
+    fn supervise_pid(&self, name: &str) -> Option<u32> {
+        supervise::sys::lock::holder_pid(&self.status_dir(name).join("lock"))
+    }
+
+    fn conf(&self, text: &str) {
+        self.dir.write("s.conf", text);
+    }
+
+    fn wait_exit(&mut self, limit: Duration) -> std::process::ExitStatus {
+        let child = self.child.as_mut().unwrap();
+        let mut status = None;
+        wait_until_for(limit, "supervise-scan exits", || {
+            status = child.try_wait().unwrap();
+            status.is_some()
+        });
+        status.unwrap()
+    }
+}
+
+impl Drop for Scan {
+    fn drop(&mut self) {
+        if let Some(init) = self.inner_pid {
+            // The namespace's PID 1: killing it kills every process in the
+            // namespace. The status files hold namespace pids, which must
+            // not be used out here.
+            kill(init, libc::SIGKILL);
+            if let Some(mut child) = self.child.take() {
+                let _ = child.kill();
+                let _ = child.wait();
+            }
+            return;
+        }
+        let root = self.dir.join("root/status");
+        let mut pids = vec![self.pid()];
+        for entry in std::fs::read_dir(&root).into_iter().flatten().flatten() {
+            let dir = entry.path();
+            pids.extend(supervise::sys::lock::holder_pid(&dir.join("lock")));
+            pids.extend(supervise::status::read(&dir).map(|s| s.pid).ok());
+            pids.extend(started_pids(&dir));
+        }
+        for pid in pids.into_iter().filter(|p| *p > 1) {
+            kill(pid, libc::SIGKILL);
+            kill_group(pid, libc::SIGKILL);
+        }
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+const TWO: &str =
+    "[global]\nstop_timeout : 2\n\n[a]\ncommand : sleep 1000\n\n[b]\ncommand : sleep 1001\n";
+
+#[test]
+fn runs_a_supervise_per_section_and_reports_bad_sections() {
+    let scan = Scan::start(
+        "scan-basic",
+        "[a]\ncommand : sleep 1000\n[nocmd]\ndirectory : /tmp\n[a]\ncommand : true\n\
+         [bad$name]\ncommand : true\n[legacy]\nmax_tries : 3\n[b]\ncommand : sleep 1001\n",
+        &[],
+    );
+    let a = scan.service_pid("a");
+    let b = scan.service_pid("b");
+    assert_ne!(a, b);
+    let err = scan.err();
+    for line in [
+        "s.conf:3: [nocmd]: no command",
+        "s.conf:5: [a]: duplicate",
+        "s.conf:7: [bad$name]",
+    ] {
+        assert!(err.contains(line), "missing {line:?} in\n{err}");
+    }
+    assert!(
+        !scan.dir.join("root/status/legacy").exists(),
+        "a section without command is not run"
+    );
+    // Each service has its own supervise, whose parent is the scanner.
+    let sup = scan.supervise_pid("a").expect("a supervise holds a's lock");
+    let stat = std::fs::read_to_string(format!("/proc/{sup}/stat")).unwrap();
+    let ppid: u32 = stat
+        .rsplit(')')
+        .next()
+        .unwrap()
+        .split_whitespace()
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(ppid, scan.pid());
+}
+
+#[test]
+fn reload_adds_removes_and_changes_only_what_changed() {
+    let dir = TempDir::new("scan-reload");
+    let scan = Scan::start_in(
+        dir,
+        "[global]\nstop_timeout : 2\n[keep]\ncommand : sleep 1000\n[gone]\ncommand : sleep 1001\n\
+         [cmd]\ncommand : sleep 1002\n[limits]\ncommand : sleep 1003\nmax_tries : 3\n",
+        &[],
+        &[],
+    );
+    let keep = scan.service_pid("keep");
+    let gone = scan.service_pid("gone");
+    let cmd = scan.service_pid("cmd");
+    let limits = scan.service_pid("limits");
+    let gone_sup = scan.supervise_pid("gone").unwrap();
+    scan.conf(
+        "[global]\nstop_timeout : 2\n[keep]\ncommand : sleep 1000\n[cmd]\ncommand : sleep 1012\n\
+         [limits]\ncommand : sleep 1003\nmax_tries : 4\n[new]\ncommand : sleep 1004\n",
+    );
+    kill(scan.pid(), libc::SIGHUP);
+    let new = scan.service_pid("new");
+    scan.wait_err("gone: section removed, stopping");
+    scan.wait_err("cmd: command changed, restarting the service");
+    scan.wait_err("limits: alarms or limits changed, sending r");
+    wait_until("the removed service is gone", || {
+        !alive(gone) && !alive(gone_sup)
+    });
+    let cmd_after = {
+        let dir = scan.status_dir("cmd");
+        let mut pid = 0;
+        wait_until("cmd restarts with its new command", || {
+            pid = supervise::status::read(&dir).map_or(0, |s| s.pid);
+            pid != 0 && pid != cmd
+        });
+        pid
+    };
+    assert!(!alive(cmd));
+    let cmdline = std::fs::read_to_string(format!("/proc/{cmd_after}/cmdline")).unwrap();
+    assert!(cmdline.contains("1012"), "{cmdline:?}");
+    let limits_log = scan.status_dir("limits").join("supervise.log");
+    wait_until("limits re-reads its config", || {
+        std::fs::read_to_string(&limits_log).is_ok_and(|t| t.contains("max_tries: 4"))
+    });
+    assert_eq!(scan.service_pid("limits"), limits, "r does not restart");
+    assert_eq!(
+        scan.service_pid("keep"),
+        keep,
+        "an unchanged service keeps its pid"
+    );
+    assert!(alive(new));
+}
+
+#[test]
+fn a_killed_supervise_is_replaced_without_duplicating_its_service() {
+    let scan = Scan::start("scan-replace", TWO, &[]);
+    let old_service = scan.service_pid("a");
+    let old_sup = scan.supervise_pid("a").unwrap();
+    kill(old_sup, libc::SIGKILL);
+    scan.wait_err("a: supervise died (killed by SIGKILL); starting it again");
+    let dir = scan.status_dir("a");
+    let mut new_service = 0;
+    wait_until("a new service replaces the old one", || {
+        new_service = supervise::status::read(&dir).map_or(0, |s| s.pid);
+        new_service != 0 && new_service != old_service
+    });
+    wait_until("the old service is gone", || !alive(old_service));
+    let new_sup = scan.supervise_pid("a").unwrap();
+    assert_ne!(new_sup, old_sup);
+    // Exactly one `sleep 1000` belongs to a.
+    assert!(alive(new_service));
+    assert_eq!(group_members(old_service), Vec::<u32>::new());
+}
+
+#[test]
+fn sigterm_stops_every_service_in_parallel_and_exits_0() {
+    let dir = TempDir::new("scan-stop");
+    let stubborn = dir.script("stubborn.sh", "trap '' TERM\nwhile :; do sleep 0.05; done");
+    let conf = format!(
+        "[global]\nstop_timeout : 1\n[a]\ncommand : sleep 1000\n[b]\ncommand : sleep 1001\n[c]\ncommand : {}\n",
+        stubborn.display()
+    );
+    let mut scan = Scan::start_in(dir, &conf, &[], &[]);
+    let pids: Vec<u32> = ["a", "b", "c"]
+        .iter()
+        .map(|n| scan.service_pid(n))
+        .collect();
+    let sups: Vec<u32> = ["a", "b", "c"]
+        .iter()
+        .filter_map(|n| scan.supervise_pid(n))
+        .collect();
+    assert_eq!(sups.len(), 3);
+    kill(scan.pid(), libc::SIGTERM);
+    // Bound: the longest stop timeout (1 s) plus KILL grace, far under 20 s.
+    let status = scan.wait_exit(Duration::from_secs(20));
+    assert_eq!(status.code(), Some(0), "{}", scan.err());
+    for pid in pids.iter().chain(&sups) {
+        assert!(!alive(*pid), "pid {pid} outlived the scanner");
+    }
+    assert!(scan.err().contains("every service is down; exiting"));
+    let wf = std::fs::read_to_string(scan.status_dir("c").join("supervise.log.wf")).unwrap();
+    assert!(wf.contains("sending KILL"), "{wf}");
+}
+
+#[test]
+fn forwards_output_with_a_name_prefix() {
+    let dir = TempDir::new("scan-forward");
+    let talk = dir.script(
+        "talk.sh",
+        "echo \"hello from $1\"; echo \"oops from $1\" >&2; exec sleep 1000",
+    );
+    let conf = format!(
+        "[one]\ncommand : {} one\n[two]\ncommand : {} two\n",
+        talk.display(),
+        talk.display()
+    );
+    let scan = Scan::start_in(dir, &conf, &["--forward-output"], &[]);
+    wait_until("both services' stdout is forwarded", || {
+        let out = scan.out();
+        out.contains("one: hello from one\n") && out.contains("two: hello from two\n")
+    });
+    wait_until("stderr is forwarded to stderr", || {
+        scan.err().contains("two: oops from two\n")
+    });
+}
+
+#[test]
+fn as_pid_1_it_reaps_orphans_and_shuts_down_in_order() {
+    if unsafe { libc::geteuid() } != 0 || !Path::new("/usr/bin/unshare").exists() {
+        panic!("this test needs root and unshare(1) (util-linux), as CI has");
+    }
+    let mut scan = Scan::start_in(
+        TempDir::new("scan-pid1"),
+        TWO,
+        &[],
+        &["unshare", "--pid", "--fork", "--mount-proc"],
+    );
+    let unshare = scan.child.as_ref().unwrap().id();
+    let mut inner = 0;
+    wait_until("the scanner runs under unshare", || {
+        inner = children_of(unshare).into_iter().next().unwrap_or(0);
+        inner != 0
+    });
+    scan.inner_pid = Some(inner);
+    let status = std::fs::read_to_string(format!("/proc/{inner}/status")).unwrap();
+    let ns_pid = status.lines().find(|l| l.starts_with("NSpid:")).unwrap();
+    assert!(
+        ns_pid.trim_end().ends_with("\t1"),
+        "the scanner is PID 1: {ns_pid}"
+    );
+    // Orphan a service: kill its supervise; the service is re-parented to
+    // the scanner, the new supervise stops it, and the scanner must reap it.
+    // (Status files hold pids as seen inside the namespace.)
+    let orphan = host_pid(inner, scan.service_pid("a"));
+    let sup = parent_of(orphan).unwrap();
+    assert_ne!(sup, inner);
+    kill(sup, libc::SIGKILL);
+    wait_until("the orphan is re-parented to the scanner", || {
+        !alive(orphan) || parent_of(orphan) == Some(inner)
+    });
+    wait_until("the orphan is stopped and reaped (not a zombie)", || {
+        !Path::new(&format!("/proc/{orphan}")).exists()
+    });
+    let b = host_pid(inner, scan.service_pid("b"));
+    kill(inner, libc::SIGTERM);
+    let status = scan.wait_exit(Duration::from_secs(20));
+    assert_eq!(status.code(), Some(0), "{}", scan.err());
+    assert!(!alive(b));
+    assert!(!alive(inner));
+}
+
+/// The host pid of the process that is `ns_pid` inside the namespace whose
+/// init is `init` (a host pid), found among init's descendants.
+fn host_pid(init: u32, ns_pid: u32) -> u32 {
+    let mut found = None;
+    wait_until(&format!("namespace pid {ns_pid} under {init}"), || {
+        let mut queue = vec![init];
+        while let Some(pid) = queue.pop() {
+            let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+            let inner = status
+                .lines()
+                .find(|l| l.starts_with("NSpid:"))
+                .and_then(|l| l.split_whitespace().last()?.parse::<u32>().ok());
+            if inner == Some(ns_pid) {
+                found = Some(pid);
+                return true;
+            }
+            queue.extend(children_of(pid));
+        }
+        false
+    });
+    found.unwrap()
+}
+
+fn parent_of(pid: u32) -> Option<u32> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    stat.rsplit(')')
+        .next()?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()
+}
+
+fn children_of(pid: u32) -> Vec<u32> {
+    std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
+        .unwrap_or_default()
+        .split_whitespace()
+        .filter_map(|p| p.parse().ok())
+        .collect()
+}

@@ -1,0 +1,347 @@
+//! Shared helpers for the integration tests: a temp directory per test, a
+//! guard that runs a real `supervise` and kills it and every process it
+//! started (by pid, never by name) when the test ends, even by panic, and
+//! `wait_until` for polling a condition with a deadline instead of sleeping.
+
+#![allow(dead_code)]
+
+use std::ffi::OsStr;
+use std::fs;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+#[allow(unused_imports)]
+pub use supervise::status::{Status, Want};
+
+/// Generous: the machines have 2 shared cores and tests run in parallel.
+pub const DEADLINE: Duration = Duration::from_secs(20);
+
+/// The supervise binary under test.
+pub fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_supervise")
+}
+
+/// A fresh directory, removed (after killing what ran in it) on drop.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    pub fn new(tag: &str) -> TempDir {
+        static COUNTER: AtomicUsize = AtomicUsize::new(0);
+        let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+        let path =
+            std::env::temp_dir().join(format!("supervise-test-{tag}-{}-{n}", std::process::id()));
+        let _ = fs::remove_dir_all(&path);
+        fs::create_dir_all(&path).unwrap();
+        TempDir(path)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+
+    pub fn join(&self, rel: &str) -> PathBuf {
+        self.0.join(rel)
+    }
+
+    pub fn write(&self, rel: &str, text: &str) -> PathBuf {
+        let path = self.join(rel);
+        fs::write(&path, text).unwrap();
+        path
+    }
+
+    /// Writes an executable shell script.
+    pub fn script(&self, rel: &str, body: &str) -> PathBuf {
+        let path = self.join(rel);
+        let mut file = fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o755)
+            .open(&path)
+            .unwrap();
+        use std::io::Write;
+        writeln!(file, "#!/bin/sh\n{body}").unwrap();
+        path
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Polls `condition` every 5 ms until it holds; panics naming `what` after
+/// [`DEADLINE`].
+pub fn wait_until(what: &str, mut condition: impl FnMut() -> bool) {
+    wait_until_for(DEADLINE, what, &mut condition)
+}
+
+pub fn wait_until_for(limit: Duration, what: &str, mut condition: impl FnMut() -> bool) {
+    let deadline = Instant::now() + limit;
+    while !condition() {
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {limit:?} waiting for: {what}"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// Whether process `pid` exists and is not a zombie.
+pub fn alive(pid: u32) -> bool {
+    match fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(stat) => {
+            let state = stat
+                .rsplit(')')
+                .next()
+                .and_then(|s| s.split_whitespace().next());
+            !matches!(state, Some("Z") | Some("X") | None)
+        }
+        Err(_) => false,
+    }
+}
+
+/// The process state letter from /proc/PID/stat (`S`, `T`, ...).
+pub fn state(pid: u32) -> Option<char> {
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    stat.rsplit(')')
+        .next()?
+        .split_whitespace()
+        .next()?
+        .chars()
+        .next()
+}
+
+/// Every live process whose process group is `pgid`.
+pub fn group_members(pgid: u32) -> Vec<u32> {
+    let mut pids = Vec::new();
+    for entry in fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(stat) = fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            continue;
+        };
+        let fields: Vec<&str> = stat
+            .rsplit(')')
+            .next()
+            .unwrap_or("")
+            .split_whitespace()
+            .collect();
+        if fields.get(2).and_then(|g| g.parse::<u32>().ok()) == Some(pgid)
+            && !matches!(fields.first(), Some(&"Z"))
+        {
+            pids.push(pid);
+        }
+    }
+    pids
+}
+
+pub fn kill(pid: u32, signal: i32) {
+    if pid > 1 {
+        unsafe { libc::kill(pid as i32, signal) };
+    }
+}
+
+pub fn kill_group(pgid: u32, signal: i32) {
+    if pgid > 1 {
+        unsafe { libc::kill(-(pgid as i32), signal) };
+    }
+}
+
+/// A running supervise (foreground, a child of the test) in a temp dir.
+pub struct Supervise {
+    pub dir: TempDir,
+    /// The status directory, absolute.
+    pub status_dir: PathBuf,
+    pub child: Option<Child>,
+    /// Every service pid seen, killed (with its group) on drop.
+    seen: Vec<u32>,
+}
+
+impl Supervise {
+    /// Starts `supervise -p status/NAME -f COMMAND` in the foreground.
+    pub fn start(tag: &str, command: &str) -> Supervise {
+        Supervise::start_with(TempDir::new(tag), &["-p", "status/svc", "-f", command], &[])
+    }
+
+    /// Starts supervise in `dir` (its working directory) with `args` and
+    /// extra environment; the status directory must be `status/svc`.
+    pub fn start_with(dir: TempDir, args: &[&str], env: &[(&str, &str)]) -> Supervise {
+        let child = Command::new(bin())
+            .args(args)
+            .current_dir(dir.path())
+            .env("SUPERVISE_FOREGROUND", "1")
+            .envs(env.iter().copied())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn supervise");
+        let status_dir = dir.join("status/svc");
+        let sup = Supervise {
+            dir,
+            status_dir,
+            child: Some(child),
+            seen: Vec::new(),
+        };
+        let status_dir = sup.status_dir.clone();
+        wait_until("supervise writes its status file", || {
+            supervise::status::read(&status_dir).is_ok()
+        });
+        sup
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().map_or(0, |c| c.id())
+    }
+
+    pub fn status(&self) -> Status {
+        supervise::status::read(&self.status_dir).expect("readable status file")
+    }
+
+    /// The service pid in the status file (remembered for clean-up).
+    pub fn service_pid(&mut self) -> u32 {
+        let pid = self.status().pid;
+        if pid != 0 && !self.seen.contains(&pid) {
+            self.seen.push(pid);
+        }
+        pid
+    }
+
+    /// Waits for a running service and returns its pid.
+    pub fn wait_running(&mut self) -> u32 {
+        let dir = self.status_dir.clone();
+        wait_until("the service runs", || {
+            supervise::status::read(&dir).is_ok_and(|s| s.pid != 0)
+        });
+        self.service_pid()
+    }
+
+    /// Waits until the status file shows a pid other than `old` (and not 0).
+    pub fn wait_new_pid(&mut self, old: u32) -> u32 {
+        let dir = self.status_dir.clone();
+        wait_until(&format!("a new service pid replacing {old}"), || {
+            supervise::status::read(&dir).is_ok_and(|s| s.pid != 0 && s.pid != old)
+        });
+        self.service_pid()
+    }
+
+    pub fn wait_down(&mut self) {
+        let dir = self.status_dir.clone();
+        wait_until("the status file says down", || {
+            supervise::status::read(&dir).is_ok_and(|s| s.pid == 0)
+        });
+    }
+
+    /// Writes control bytes.
+    pub fn control(&self, bytes: &str) {
+        fs::write(self.status_dir.join("control"), bytes).expect("write control");
+    }
+
+    pub fn file(&self, name: &str) -> String {
+        fs::read_to_string(self.status_dir.join(name)).unwrap_or_default()
+    }
+
+    pub fn log(&self) -> String {
+        self.file("supervise.log")
+    }
+
+    pub fn log_wf(&self) -> String {
+        self.file("supervise.log.wf")
+    }
+
+    pub fn wait_log(&self, needle: &str) {
+        wait_until(&format!("supervise.log to contain {needle:?}"), || {
+            self.log().contains(needle)
+        });
+    }
+
+    pub fn wait_log_wf(&self, needle: &str) {
+        wait_until(&format!("supervise.log.wf to contain {needle:?}"), || {
+            self.log_wf().contains(needle)
+        });
+    }
+
+    /// Waits for supervise to exit and returns its status.
+    pub fn wait_exit(&mut self) -> ExitStatus {
+        let child = self.child.as_mut().expect("supervise was started");
+        let mut result = None;
+        wait_until("supervise exits", || {
+            result = child.try_wait().expect("try_wait");
+            result.is_some()
+        });
+        result.unwrap()
+    }
+
+    pub fn running(&mut self) -> bool {
+        self.child
+            .as_mut()
+            .is_some_and(|c| c.try_wait().ok().flatten().is_none())
+    }
+}
+
+impl Drop for Supervise {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        let last = supervise::status::read(&self.status_dir)
+            .map(|s| s.pid)
+            .unwrap_or(0);
+        for pid in self.seen.iter().copied().chain([last]) {
+            kill_group(pid, libc::SIGKILL);
+            kill(pid, libc::SIGKILL);
+        }
+    }
+}
+
+/// Every service pid supervise logged as started in `status_dir`: the
+/// guards kill them all, even those a test never looked at.
+pub fn started_pids(status_dir: &Path) -> Vec<u32> {
+    fs::read_to_string(status_dir.join("supervise.log"))
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| l.split("service started, pid ").nth(1)?.trim().parse().ok())
+        .collect()
+}
+
+/// Runs supervise to completion with `args` in `dir` (for usage errors and
+/// detaching runs).
+pub fn run(dir: &Path, args: &[impl AsRef<OsStr>]) -> Output {
+    Command::new(bin())
+        .args(args)
+        .current_dir(dir)
+        .env_remove("SUPERVISE_FOREGROUND")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run supervise")
+}
+
+/// Context switches (voluntary + involuntary) of `pid` so far.
+pub fn context_switches(pid: u32) -> u64 {
+    let text = fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    text.lines()
+        .filter(|l| l.contains("ctxt_switches"))
+        .filter_map(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+        .sum()
+}
+
+/// CPU time (user + system) of `pid` so far.
+pub fn cpu_time(pid: u32) -> Duration {
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    let fields: Vec<&str> = stat
+        .rsplit(')')
+        .next()
+        .unwrap()
+        .split_whitespace()
+        .collect();
+    let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
+    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as u64;
+    Duration::from_millis(ticks * 1000 / hz)
+}

@@ -1,0 +1,18 @@
+//! Integration tests of the `svc` binary, by feature. Most run `svc` against
+//! a fake supervise (this test process holding the status directory's FIFOs
+//! and lock, reacting to control bytes as scripted); `real` runs it against
+//! our supervise. Helpers live in `svc/support.rs`.
+
+#[path = "svc/support.rs"]
+mod support;
+
+#[path = "svc/errors.rs"]
+mod errors;
+#[path = "svc/flags.rs"]
+mod flags;
+#[path = "svc/listing.rs"]
+mod listing;
+#[path = "svc/real.rs"]
+mod real;
+#[path = "svc/verbs.rs"]
+mod verbs;

@@ -1,0 +1,408 @@
+//! Helpers for the `svc` tests: a temporary directory, running the `svc`
+//! binary, and a *fake supervise* — a status directory whose `ok` and
+//! `control` FIFOs this test process holds open for reading, so that `svc`
+//! sees a live supervise, and whose reactions to control bytes the test
+//! scripts. Every process a helper starts is killed (by pid, with its
+//! process group) when its owner is dropped, even when the test fails.
+
+#![allow(dead_code)]
+
+use std::ffi::OsStr;
+use std::fs::File;
+use std::io::Read;
+use std::os::unix::fs::OpenOptionsExt;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use nix::sys::signal::{Signal, kill};
+use nix::sys::stat::Mode;
+use nix::unistd::Pid;
+use supervise::status::{self, Status, Want};
+use supervise::sys::lock;
+
+/// How long any test waits for anything before it fails: generous, the
+/// machine has two shared cores and tests run in parallel.
+pub const PATIENCE: Duration = Duration::from_secs(60);
+
+/// A directory under the system temp dir, removed on drop.
+pub struct TempDir(PathBuf);
+
+impl TempDir {
+    pub fn new(test: &str) -> TempDir {
+        static COUNTER: AtomicUsize = AtomicUsize::new(0);
+        let path = std::env::temp_dir().join(format!(
+            "svc-test-{test}-{}-{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::SeqCst)
+        ));
+        let _ = std::fs::remove_dir_all(&path);
+        std::fs::create_dir_all(&path).unwrap();
+        TempDir(path)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// The `svc` binary under test.
+pub fn svc_command() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_svc"))
+}
+
+/// Runs `svc ARGS` to completion.
+pub fn svc<I, S>(args: I) -> Output
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<OsStr>,
+{
+    svc_command().args(args).output().unwrap()
+}
+
+/// Runs `svc ARGS` as user nobody (only possible as root); `None` otherwise.
+pub fn svc_as_nobody<I, S>(args: I) -> Option<Output>
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<OsStr>,
+{
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    if unsafe { libc::geteuid() } != 0 {
+        eprintln!("not root: skipping the run as another user");
+        return None;
+    }
+    let output = Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+        .arg(env!("CARGO_BIN_EXE_svc"))
+        .args(args)
+        .output()
+        .unwrap();
+    Some(output)
+}
+
+pub fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+pub fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// Asserts the exit status, showing both streams when it differs.
+#[track_caller]
+pub fn assert_exit(output: &Output, code: i32) {
+    assert_eq!(
+        output.status.code(),
+        Some(code),
+        "status {:?}\nstdout: {}\nstderr: {}",
+        output.status,
+        stdout(output),
+        stderr(output)
+    );
+}
+
+/// Polls `condition` until it holds; fails the test after [`PATIENCE`].
+#[track_caller]
+pub fn wait_until(what: &str, mut condition: impl FnMut() -> bool) {
+    let deadline = Instant::now() + PATIENCE;
+    while !condition() {
+        assert!(Instant::now() < deadline, "gave up waiting for {what}");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+pub fn now() -> Duration {
+    SystemTime::now().duration_since(UNIX_EPOCH).unwrap()
+}
+
+pub fn make_fifo(path: &Path) {
+    nix::unistd::mkfifo(path, Mode::from_bits_truncate(0o600)).unwrap();
+}
+
+/// Whether a process group still has members.
+pub fn group_alive(pgid: u32) -> bool {
+    pgid > 1 && kill(Pid::from_raw(-(pgid as i32)), None).is_ok()
+}
+
+/// The live (non-zombie) members of process group `pgid`, from /proc.
+pub fn group_members(pgid: u32) -> Vec<u32> {
+    let mut members = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            continue;
+        };
+        // Fields after the parenthesised command: state, ppid, pgrp, ...
+        let fields: Vec<&str> = stat
+            .rsplit(')')
+            .next()
+            .unwrap_or("")
+            .split_whitespace()
+            .collect();
+        if fields.get(2) == Some(&pgid.to_string().as_str()) && fields.first() != Some(&"Z") {
+            members.push(pid);
+        }
+    }
+    members
+}
+
+/// A child process in its own process group, killed with its group on drop.
+pub struct Service(Child);
+
+impl Service {
+    /// Starts `sh -c SCRIPT` as the leader of a new process group.
+    pub fn shell(script: &str) -> Service {
+        let child = Command::new("sh")
+            .args(["-c", script])
+            .stdin(Stdio::null())
+            .process_group(0)
+            .spawn()
+            .unwrap();
+        Service(child)
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.0.id()
+    }
+
+    /// TERMs the leader only and reaps it; the rest of the group stays.
+    pub fn term_leader(&mut self) {
+        let _ = kill(Pid::from_raw(self.pid() as i32), Signal::SIGTERM);
+        let _ = self.0.wait();
+    }
+
+    /// KILLs the whole group and reaps the leader.
+    pub fn kill_group(&mut self) {
+        let _ = kill(Pid::from_raw(-(self.pid() as i32)), Signal::SIGKILL);
+        let _ = self.0.wait();
+    }
+}
+
+impl Drop for Service {
+    fn drop(&mut self) {
+        self.kill_group();
+    }
+}
+
+/// A status directory `ROOT/status/NAME` with a fake supervise: this process
+/// reads `ok` and `control` and holds the flock on `lock`.
+pub struct Fake {
+    pub dir: PathBuf,
+    ok: Option<File>,
+    lock: Option<File>,
+    control: File,
+    pub status: Status,
+    /// Every control byte read so far.
+    pub received: Vec<u8>,
+    /// The running service, if any, plus ones left behind on purpose.
+    pub service: Option<Service>,
+    pub leftovers: Vec<Service>,
+    /// When false, `d` leaves the service running (a stop that hangs).
+    pub obey_down: bool,
+    /// When set, `x` is pending: exit as soon as the service is down.
+    exit_pending: bool,
+}
+
+impl Fake {
+    /// A live fake supervise with the service down, wanted down, alarms on.
+    pub fn new(root: &Path, name: &str) -> Fake {
+        let dir = root.join("status").join(name);
+        std::fs::create_dir_all(&dir).unwrap();
+        make_fifo(&dir.join("ok"));
+        make_fifo(&dir.join("control"));
+        let reader = |path: PathBuf| {
+            std::fs::OpenOptions::new()
+                .read(true)
+                .custom_flags(libc::O_NONBLOCK)
+                .open(path)
+                .unwrap()
+        };
+        let ok = reader(dir.join("ok"));
+        let control = reader(dir.join("control"));
+        let lock = match lock::acquire(&dir.join("lock")).unwrap() {
+            lock::Acquired::Held(file) => file,
+            lock::Acquired::Busy(_) => panic!("fresh lock is busy"),
+        };
+        let fake = Fake {
+            dir,
+            ok: Some(ok),
+            lock: Some(lock),
+            control,
+            status: Status {
+                since: now(),
+                paused: false,
+                want: Want::Down,
+                alarms_on: true,
+                pid: 0,
+            },
+            received: Vec::new(),
+            service: None,
+            leftovers: Vec::new(),
+            obey_down: true,
+            exit_pending: false,
+        };
+        fake.publish();
+        fake
+    }
+
+    /// Writes `self.status` to the status file.
+    pub fn publish(&self) {
+        status::write_atomically(&self.dir, &self.status).unwrap();
+    }
+
+    /// Starts `sleep` as the service (in its own group) and publishes it.
+    pub fn start_service(&mut self) {
+        self.start_script("exec sleep 1000");
+    }
+
+    pub fn start_script(&mut self, script: &str) {
+        let service = Service::shell(script);
+        self.status.pid = service.pid();
+        self.status.since = now();
+        self.service = Some(service);
+        self.publish();
+    }
+
+    /// Stops the service (group KILL) and publishes pid 0.
+    pub fn stop_service(&mut self) {
+        if let Some(mut service) = self.service.take() {
+            service.kill_group();
+        }
+        self.status.pid = 0;
+        self.status.paused = false;
+        self.status.since = now();
+        self.publish();
+    }
+
+    /// supervise dies: nobody reads `ok` or holds `lock` any more.
+    pub fn die(&mut self) {
+        self.ok = None;
+        self.lock = None;
+        // A child forked by a parallel test holds copies of our descriptors
+        // until it execs; wait until the reader is really gone.
+        let ok = self.dir.join("ok");
+        wait_until("ok to lose its reader", || {
+            std::fs::OpenOptions::new()
+                .write(true)
+                .custom_flags(libc::O_NONBLOCK)
+                .open(&ok)
+                .is_err()
+        });
+    }
+
+    /// Reads what is waiting in `control`.
+    pub fn read_control(&mut self) -> Vec<u8> {
+        let mut buf = [0u8; 512];
+        let mut new = Vec::new();
+        while let Ok(n @ 1..) = self.control.read(&mut buf) {
+            new.extend_from_slice(&buf[..n]);
+        }
+        self.received.extend_from_slice(&new);
+        new
+    }
+
+    /// Reacts to one control byte roughly as supervise does.
+    pub fn react(&mut self, byte: u8) {
+        match byte {
+            b'u' | b'o' => {
+                self.status.want = if byte == b'u' { Want::Up } else { Want::Once };
+                if self.status.pid == 0 {
+                    self.start_service();
+                }
+                self.publish();
+            }
+            b'd' => {
+                self.status.want = Want::Down;
+                if self.status.pid != 0 && self.obey_down {
+                    self.stop_service();
+                }
+                self.publish();
+            }
+            b'x' => self.exit_pending = true,
+            b's' | b'n' => {
+                self.status.alarms_on = byte == b'n';
+                self.publish();
+            }
+            b'p' | b'c' => {
+                self.status.paused = byte == b'p' && self.status.pid != 0;
+                self.publish();
+            }
+            _ => {}
+        }
+        if self.exit_pending && self.status.pid == 0 {
+            self.die();
+        }
+    }
+
+    /// Runs `svc ARGS` while acting as supervise, passing every byte read
+    /// from `control` to `react`; returns svc's output once it exits.
+    pub fn serve<S: AsRef<OsStr>>(
+        &mut self,
+        args: &[S],
+        mut react: impl FnMut(&mut Fake, u8),
+    ) -> Output {
+        let child = svc_command()
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        self.serve_child(child, &mut react)
+    }
+
+    /// Like [`Fake::serve`] for an already spawned svc (`Svc` kills it if
+    /// the test fails).
+    pub fn serve_child(&mut self, child: Child, react: &mut dyn FnMut(&mut Fake, u8)) -> Output {
+        let mut svc = Svc(Some(child));
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            for byte in self.read_control() {
+                react(self, byte);
+            }
+            if svc.child().try_wait().unwrap().is_some() {
+                for byte in self.read_control() {
+                    react(self, byte);
+                }
+                return svc.0.take().unwrap().wait_with_output().unwrap();
+            }
+            assert!(Instant::now() < deadline, "svc did not finish");
+            std::thread::sleep(Duration::from_millis(2));
+        }
+    }
+}
+
+impl Drop for Fake {
+    fn drop(&mut self) {
+        // Services are killed by their own Drop; make it explicit and early.
+        self.service.take();
+        self.leftovers.clear();
+    }
+}
+
+/// A running svc, killed by pid on drop if the test did not reap it.
+pub struct Svc(pub Option<Child>);
+
+impl Svc {
+    pub fn child(&mut self) -> &mut Child {
+        self.0.as_mut().unwrap()
+    }
+}
+
+impl Drop for Svc {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.0.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
