@@ -22,7 +22,7 @@ use crate::supervisor::{
     Alarm, Effect, Input, Level, Now, RestartHook, Supervisor, Target, loaded_lines,
 };
 use crate::sys::signals::{Received, Signals};
-use crate::sys::{clock, detach, localtime, logfile, poll, process, reap, spawn};
+use crate::sys::{clock, detach, localtime, logfile, memory, poll, process, reap, spawn};
 
 /// Exit code when the status directory cannot be set up.
 pub const EXIT_SETUP: i32 = 111;
@@ -193,6 +193,7 @@ impl Driver {
             &format!("supervise (pid {}) started: {command}", std::process::id()),
         );
         self.apply(now, Input::Start);
+        memory::release_free_heap();
         let fds = [self.dir.control.as_raw_fd(), self.signals.raw_fd()];
         loop {
             if let Some(code) = self.exit {
@@ -445,7 +446,9 @@ impl Driver {
                 for line in resolved.warnings_text(&path) {
                     self.log(Level::Warning, &line);
                 }
-                Some(Input::Reloaded(Some(Box::new(resolved.conf))))
+                let input = Input::Reloaded(Some(Box::new(resolved.conf)));
+                memory::release_free_heap();
+                Some(input)
             }
             Err(_) => Some(Input::Reloaded(None)),
         }

@@ -96,6 +96,15 @@ pub fn open(path: &Path, max_log_bytes: u64) -> Result<StatusDir, SetupError> {
     {
         Acquired::Held(file) => file,
         Acquired::Busy(pid) => {
+            // The original's line (sic), which monitoring may look for; the
+            // running supervise's log is appended to, never truncated.
+            if let Ok(mut wf) = Logger::open(path, max_log_bytes) {
+                wf.log(
+                    crate::supervisor::Level::Warning,
+                    crate::sys::clock::now().wall,
+                    &format!("Unable to acquier {}/lock", path.display()),
+                );
+            }
             return Err(SetupError::Locked {
                 dir: path.to_owned(),
                 pid,

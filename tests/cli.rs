@@ -85,13 +85,7 @@ fn detaches_and_keeps_running_with_the_lock_held_by_the_daemon() {
     let cleanup = scopeguard(daemon, service);
     assert!(alive(daemon));
     // A new session, away from the test's terminal and process group.
-    let stat = std::fs::read_to_string(format!("/proc/{daemon}/stat")).unwrap();
-    let fields: Vec<&str> = stat
-        .rsplit(')')
-        .next()
-        .unwrap()
-        .split_whitespace()
-        .collect();
+    let fields = stat_fields(daemon);
     assert_eq!(
         fields[3],
         daemon.to_string(),
@@ -119,6 +113,11 @@ fn detaches_and_keeps_running_with_the_lock_held_by_the_daemon() {
         )),
         "{}",
         stderr_of(&second)
+    );
+    let wf = std::fs::read_to_string(status_dir.join("supervise.log.wf")).unwrap();
+    assert!(
+        wf.contains("Unable to acquier deep/er/status/app/lock"),
+        "{wf}"
     );
     // The status directory is private.
     use std::os::unix::fs::PermissionsExt;

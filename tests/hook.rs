@@ -4,6 +4,23 @@ mod support;
 
 use support::*;
 
+/// Starts `supervise -r HOOK [EXTRA...] -p status/svc -f "sleep 1000"` in `dir`.
+fn start_with_hook(dir: TempDir, hook: &std::path::Path, extra: &[&str]) -> Supervise {
+    let mut args = vec!["-r", hook.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    args.extend_from_slice(&["-p", "status/svc", "-f", "sleep 1000"]);
+    Supervise::start_with(dir, &args, &[])
+}
+
+/// Kills the service `times` times, waiting for each restart.
+fn crash(sup: &mut Supervise, times: usize) {
+    let mut pid = sup.wait_running();
+    for _ in 0..times {
+        kill(pid, libc::SIGKILL);
+        pid = sup.wait_new_pid(pid);
+    }
+}
+
 fn hook_calls(sup: &Supervise) -> Vec<String> {
     std::fs::read_to_string(sup.dir.join("calls"))
         .unwrap_or_default()
@@ -21,23 +38,8 @@ fn the_hook_runs_with_the_count_before_each_restart() {
         "supervise.conf",
         "[global]\nalarm_interval : 60\nmax_tries : 1\n",
     );
-    let mut sup = Supervise::start_with(
-        dir,
-        &[
-            "-r",
-            hook.to_str().unwrap(),
-            "-p",
-            "status/svc",
-            "-f",
-            "sleep 1000",
-        ],
-        &[],
-    );
-    let mut pid = sup.wait_running();
-    for _ in 0..3 {
-        kill(pid, libc::SIGKILL);
-        pid = sup.wait_new_pid(pid);
-    }
+    let mut sup = start_with_hook(dir, &hook, &[]);
+    crash(&mut sup, 3);
     // Without -t the count is always 1.
     assert_eq!(hook_calls(&sup), vec!["1:1", "1:1", "1:1"]);
     let log = sup.log();
@@ -55,25 +57,8 @@ fn the_hook_runs_with_the_count_before_each_restart() {
 fn with_t_the_count_grows_until_a_quiet_period() {
     let dir = TempDir::new("hook-t");
     let hook = dir.script("hook.sh", "echo \"$1\" >> calls");
-    let mut sup = Supervise::start_with(
-        dir,
-        &[
-            "-r",
-            hook.to_str().unwrap(),
-            "-t",
-            "3600",
-            "-p",
-            "status/svc",
-            "-f",
-            "sleep 1000",
-        ],
-        &[],
-    );
-    let mut pid = sup.wait_running();
-    for _ in 0..3 {
-        kill(pid, libc::SIGKILL);
-        pid = sup.wait_new_pid(pid);
-    }
+    let mut sup = start_with_hook(dir, &hook, &["-t", "3600"]);
+    crash(&mut sup, 3);
     assert_eq!(hook_calls(&sup), vec!["1", "2", "3"]);
 }
 
@@ -81,37 +66,15 @@ fn with_t_the_count_grows_until_a_quiet_period() {
 fn a_failing_or_missing_hook_is_logged_and_supervision_goes_on() {
     let dir = TempDir::new("hook-fail");
     let hook = dir.script("hook.sh", "exit 7");
-    let mut sup = Supervise::start_with(
-        dir,
-        &[
-            "-r",
-            hook.to_str().unwrap(),
-            "-p",
-            "status/svc",
-            "-f",
-            "sleep 1000",
-        ],
-        &[],
-    );
-    let pid = sup.wait_running();
-    kill(pid, libc::SIGKILL);
-    sup.wait_new_pid(pid);
+    let mut sup = start_with_hook(dir, &hook, &[]);
+    crash(&mut sup, 1);
     sup.wait_log_wf("failed: exit code 7");
-    let mut missing = Supervise::start_with(
+    let mut missing = start_with_hook(
         TempDir::new("hook-missing"),
-        &[
-            "-r",
-            "/nonexistent/hook",
-            "-p",
-            "status/svc",
-            "-f",
-            "sleep 1000",
-        ],
+        std::path::Path::new("/nonexistent/hook"),
         &[],
     );
-    let pid = missing.wait_running();
-    kill(pid, libc::SIGKILL);
-    missing.wait_new_pid(pid);
+    crash(&mut missing, 1);
     missing.wait_log_wf("could not be run");
 }
 
@@ -123,18 +86,7 @@ fn exit_during_the_hook_waits_for_it_and_does_not_restart() {
         "echo started > started\n\
          for i in $(seq 1000); do [ -e release ] && break; sleep 0.02; done\necho done > done",
     );
-    let mut sup = Supervise::start_with(
-        dir,
-        &[
-            "-r",
-            hook.to_str().unwrap(),
-            "-p",
-            "status/svc",
-            "-f",
-            "sleep 1000",
-        ],
-        &[],
-    );
+    let mut sup = start_with_hook(dir, &hook, &[]);
     let pid = sup.wait_running();
     kill(pid, libc::SIGKILL);
     let started = sup.dir.join("started");

@@ -173,17 +173,7 @@ fn runs_a_supervise_per_section_and_reports_bad_sections() {
     );
     // Each service has its own supervise, whose parent is the scanner.
     let sup = scan.supervise_pid("a").expect("a supervise holds a's lock");
-    let stat = std::fs::read_to_string(format!("/proc/{sup}/stat")).unwrap();
-    let ppid: u32 = stat
-        .rsplit(')')
-        .next()
-        .unwrap()
-        .split_whitespace()
-        .nth(1)
-        .unwrap()
-        .parse()
-        .unwrap();
-    assert_eq!(ppid, scan.pid());
+    assert_eq!(parent_of(sup), Some(scan.pid()));
 }
 
 #[test]
@@ -377,16 +367,6 @@ fn host_pid(init: u32, ns_pid: u32) -> u32 {
         false
     });
     found.unwrap()
-}
-
-fn parent_of(pid: u32) -> Option<u32> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    stat.rsplit(')')
-        .next()?
-        .split_whitespace()
-        .nth(1)?
-        .parse()
-        .ok()
 }
 
 fn children_of(pid: u32) -> Vec<u32> {

@@ -1,7 +1,8 @@
 //! Integration tests of the `svc` binary, by feature. Most run `svc` against
 //! a fake supervise (this test process holding the status directory's FIFOs
 //! and lock, reacting to control bytes as scripted); `real` runs it against
-//! our supervise. Helpers live in `svc/support.rs`.
+//! our supervise, `scan` against supervise-scan. Helpers live in
+//! `svc/support.rs`.
 
 #[path = "svc/support.rs"]
 mod support;
@@ -14,5 +15,9 @@ mod flags;
 mod listing;
 #[path = "svc/real.rs"]
 mod real;
+#[path = "svc/roots.rs"]
+mod roots;
+#[path = "svc/scan.rs"]
+mod scan;
 #[path = "svc/verbs.rs"]
 mod verbs;

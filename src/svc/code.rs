@@ -12,11 +12,12 @@ pub enum Code {
     /// Bad command line.
     Usage = 1,
     /// DIR does not exist, is not a directory, or holds none of `ok`,
-    /// `control`, `status`.
+    /// `control`, `status`; or ROOT is not a status root.
     NotStatusDir = 2,
     /// DIR or a file in it cannot be looked at (permission on the directory).
     Inaccessible = 3,
-    /// supervise is not running: `ok` is missing or has no reader.
+    /// supervise is not running: `ok` is missing or has no reader; for
+    /// `reload`, no supervise-scan holds the root's lock.
     NotRunning = 4,
     /// `status` is missing, empty or shorter than 20 bytes.
     StatusMissing = 5,
@@ -24,7 +25,8 @@ pub enum Code {
     ControlMissing = 6,
     /// Nothing was done: the service is already in the state asked for.
     AlreadyDone = 7,
-    /// The caller may not write `control` or read `status`.
+    /// The caller may not write `control` or read `status`, or signal
+    /// supervise-scan.
     Permission = 8,
     /// The state asked for was not reached before the `-w` deadline.
     Timeout = 9,
@@ -50,12 +52,14 @@ pub const TABLE: &[(Code, &str)] = &[
     (Code::Usage, "usage error"),
     (
         Code::NotStatusDir,
-        "DIR is not a status directory (missing, not a directory, no ok/control/status)",
+        "DIR is not a status directory (missing, not a directory, no ok/control/status); \
+         ROOT has no status/",
     ),
     (Code::Inaccessible, "DIR cannot be entered or read"),
     (
         Code::NotRunning,
-        "supervise is not running (ok missing or has no reader)",
+        "supervise is not running (ok missing or has no reader); \
+         reload: no supervise-scan on ROOT",
     ),
     (Code::StatusMissing, "status file missing, empty or short"),
     (Code::ControlMissing, "control FIFO missing"),
@@ -65,7 +69,7 @@ pub const TABLE: &[(Code, &str)] = &[
     ),
     (
         Code::Permission,
-        "permission denied: may not write control or read status",
+        "permission denied: may not write control, read status or signal supervise-scan",
     ),
     (
         Code::Timeout,

@@ -242,3 +242,118 @@ pub fn canonical(dir: &Path) -> Option<String> {
         .ok()
         .map(|p| p.to_string_lossy().into_owned())
 }
+
+/// Whether `path` is a directory (following symlinks).
+pub fn is_dir(path: &Path) -> bool {
+    std::fs::metadata(path).is_ok_and(|meta| meta.is_dir())
+}
+
+/// Whether `path` looks like a status directory: a directory holding `ok`,
+/// `control`, or a `status` that is not itself a directory. Used only to
+/// choose between two readings of a command line, never as a check.
+pub fn is_status_dir(path: &Path) -> bool {
+    if !is_dir(path) {
+        return false;
+    }
+    let present = |name: &str| std::fs::symlink_metadata(file(path, name)).is_ok();
+    present("ok")
+        || present("control")
+        || std::fs::symlink_metadata(file(path, "status")).is_ok_and(|meta| !meta.is_dir())
+}
+
+/// Whether `path` is a status root: not itself a status directory, and
+/// holding a `status/` directory (where supervise-scan keeps its services).
+pub fn is_status_root(path: &Path) -> bool {
+    !is_status_dir(path) && is_dir(&file(path, "status"))
+}
+
+/// The services of a status root: the names of the directories in
+/// `ROOT/status`, sorted, hidden ones (`.NAME`) skipped.
+pub fn services(root: &Path) -> Result<Vec<String>, Problem> {
+    match std::fs::metadata(root) {
+        Ok(meta) if meta.is_dir() => {}
+        Ok(_) => return Err(Problem::new(Code::NotStatusDir, "not a directory")),
+        Err(err) if err.kind() == io::ErrorKind::NotFound => {
+            return Err(Problem::new(Code::NotStatusDir, "no such directory"));
+        }
+        Err(err) if err.kind() == io::ErrorKind::PermissionDenied => {
+            return Err(Problem::new(
+                Code::Inaccessible,
+                format!("cannot reach it: {err}"),
+            ));
+        }
+        Err(err) => return Err(unexpected(root, &err)),
+    }
+    if !is_status_root(root) {
+        return Err(Problem::new(
+            Code::NotStatusDir,
+            "not a status root (no status/ directory in it)",
+        ));
+    }
+    let status = file(root, "status");
+    let entries = std::fs::read_dir(&status).map_err(|err| {
+        if err.kind() == io::ErrorKind::PermissionDenied {
+            Problem::new(
+                Code::Inaccessible,
+                format!("cannot list {}: {err}", status.display()),
+            )
+        } else {
+            unexpected(&status, &err)
+        }
+    })?;
+    let mut names = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|err| unexpected(&status, &err))?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if !name.starts_with('.') && is_dir(&entry.path()) {
+            names.push(name);
+        }
+    }
+    names.sort();
+    Ok(names)
+}
+
+/// The lock supervise-scan holds on a status root for its whole life.
+pub const SCANNER_LOCK: &str = "supervise-scan.lock";
+
+/// The pid of the supervise-scan running on `root`: the holder of the flock
+/// on `ROOT/supervise-scan.lock`.
+pub fn scanner_pid(root: &Path) -> Result<u32, Problem> {
+    match std::fs::metadata(root) {
+        Ok(meta) if meta.is_dir() => {}
+        Ok(_) => return Err(Problem::new(Code::NotStatusDir, "not a directory")),
+        Err(err) if err.kind() == io::ErrorKind::NotFound => {
+            return Err(Problem::new(Code::NotStatusDir, "no such directory"));
+        }
+        Err(err) if err.kind() == io::ErrorKind::PermissionDenied => {
+            return Err(Problem::new(
+                Code::Inaccessible,
+                format!("cannot reach it: {err}"),
+            ));
+        }
+        Err(err) => return Err(unexpected(root, &err)),
+    }
+    let lock_file = file(root, SCANNER_LOCK);
+    match std::fs::symlink_metadata(&lock_file) {
+        Ok(_) => {}
+        Err(err) if err.kind() == io::ErrorKind::NotFound => {
+            return Err(Problem::new(
+                Code::NotRunning,
+                format!("supervise-scan is not running here (there is no {SCANNER_LOCK})"),
+            ));
+        }
+        Err(err) if err.kind() == io::ErrorKind::PermissionDenied => {
+            return Err(Problem::new(
+                Code::Inaccessible,
+                format!("cannot look inside: {err}"),
+            ));
+        }
+        Err(err) => return Err(unexpected(&lock_file, &err)),
+    }
+    lock::holder_pid(&lock_file).ok_or_else(|| {
+        Problem::new(
+            Code::NotRunning,
+            format!("supervise-scan is not running here (nobody holds {SCANNER_LOCK})"),
+        )
+    })
+}

@@ -7,8 +7,10 @@ use super::code::TABLE;
 pub const USAGE: &str = "\
 usage: svc [-w SECONDS] DIR start|stop|restart|status|reconf|exit
        svc [-w SECONDS] DIR alarm on|off
+       svc [-d ROOT] [-w SECONDS] start|stop|restart|reconf|exit NAME...
+       svc [-d ROOT] status [--json] [NAME|DIR|ROOT]...
+       svc [-d ROOT] reload | svc reload ROOT
        svc [-udopchaitkxsnr]... [-w up|down] [-w SECONDS] DIR...
-       svc status [--json] DIR...
        svc --help | --version";
 
 const BODY: &str = "
@@ -37,12 +39,42 @@ daemontools form: each flag sends its control byte, in order, to every DIR:
                the process group gone); silent on success
   svc -h with no DIR prints this help.
 
-svc status DIR... prints one line per directory, e.g.
+Services by name (e.g. under supervise-scan): the verb comes first.
+  NAME        a word without /: ROOT/status/NAME. A word with / (or . or
+              ..) is a path: svc stop ./web, svc stop /srv/status/web.
+              Without -d, if ROOT/status/NAME is not a directory but ./NAME
+              is, ./NAME is meant (as svc status NAME always read it).
+  ROOT        -d ROOT or --root ROOT, else $SUPERVISE_ROOT, else the
+              current directory
+  start|stop|restart|reconf|exit NAME...
+              the verb above on each NAME in turn, each with its own -w
+              deadline; exit code: the first failure's
+  status      with no NAME, every service of ROOT (the directories in
+              ROOT/status, sorted by name), removed ones included; so does
+              a ROOT given as an argument (a directory holding status/ and
+              not itself a status directory)
+  reload      SIGHUP to the supervise-scan holding ROOT/supervise-scan.lock:
+              it re-reads its config (new sections start, removed ones stop,
+              changed ones get r or a restart); what changed is in its log
+The verb-first reading is taken unless it could not work: svc status start
+is the original form only if `status` is a status directory, and svc -d X
+stop NAME sends daemontools -d to X and `stop` only if `stop` is one.
+Use --root ROOT to avoid the question.
+
+svc status DIR|NAME... prints one line per directory, e.g.
   status/redis: up (pid 4242) 3601 seconds, want up, alarm on
 and with --json one object per line: dir, name, state (up, down,
 supervise-not-running, error), pid, since (RFC 3339, UTC), seconds, want,
 paused, alarm, supervise_pid, orphan. A directory whose supervise is dead is
-reported as such, not from its stale status file.
+reported as such, not from its stale status file. Listing a whole ROOT
+prints one table instead,
+  NAME  STATE                  PID   SECONDS  WANT  ALARM  NOTE
+  a     up                     4242  3601     up    on
+  old   supervise-not-running  -     12       down  on
+(STATE: up, paused, down, supervise-not-running, error; NOTE: the error, or
+a service left running unsupervised), and with --json one JSON array of the
+same objects. Every service is listed; the exit code is 0 only if each
+supervise runs.
 
 Exit codes:
 ";

@@ -7,12 +7,16 @@
 //! is supervise's job.
 //!
 //! Pure parts, unit-tested without processes: [`cli`] (argv → [`cli::Command`]),
-//! [`show`] (status lines, JSON, time formats), [`goal`] (is a wait over?),
-//! [`code`] (exit codes). Thin parts: [`dir`] (the status directory's files),
-//! [`proc`] (process probes and clocks), [`interrupt`] (signals during a wait),
-//! [`wait`] (polling for a goal with a deadline); the commands: [`verbs`] (the
-//! original `svc DIR VERB`), [`flags`] (daemontools `svc -dx DIR...`),
-//! [`list`] (`svc status DIR...`); and [`run`], which dispatches.
+//! [`root`] (which root, which directory a NAME is), [`show`] (status lines,
+//! JSON, time formats), [`table`] (the listing of a whole root), [`goal`]
+//! (is a wait over?), [`code`] (exit codes). Thin parts: [`dir`] (the status
+//! directory's files, a root's services, the scanner's lock), [`proc`]
+//! (process probes, clocks, the HUP of `reload`), [`interrupt`] (signals
+//! during a wait), [`wait`] (polling for a goal with a deadline); the
+//! commands: [`verbs`] (the original `svc DIR VERB`), [`named`] (`svc VERB
+//! NAME...`), [`flags`] (daemontools `svc -dx DIR...`), [`list`] (`svc status
+//! [NAME|DIR|ROOT]...`), [`reload`] (`svc reload [ROOT]`); and [`run`], which
+//! dispatches.
 
 #![warn(missing_docs)]
 
@@ -24,9 +28,13 @@ pub mod goal;
 pub mod help;
 pub mod interrupt;
 pub mod list;
+pub mod named;
 pub mod proc;
+pub mod reload;
+pub mod root;
 pub mod run;
 pub mod show;
+pub mod table;
 pub mod verbs;
 pub mod wait;
 
@@ -36,7 +44,7 @@ use std::io::Write;
 /// Parses `args` (without the program name), runs the command, and returns
 /// the process exit status.
 pub fn main(args: impl IntoIterator<Item = OsString>) -> i32 {
-    match cli::parse(args) {
+    match cli::parse(args, &dir::is_status_dir) {
         Ok(command) => run::run(command),
         Err(cli::UsageError(message)) => {
             let _ = writeln!(

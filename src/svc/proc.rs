@@ -1,7 +1,8 @@
 //! Processes and clocks as `svc` sees them: whether a pid or a process group
 //! still exists (`kill(…, 0)`, which sends nothing), the wall clock, and the
-//! local UTC offset for the original's `start time:` line. Nothing here
-//! ever delivers a signal.
+//! local UTC offset for the original's `start time:` line. No signal is
+//! ever sent to a service or a supervise; the one signal `svc` sends is
+//! [`hang_up`], SIGHUP to a supervise-scan for `svc reload`.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -29,6 +30,12 @@ pub fn pid_alive(pid: u32) -> bool {
 /// Whether process group `pgid` has any member left.
 pub fn group_alive(pgid: u32) -> bool {
     positive(pgid).is_some_and(|p| exists(-p))
+}
+
+/// SIGHUP to supervise-scan `pid`: re-read your configuration.
+pub fn hang_up(pid: u32) -> Result<(), Errno> {
+    let pid = positive(pid).ok_or(Errno::ESRCH)?;
+    kill(Pid::from_raw(pid), nix::sys::signal::Signal::SIGHUP)
 }
 
 /// The wall clock, since the Unix epoch.

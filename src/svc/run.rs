@@ -11,7 +11,7 @@ use super::cli::Command;
 use super::code;
 use super::dir::Problem;
 use super::show;
-use super::{dir, flags, interrupt, list, verbs};
+use super::{dir, flags, interrupt, list, named, reload, root, verbs};
 
 /// Why a command stopped short.
 pub enum Failure {
@@ -59,7 +59,21 @@ pub fn run(command: Command) -> i32 {
             say(&format!("svc (supervise) {}", env!("CARGO_PKG_VERSION")));
             0
         }
-        Command::Status { dirs, json } => list::list(&dirs, json),
+        Command::Status {
+            operands,
+            json,
+            root,
+        } => list::status(&operands, json, &choose_root(root)),
+        Command::Named {
+            verb,
+            operands,
+            root,
+            wait,
+        } => {
+            interrupt::catch();
+            named::each(verb, &operands, &choose_root(root), wait)
+        }
+        Command::Reload { root } => reload::reload(&choose_root(root)),
         Command::Verb { dir, verb, wait } => {
             interrupt::catch();
             let deadline = Instant::now() + wait;
@@ -78,6 +92,11 @@ pub fn run(command: Command) -> i32 {
             flags::send(&bytes, until, &dirs, wait)
         }
     }
+}
+
+/// The root from the command line, else `$SUPERVISE_ROOT`, else `.`.
+fn choose_root(option: Option<std::path::PathBuf>) -> root::Root {
+    root::choose(option, std::env::var_os(root::ENV))
 }
 
 /// Prints a failure; returns its exit status.

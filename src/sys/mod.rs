@@ -9,6 +9,7 @@ pub mod inotify;
 pub mod localtime;
 pub mod lock;
 pub mod logfile;
+pub mod memory;
 pub mod poll;
 pub mod process;
 pub mod reap;

@@ -91,29 +91,35 @@ pub fn wait_until_for(limit: Duration, what: &str, mut condition: impl FnMut() -
     }
 }
 
+/// The fields of /proc/PID/stat after the command (which may hold spaces
+/// and parentheses): state, ppid, pgrp, session, ...; empty if it is gone.
+pub fn stat_fields(pid: u32) -> Vec<String> {
+    fs::read_to_string(format!("/proc/{pid}/stat"))
+        .unwrap_or_default()
+        .rsplit(')')
+        .next()
+        .unwrap_or("")
+        .split_whitespace()
+        .map(str::to_owned)
+        .collect()
+}
+
 /// Whether process `pid` exists and is not a zombie.
 pub fn alive(pid: u32) -> bool {
-    match fs::read_to_string(format!("/proc/{pid}/stat")) {
-        Ok(stat) => {
-            let state = stat
-                .rsplit(')')
-                .next()
-                .and_then(|s| s.split_whitespace().next());
-            !matches!(state, Some("Z") | Some("X") | None)
-        }
-        Err(_) => false,
-    }
+    !matches!(
+        stat_fields(pid).first().map(String::as_str),
+        Some("Z") | Some("X") | None
+    )
 }
 
 /// The process state letter from /proc/PID/stat (`S`, `T`, ...).
 pub fn state(pid: u32) -> Option<char> {
-    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    stat.rsplit(')')
-        .next()?
-        .split_whitespace()
-        .next()?
-        .chars()
-        .next()
+    stat_fields(pid).first()?.chars().next()
+}
+
+/// The parent of `pid`.
+pub fn parent_of(pid: u32) -> Option<u32> {
+    stat_fields(pid).get(1)?.parse().ok()
 }
 
 /// Every live process whose process group is `pgid`.
@@ -123,17 +129,9 @@ pub fn group_members(pgid: u32) -> Vec<u32> {
         let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
             continue;
         };
-        let Ok(stat) = fs::read_to_string(format!("/proc/{pid}/stat")) else {
-            continue;
-        };
-        let fields: Vec<&str> = stat
-            .rsplit(')')
-            .next()
-            .unwrap_or("")
-            .split_whitespace()
-            .collect();
+        let fields = stat_fields(pid);
         if fields.get(2).and_then(|g| g.parse::<u32>().ok()) == Some(pgid)
-            && !matches!(fields.first(), Some(&"Z"))
+            && fields.first().map(String::as_str) != Some("Z")
         {
             pids.push(pid);
         }
@@ -334,13 +332,7 @@ pub fn context_switches(pid: u32) -> u64 {
 
 /// CPU time (user + system) of `pid` so far.
 pub fn cpu_time(pid: u32) -> Duration {
-    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
-    let fields: Vec<&str> = stat
-        .rsplit(')')
-        .next()
-        .unwrap()
-        .split_whitespace()
-        .collect();
+    let fields = stat_fields(pid);
     let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
     let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as u64;
     Duration::from_millis(ticks * 1000 / hz)

@@ -15,7 +15,8 @@ fn usage_errors_exit_1_with_the_usage_on_stderr() {
         vec!["dir", "alarm", "loud"],
         vec!["-q", "dir"],
         vec!["-w", "soon", "dir", "stop"],
-        vec!["status"],
+        vec!["stop"],
+        vec!["reload", "a", "b"],
         vec!["-d"],
     ] {
         let output = svc(&args);
