@@ -155,6 +155,7 @@ fn set_up(options: Options) -> Result<Driver, i32> {
         signals,
         hook: None,
         senders: Vec::new(),
+        pending_logs: Vec::new(),
         exit: None,
     })
 }
@@ -180,6 +181,9 @@ struct Driver {
     hook: Option<Helper>,
     /// Alarm senders still running.
     senders: Vec<Helper>,
+    /// Log lines of this wake-up, written after its work so that logging
+    /// never delays a restart or a signal.
+    pending_logs: Vec<(Level, Duration, String)>,
     exit: Option<i32>,
 }
 
@@ -196,6 +200,7 @@ impl Driver {
         memory::release_free_heap();
         let fds = [self.dir.control.as_raw_fd(), self.signals.raw_fd()];
         loop {
+            self.flush_logs();
             if let Some(code) = self.exit {
                 // Alarm senders still running (a give-up alarm, say) are
                 // waited for, and killed at their timeout, before we go: no
@@ -207,14 +212,21 @@ impl Driver {
             let timeout = self
                 .next_wakeup()
                 .map(|at| at.saturating_sub(clock::now().mono));
-            if let Err(e) = poll::wait(&fds, timeout) {
-                self.log(Level::Fatal, &format!("poll failed: {e}"));
-                return EXIT_SETUP;
-            }
+            let readable = match poll::wait(&fds, timeout) {
+                Ok(readable) => readable,
+                Err(e) => {
+                    self.log(Level::Fatal, &format!("poll failed: {e}"));
+                    self.flush_logs();
+                    return EXIT_SETUP;
+                }
+            };
             let now = clock::now();
+            self.dir.logs.recheck();
             // Control first: a `d` or `x` that arrived with the child's death
             // is obeyed before the death is handled, so it is never restarted.
-            self.read_control(now);
+            if readable[0] {
+                self.read_control(now);
+            }
             for received in self.signals.drain() {
                 match received {
                     Received::Child => self.reap(now),
@@ -244,7 +256,14 @@ impl Driver {
     }
 
     fn log(&mut self, level: Level, message: &str) {
-        self.dir.logs.log(level, clock::now().wall, message);
+        self.pending_logs
+            .push((level, clock::now().wall, message.to_owned()));
+    }
+
+    fn flush_logs(&mut self) {
+        for (level, wall, message) in self.pending_logs.drain(..) {
+            self.dir.logs.log(level, wall, &message);
+        }
     }
 
     fn kill_senders(&mut self) {
@@ -411,7 +430,7 @@ impl Driver {
                 None
             }
             Effect::Log(level, message) => {
-                self.dir.logs.log(level, now.wall, &message);
+                self.pending_logs.push((level, now.wall, message));
                 None
             }
             Effect::Alarm(alarm) => {

@@ -163,15 +163,23 @@ fn stop_leaves_no_grandchild_alive() {
 
 #[test]
 fn leftover_group_members_are_stopped_before_a_restart() {
-    let mut sup = start_script("leftover", "sleep 1000 & exit 3");
-    let first = sup.wait_running();
+    // The first run leaves a grandchild behind and exits; the second stays.
+    let mut sup = start_script(
+        "leftover",
+        "[ -e ran ] && exec sleep 1000\ntouch ran\nsleep 1000 &\necho $! > grandchild\nexit 3",
+    );
     sup.wait_log_wf("outlived the service");
-    let second = sup.wait_new_pid(first);
+    let grandchild: u32 = std::fs::read_to_string(sup.dir.join("grandchild"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let second = sup.wait_running();
     assert!(
-        group_members(first).is_empty(),
+        !alive(grandchild),
         "the old group was stopped before the restart"
     );
-    assert_ne!(second, first);
+    assert_ne!(group_members(second), vec![grandchild]);
 }
 
 #[test]

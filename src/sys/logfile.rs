@@ -20,6 +20,11 @@ pub struct LogFile {
     path: PathBuf,
     file: Option<File>,
     max_bytes: u64,
+    /// Bytes in the file, known since the last check.
+    len: u64,
+    /// Whether the file was checked against its path since [`Logger::recheck`]:
+    /// one check per batch of lines, not two `stat`s per line.
+    checked: bool,
 }
 
 impl LogFile {
@@ -30,40 +35,57 @@ impl LogFile {
             path,
             file: Some(file),
             max_bytes,
+            len: 0,
+            checked: false,
         })
     }
 
     /// Appends one line, reopening the file first if it was deleted, replaced
     /// or has grown past the limit. Errors are returned, never fatal.
     pub fn append(&mut self, line: &[u8]) -> io::Result<()> {
-        if self.needs_reopen(line.len() as u64)? {
-            self.file = None;
-            self.file = Some(open_append(&self.path)?);
+        let adding = line.len() as u64;
+        if !self.checked {
+            if self.needs_reopen()? {
+                self.reopen()?;
+            }
+            self.checked = true;
+        }
+        if self.len + adding > self.max_bytes {
+            let _ = std::fs::remove_file(&self.path);
+            self.reopen()?;
         }
         match &mut self.file {
-            Some(file) => file.write_all(line),
+            Some(file) => {
+                file.write_all(line)?;
+                self.len += adding;
+                Ok(())
+            }
             None => Ok(()),
         }
     }
 
-    fn needs_reopen(&self, adding: u64) -> io::Result<bool> {
+    fn reopen(&mut self) -> io::Result<()> {
+        self.file = None;
+        let file = open_append(&self.path)?;
+        self.len = file.metadata()?.len();
+        self.file = Some(file);
+        Ok(())
+    }
+
+    /// Whether the path no longer names the open file (deleted, renamed
+    /// away); also learns the file's current length.
+    fn needs_reopen(&mut self) -> io::Result<bool> {
         let Some(file) = &self.file else {
             return Ok(true);
         };
         let open = file.metadata()?;
+        self.len = open.len();
         let on_disk = match std::fs::metadata(&self.path) {
             Ok(meta) => meta,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(true),
             Err(e) => return Err(e),
         };
-        if (open.dev(), open.ino()) != (on_disk.dev(), on_disk.ino()) {
-            return Ok(true);
-        }
-        if open.len() + adding > self.max_bytes {
-            std::fs::remove_file(&self.path)?;
-            return Ok(true);
-        }
-        Ok(false)
+        Ok((open.dev(), open.ino()) != (on_disk.dev(), on_disk.ino()))
     }
 }
 
@@ -80,6 +102,13 @@ impl Logger {
             notice: LogFile::open(dir.join("supervise.log"), max_bytes)?,
             warning: LogFile::open(dir.join("supervise.log.wf"), max_bytes)?,
         })
+    }
+
+    /// The files may have been deleted or rotated since the last line: check
+    /// them again before the next one. The driver calls this once per wake-up.
+    pub fn recheck(&mut self) {
+        self.notice.checked = false;
+        self.warning.checked = false;
     }
 
     /// Writes `message` at `level`, stamped with the local time of `wall`.
@@ -170,6 +199,7 @@ mod tests {
         let mut log = LogFile::open(path.clone(), DEFAULT_MAX_BYTES).unwrap();
         log.append(b"one\n").unwrap();
         std::fs::remove_file(&path).unwrap();
+        log.checked = false; // what Logger::recheck does at each wake-up
         log.append(b"two\n").unwrap();
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "two\n");
         std::fs::remove_dir_all(&dir).unwrap();

@@ -72,18 +72,22 @@ impl Signals {
 
     /// Every signal pending now, in arrival order.
     pub fn drain(&mut self) -> Vec<Received> {
+        const SIZE: usize = std::mem::size_of::<libc::signalfd_siginfo>();
         let mut out = Vec::new();
-        let mut buf = [0u8; std::mem::size_of::<libc::signalfd_siginfo>()];
+        // Room for every kind we handle: one read takes all that is pending.
+        let mut buf = [0u8; SIZE * HANDLED.len()];
         while let Ok(n) = self.fd.read(&mut buf) {
+            for info in buf[..n].chunks_exact(SIZE) {
+                let signo = u32::from_ne_bytes(info[0..4].try_into().expect("4 bytes")) as i32;
+                out.push(match signo {
+                    libc::SIGCHLD => Received::Child,
+                    libc::SIGHUP => Received::Hangup,
+                    _ => Received::Terminate,
+                });
+            }
             if n < buf.len() {
                 break;
             }
-            let signo = u32::from_ne_bytes(buf[0..4].try_into().expect("4 bytes")) as i32;
-            out.push(match signo {
-                libc::SIGCHLD => Received::Child,
-                libc::SIGHUP => Received::Hangup,
-                _ => Received::Terminate,
-            });
         }
         out
     }

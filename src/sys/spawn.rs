@@ -71,29 +71,53 @@ pub fn helper(
     Ok((child.id(), child.stdin.take()))
 }
 
-/// Makes the child start with default signal handling: every signal
-/// unblocked, and none ignored (an ignored disposition survives exec, so one
-/// that supervise inherited, say from nohup, would otherwise pass on).
-fn with_default_signals(command: &mut Command) -> &mut Command {
-    // SAFETY: the closure runs between fork and exec and only calls signal,
-    // sigemptyset and sigprocmask, which are async-signal-safe.
-    unsafe {
-        command.pre_exec(|| {
-            // The raw system call, because the C library refuses to touch
-            // the real-time signals it reserves (32, 33), which may arrive
-            // ignored too. The kernel's sigaction with every field zero is
-            // SIG_DFL with no flags and an empty mask.
-            let default_action = [0u64; 4];
-            for signal in 1..=64 {
-                if signal != libc::SIGKILL && signal != libc::SIGSTOP {
+/// The kernel's sigaction with every field zero: SIG_DFL, no flags, empty
+/// mask. Used through the raw system call, because the C library refuses to
+/// touch the real-time signals it reserves (32, 33), which may arrive ignored.
+const DEFAULT_ACTION: [u64; 4] = [0; 4];
+
+/// The signals supervise has as SIG_IGN (SIGPIPE from the Rust runtime, and
+/// any it inherited, say from nohup), found once: caught signals fall back
+/// to default at exec by themselves, ignored ones would pass on.
+fn ignored_signals() -> &'static [i32] {
+    static IGNORED: std::sync::OnceLock<Vec<i32>> = std::sync::OnceLock::new();
+    IGNORED.get_or_init(|| {
+        (1..=64)
+            .filter(|&signal| {
+                let mut old = [0u64; 4];
+                // SAFETY: reads the current action into `old`; sets nothing.
+                let rc = unsafe {
                     libc::syscall(
                         libc::SYS_rt_sigaction,
                         signal,
-                        default_action.as_ptr(),
-                        std::ptr::null_mut::<u64>(),
+                        std::ptr::null::<u64>(),
+                        old.as_mut_ptr(),
                         8,
-                    );
-                }
+                    )
+                };
+                rc == 0 && old[0] == libc::SIG_IGN as u64
+            })
+            .collect()
+    })
+}
+
+/// Makes the child start with default signal handling: every signal
+/// unblocked, none ignored.
+fn with_default_signals(command: &mut Command) -> &mut Command {
+    let ignored = ignored_signals();
+    // SAFETY: the closure runs between fork and exec and only makes the
+    // rt_sigaction and sigprocmask system calls, which are async-signal-safe;
+    // `ignored` was computed before the fork.
+    unsafe {
+        command.pre_exec(move || {
+            for &signal in ignored {
+                libc::syscall(
+                    libc::SYS_rt_sigaction,
+                    signal,
+                    DEFAULT_ACTION.as_ptr(),
+                    std::ptr::null_mut::<u64>(),
+                    8,
+                );
             }
             let mut set: libc::sigset_t = std::mem::zeroed();
             libc::sigemptyset(&mut set);
