@@ -376,3 +376,44 @@ fn children_of(pid: u32) -> Vec<u32> {
         .filter_map(|p| p.parse().ok())
         .collect()
 }
+
+#[test]
+fn directory_user_env_and_umask_apply_to_the_service() {
+    let dir = TempDir::new("scan-identity");
+    let work = dir.join("work");
+    std::fs::create_dir(&work).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&work, std::fs::Permissions::from_mode(0o777)).unwrap();
+    dir.write("env.list", "# comment\nFROM_FILE=file value\n");
+    let report = dir.script(
+        "report.sh",
+        "echo \"uid=$(id -u) cwd=$(pwd) a=$A from_file=$FROM_FILE umask=$(umask)\" > report.txt\nexec sleep 1000",
+    );
+    let conf = format!(
+        "[who]\ncommand : {}\ndirectory : {}\nuser : nobody\nenv : A=two words\nenvironment_file : {}\numask : 027\n",
+        report.display(),
+        work.display(),
+        dir.join("env.list").display()
+    );
+    let scan = Scan::start_in(dir, &conf, &[], &[]);
+    let service = scan.service_pid("who");
+    let out = work.join("report.txt");
+    wait_until("the service reports who it is", || {
+        std::fs::read_to_string(&out).is_ok_and(|t| t.ends_with('\n'))
+    });
+    let nobody = supervise::sys::user::lookup("nobody").unwrap();
+    assert_eq!(
+        std::fs::read_to_string(&out).unwrap().trim(),
+        format!(
+            "uid={} cwd={} a=two words from_file=file value umask=0027",
+            nobody.uid,
+            work.display()
+        )
+    );
+    // supervise itself runs as that user too, in its own status directory.
+    let sup = scan.supervise_pid("who").unwrap();
+    let status = std::fs::read_to_string(format!("/proc/{sup}/status")).unwrap();
+    let uid_line = status.lines().find(|l| l.starts_with("Uid:")).unwrap();
+    assert!(uid_line.split_whitespace().skip(1).all(|u| u == nobody.uid.to_string()), "{uid_line}");
+    assert!(alive(service));
+}
