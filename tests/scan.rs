@@ -414,6 +414,12 @@ fn directory_user_env_and_umask_apply_to_the_service() {
     let sup = scan.supervise_pid("who").unwrap();
     let status = std::fs::read_to_string(format!("/proc/{sup}/status")).unwrap();
     let uid_line = status.lines().find(|l| l.starts_with("Uid:")).unwrap();
-    assert!(uid_line.split_whitespace().skip(1).all(|u| u == nobody.uid.to_string()), "{uid_line}");
+    assert!(
+        uid_line
+            .split_whitespace()
+            .skip(1)
+            .all(|u| u == nobody.uid.to_string()),
+        "{uid_line}"
+    );
     assert!(alive(service));
 }

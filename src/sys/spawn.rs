@@ -49,8 +49,7 @@ pub fn service(argv: &[OsString], dir: &Path) -> io::Result<u32> {
         .map(|a| CString::new(a.as_bytes()))
         .collect::<Result<_, _>>()
         .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "argument contains NUL"))?;
-    let mut arg_ptrs: Vec<*mut libc::c_char> =
-        args.iter().map(|a| a.as_ptr().cast_mut()).collect();
+    let mut arg_ptrs: Vec<*mut libc::c_char> = args.iter().map(|a| a.as_ptr().cast_mut()).collect();
     arg_ptrs.push(std::ptr::null_mut());
 
     unsafe extern "C" {
@@ -70,8 +69,9 @@ pub fn service(argv: &[OsString], dir: &Path) -> io::Result<u32> {
         libc::posix_spawnattr_setsigmask(&mut attr, &mask);
         libc::posix_spawnattr_setsigdefault(&mut attr, &default_signals());
         libc::posix_spawnattr_setpgroup(&mut attr, 0);
-        let flags =
-            libc::POSIX_SPAWN_SETPGROUP | libc::POSIX_SPAWN_SETSIGMASK | libc::POSIX_SPAWN_SETSIGDEF;
+        let flags = libc::POSIX_SPAWN_SETPGROUP
+            | libc::POSIX_SPAWN_SETSIGMASK
+            | libc::POSIX_SPAWN_SETSIGDEF;
         libc::posix_spawnattr_setflags(&mut attr, flags as libc::c_short);
         libc::posix_spawn_file_actions_adddup2(&mut actions, null.as_raw_fd(), 0);
         libc::posix_spawn_file_actions_adddup2(&mut actions, stdout.as_raw_fd(), 1);
