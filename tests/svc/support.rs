@@ -14,7 +14,6 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use nix::sys::signal::{Signal, kill};
@@ -27,32 +26,12 @@ use supervise::sys::lock;
 /// machine has two shared cores and tests run in parallel.
 pub const PATIENCE: Duration = Duration::from_secs(60);
 
-/// A directory under the system temp dir, removed on drop.
-pub struct TempDir(PathBuf);
+/// The helpers shared by every integration-test crate (temp directories,
+/// /proc readers); svc's own follow.
+#[path = "../support/mod.rs"]
+mod shared;
 
-impl TempDir {
-    pub fn new(test: &str) -> TempDir {
-        static COUNTER: AtomicUsize = AtomicUsize::new(0);
-        let path = std::env::temp_dir().join(format!(
-            "svc-test-{test}-{}-{}",
-            std::process::id(),
-            COUNTER.fetch_add(1, Ordering::SeqCst)
-        ));
-        let _ = std::fs::remove_dir_all(&path);
-        std::fs::create_dir_all(&path).unwrap();
-        TempDir(path)
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+pub use shared::{TempDir, group_members};
 
 /// The `svc` binary under test.
 pub fn svc_command() -> Command {
@@ -130,30 +109,6 @@ pub fn make_fifo(path: &Path) {
 /// Whether a process group still has members.
 pub fn group_alive(pgid: u32) -> bool {
     pgid > 1 && kill(Pid::from_raw(-(pgid as i32)), None).is_ok()
-}
-
-/// The live (non-zombie) members of process group `pgid`, from /proc.
-pub fn group_members(pgid: u32) -> Vec<u32> {
-    let mut members = Vec::new();
-    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
-            continue;
-        };
-        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
-            continue;
-        };
-        // Fields after the parenthesised command: state, ppid, pgrp, ...
-        let fields: Vec<&str> = stat
-            .rsplit(')')
-            .next()
-            .unwrap_or("")
-            .split_whitespace()
-            .collect();
-        if fields.get(2) == Some(&pgid.to_string().as_str()) && fields.first() != Some(&"Z") {
-            members.push(pid);
-        }
-    }
-    members
 }
 
 /// A child process in its own process group, killed with its group on drop.
