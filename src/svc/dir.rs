@@ -267,23 +267,26 @@ pub fn is_status_root(path: &Path) -> bool {
     !is_status_dir(path) && is_dir(&file(path, "status"))
 }
 
+/// `root` must be a directory we can reach.
+fn require_dir(root: &Path) -> Result<(), Problem> {
+    match std::fs::metadata(root) {
+        Ok(meta) if meta.is_dir() => Ok(()),
+        Ok(_) => Err(Problem::new(Code::NotStatusDir, "not a directory")),
+        Err(err) if err.kind() == io::ErrorKind::NotFound => {
+            Err(Problem::new(Code::NotStatusDir, "no such directory"))
+        }
+        Err(err) if err.kind() == io::ErrorKind::PermissionDenied => Err(Problem::new(
+            Code::Inaccessible,
+            format!("cannot reach it: {err}"),
+        )),
+        Err(err) => Err(unexpected(root, &err)),
+    }
+}
+
 /// The services of a status root: the names of the directories in
 /// `ROOT/status`, sorted, hidden ones (`.NAME`) skipped.
 pub fn services(root: &Path) -> Result<Vec<String>, Problem> {
-    match std::fs::metadata(root) {
-        Ok(meta) if meta.is_dir() => {}
-        Ok(_) => return Err(Problem::new(Code::NotStatusDir, "not a directory")),
-        Err(err) if err.kind() == io::ErrorKind::NotFound => {
-            return Err(Problem::new(Code::NotStatusDir, "no such directory"));
-        }
-        Err(err) if err.kind() == io::ErrorKind::PermissionDenied => {
-            return Err(Problem::new(
-                Code::Inaccessible,
-                format!("cannot reach it: {err}"),
-            ));
-        }
-        Err(err) => return Err(unexpected(root, &err)),
-    }
+    require_dir(root)?;
     if !is_status_root(root) {
         return Err(Problem::new(
             Code::NotStatusDir,
@@ -319,20 +322,7 @@ pub const SCANNER_LOCK: &str = "supervise-scan.lock";
 /// The pid of the supervise-scan running on `root`: the holder of the flock
 /// on `ROOT/supervise-scan.lock`.
 pub fn scanner_pid(root: &Path) -> Result<u32, Problem> {
-    match std::fs::metadata(root) {
-        Ok(meta) if meta.is_dir() => {}
-        Ok(_) => return Err(Problem::new(Code::NotStatusDir, "not a directory")),
-        Err(err) if err.kind() == io::ErrorKind::NotFound => {
-            return Err(Problem::new(Code::NotStatusDir, "no such directory"));
-        }
-        Err(err) if err.kind() == io::ErrorKind::PermissionDenied => {
-            return Err(Problem::new(
-                Code::Inaccessible,
-                format!("cannot reach it: {err}"),
-            ));
-        }
-        Err(err) => return Err(unexpected(root, &err)),
-    }
+    require_dir(root)?;
     let lock_file = file(root, SCANNER_LOCK);
     match std::fs::symlink_metadata(&lock_file) {
         Ok(_) => {}
