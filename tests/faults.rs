@@ -159,6 +159,9 @@ fn killed_supervise_started_again_does_not_duplicate_the_service() {
         wf.contains(&format!("pid {old}")) && wf.contains("previous supervise"),
         "{wf}"
     );
+    // `first` names the same status directory: `second` (whose supervise
+    // would restart what `first` kills) goes first.
+    drop(second);
     drop(first);
 }
 

@@ -115,6 +115,9 @@ impl Scan {
 
 impl Drop for Scan {
     fn drop(&mut self) {
+        // First the scanner and everything under it, frozen before it can
+        // start a supervise again; then whatever was re-parented away.
+        kill_tree(self.pid());
         if let Some(init) = self.inner_pid {
             // The namespace's PID 1: killing it kills every process in the
             // namespace. The status files hold namespace pids, which must
@@ -367,14 +370,6 @@ fn host_pid(init: u32, ns_pid: u32) -> u32 {
         false
     });
     found.unwrap()
-}
-
-fn children_of(pid: u32) -> Vec<u32> {
-    std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
-        .unwrap_or_default()
-        .split_whitespace()
-        .filter_map(|p| p.parse().ok())
-        .collect()
 }
 
 #[test]

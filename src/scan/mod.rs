@@ -351,15 +351,19 @@ impl Scanner {
     fn start(&mut self, at: usize, now: Now) {
         let spec = self.services[at].spec.clone();
         let dir = self.status_dir(&spec.name);
+        // Followed from before the start, so the service's first lines are
+        // not taken for old output.
+        if let Some(forward) = &mut self.forward
+            && std::fs::create_dir_all(&dir).is_ok()
+        {
+            forward.watch(&spec.name, &dir);
+        }
         match self.launch(&spec, &dir) {
             Ok(pid) => {
                 log(
                     Level::Notice,
                     &format!("{}: supervise started (pid {pid})", spec.name),
                 );
-                if let Some(forward) = &mut self.forward {
-                    forward.watch(&spec.name, &dir);
-                }
                 self.services[at].state = State::Running {
                     pid,
                     started: now.mono,

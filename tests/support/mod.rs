@@ -139,6 +139,34 @@ pub fn group_members(pgid: u32) -> Vec<u32> {
     pids
 }
 
+/// The children of `pid`.
+pub fn children_of(pid: u32) -> Vec<u32> {
+    fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
+        .unwrap_or_default()
+        .split_whitespace()
+        .filter_map(|p| p.parse().ok())
+        .collect()
+}
+
+/// Kills `root` and every descendant. Each process is stopped before its
+/// children are read, so none can start another (a supervise restarting
+/// its service, a scanner restarting a supervise) while we work.
+pub fn kill_tree(root: u32) {
+    let mut stopped = Vec::new();
+    let mut queue = vec![root];
+    while let Some(pid) = queue.pop() {
+        if pid <= 1 || stopped.contains(&pid) {
+            continue;
+        }
+        kill(pid, libc::SIGSTOP);
+        stopped.push(pid);
+        queue.extend(children_of(pid));
+    }
+    for pid in stopped {
+        kill(pid, libc::SIGKILL);
+    }
+}
+
 pub fn kill(pid: u32, signal: i32) {
     if pid > 1 {
         unsafe { libc::kill(pid as i32, signal) };
@@ -286,6 +314,7 @@ impl Supervise {
 impl Drop for Supervise {
     fn drop(&mut self) {
         if let Some(mut child) = self.child.take() {
+            kill_tree(child.id());
             let _ = child.kill();
             let _ = child.wait();
         }
