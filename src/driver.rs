@@ -27,6 +27,10 @@ use crate::sys::{clock, detach, localtime, logfile, memory, poll, process, reap,
 /// Exit code when the status directory cannot be set up.
 pub const EXIT_SETUP: i32 = 111;
 
+/// The longest a status change that leaves the pid alone waits to be
+/// written together with the next one.
+const STATUS_COALESCE: Duration = Duration::from_millis(2);
+
 /// How much of the end of `__stderr` an alarm mail quotes.
 const STDERR_TAIL_BYTES: u64 = 4096;
 
@@ -156,6 +160,7 @@ fn set_up(options: Options) -> Result<Driver, i32> {
         hook: None,
         senders: Vec::new(),
         pending_status: None,
+        written_pid: None,
         pending_logs: Vec::new(),
         exit: None,
     })
@@ -182,9 +187,12 @@ struct Driver {
     hook: Option<Helper>,
     /// Alarm senders still running.
     senders: Vec<Helper>,
-    /// The status file as this wake-up left it: written once, after the
-    /// wake-up's signals and spawns, so that several changes cost one rename.
-    pending_status: Option<Status>,
+    /// The status file as the last wake-up left it, not yet written, and
+    /// when to write it: after the wake-up's signals and spawns when the pid
+    /// changed; up to [`STATUS_COALESCE`] later when only a flag byte did.
+    pending_status: Option<(Status, Duration)>,
+    /// The pid in the status file as last written.
+    written_pid: Option<u32>,
     /// Log lines of this wake-up, written after its work so that logging
     /// never delays a restart or a signal.
     pending_logs: Vec<(Level, Duration, String)>,
@@ -204,7 +212,13 @@ impl Driver {
         memory::release_free_heap();
         let fds = [self.dir.control.as_raw_fd(), self.signals.raw_fd()];
         loop {
-            self.write_status();
+            if self.exit.is_some()
+                || self
+                    .pending_status
+                    .is_some_and(|(_, at)| at <= clock::now().mono)
+            {
+                self.write_status();
+            }
             self.flush_logs();
             if let Some(code) = self.exit {
                 // Alarm senders still running (a give-up alarm, say) are
@@ -258,6 +272,7 @@ impl Driver {
         helpers
             .filter_map(|h| h.kill_at)
             .chain(self.supervisor.next_deadline())
+            .chain(self.pending_status.map(|(_, at)| at))
             .min()
     }
 
@@ -267,9 +282,10 @@ impl Driver {
     }
 
     fn write_status(&mut self) {
-        let Some(status) = self.pending_status.take() else {
+        let Some((status, _)) = self.pending_status.take() else {
             return;
         };
+        self.written_pid = Some(status.pid);
         if let Err(e) = status::write_atomically(&self.dir.path, &status) {
             self.log(
                 Level::Warning,
@@ -439,7 +455,16 @@ impl Driver {
                 None
             }
             Effect::WriteStatus(status) => {
-                self.pending_status = Some(status);
+                let due = if self.written_pid == Some(status.pid) {
+                    // Only a flag changed (`d` while the child still runs,
+                    // `s`, `p`...): the child's exit, usually a moment away,
+                    // will need a write anyway; one rename serves both.
+                    let later = now.mono + STATUS_COALESCE;
+                    self.pending_status.map_or(later, |(_, at)| at.min(later))
+                } else {
+                    now.mono
+                };
+                self.pending_status = Some((status, due));
                 None
             }
             Effect::Log(level, message) => {
