@@ -8,7 +8,11 @@ use support::*;
 
 /// Supervises a shell script with `body` (`-f` splits on blanks, no quoting).
 fn start_script(tag: &str, body: &str) -> Supervise {
-    let dir = TempDir::new(tag);
+    start_script_in(TempDir::new(tag), body)
+}
+
+/// The same in a prepared directory (a supervise.conf in it, say).
+fn start_script_in(dir: TempDir, body: &str) -> Supervise {
     let script = dir.script("run.sh", body);
     Supervise::start_with(
         dir,
@@ -51,25 +55,20 @@ fn pause_and_continue() {
     let pid = sup.wait_running();
     sup.control("p");
     wait_until("the child is stopped", || state(pid) == Some('T'));
-    assert!(sup.status().paused);
+    // A flag-only change reaches the status file within 2 ms.
+    wait_until("the paused byte is set", || sup.status().paused);
     sup.control("c");
     wait_until("the child runs again", || state(pid) == Some('S'));
-    assert!(!sup.status().paused);
+    wait_until("the paused byte is cleared", || !sup.status().paused);
 }
 
 #[test]
 fn signal_bytes_reach_the_child() {
-    let dir = TempDir::new("signals");
-    let script = dir.script(
-        "trap.sh",
+    let mut sup = start_script(
+        "signals",
         "for s in HUP ALRM INT TERM; do trap \"echo $s >> got\" $s; done\n\
          echo ready > ready\n\
          while :; do sleep 0.05; done",
-    );
-    let mut sup = Supervise::start_with(
-        dir,
-        &["-p", "status/svc", "-f", script.to_str().unwrap()],
-        &[],
     );
     let pid = sup.wait_running();
     let ready = sup.dir.join("ready");
@@ -128,15 +127,10 @@ fn exit_waits_for_the_service_and_does_not_restart_it() {
 #[test]
 fn stop_escalates_to_kill_when_term_is_ignored() {
     let dir = TempDir::new("stubborn");
-    let script = dir.script(
-        "stubborn.sh",
-        "trap '' TERM\necho ready > ready\nwhile :; do sleep 0.05; done",
-    );
     dir.write("supervise.conf", "[global]\nstop_timeout : 1\n");
-    let mut sup = Supervise::start_with(
+    let mut sup = start_script_in(
         dir,
-        &["-p", "status/svc", "-f", script.to_str().unwrap()],
-        &[],
+        "trap '' TERM\necho ready > ready\nwhile :; do sleep 0.05; done",
     );
     let pid = sup.wait_running();
     let ready = sup.dir.join("ready");
