@@ -255,7 +255,10 @@ fn a_killed_supervise_is_replaced_without_duplicating_its_service() {
 #[test]
 fn sigterm_stops_every_service_in_parallel_and_exits_0() {
     let dir = TempDir::new("scan-stop");
-    let stubborn = dir.script("stubborn.sh", "trap '' TERM\nwhile :; do sleep 0.05; done");
+    let stubborn = dir.script(
+        "stubborn.sh",
+        "trap '' TERM\necho ready > ready\nwhile :; do sleep 0.05; done",
+    );
     let conf = format!(
         "[global]\nstop_timeout : 1\n[a]\ncommand : sleep 1000\n[b]\ncommand : sleep 1001\n[c]\ncommand : {}\n",
         stubborn.display()
@@ -270,6 +273,8 @@ fn sigterm_stops_every_service_in_parallel_and_exits_0() {
         .filter_map(|n| scan.supervise_pid(n))
         .collect();
     assert_eq!(sups.len(), 3);
+    let ready = scan.dir.join("ready");
+    wait_until("c ignores TERM", || ready.exists());
     kill(scan.pid(), libc::SIGTERM);
     // Bound: the longest stop timeout (1 s) plus KILL grace, far under 20 s.
     let status = scan.wait_exit(Duration::from_secs(20));
