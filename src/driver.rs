@@ -231,6 +231,13 @@ impl Driver {
             let timeout = self
                 .next_wakeup()
                 .map(|at| at.saturating_sub(clock::now().mono));
+            if timeout.is_none() {
+                // About to sleep until something happens, possibly for
+                // months: what the last burst of work left free on the heap
+                // goes back to the kernel. (Never on a deadline, so a crash
+                // loop does not pay for it.)
+                memory::release_free_heap();
+            }
             let readable = match poll::wait(&fds, timeout) {
                 Ok(readable) => readable,
                 Err(e) => {
