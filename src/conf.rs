@@ -117,6 +117,18 @@ pub const MAX_LINE: usize = 2048;
 /// Most `alarm_gsm` numbers kept, `[global]` and `[NAME]` together.
 pub const MAX_GSM: usize = 10;
 
+/// The extension keys that hold a duration in seconds: the key, whether the
+/// value must be above 0, and the setting it sets.
+type DurationKey = (&'static str, bool, fn(&mut Conf) -> &mut Duration);
+const DURATION_KEYS: &[DurationKey] = &[
+    ("restart_backoff_start", false, |c| &mut c.backoff_start),
+    ("restart_backoff_max", false, |c| &mut c.backoff_cap),
+    ("healthy_after", false, |c| &mut c.healthy_after),
+    ("stop_timeout", true, |c| &mut c.stop_timeout),
+    ("alarm_timeout", true, |c| &mut c.alarm_timeout),
+    ("restart_hook_timeout", true, |c| &mut c.hook_timeout),
+];
+
 /// Keys that belong to the multi-service scanner (see [`sections`]): accepted
 /// without a warning and ignored by [`resolve`].
 pub const SCANNER_KEYS: &[&str] = &[
@@ -269,16 +281,10 @@ impl Conf {
         for (i, number) in self.alarm_gsm.iter().enumerate() {
             lines.push(format!("alarm_gsm[{i}]: {number}"));
         }
-        let durations = [
-            ("restart_backoff_start", self.backoff_start),
-            ("restart_backoff_max", self.backoff_cap),
-            ("healthy_after", self.healthy_after),
-            ("stop_timeout", self.stop_timeout),
-            ("alarm_timeout", self.alarm_timeout),
-            ("restart_hook_timeout", self.hook_timeout),
-        ];
-        for (key, value) in durations {
-            lines.push(format!("{key}: {}", seconds(value)));
+        // The table's accessors take `&mut`, for the parser; read a copy.
+        let mut conf = self.clone();
+        for &(key, _, field) in DURATION_KEYS {
+            lines.push(format!("{key}: {}", seconds(*field(&mut conf))));
         }
         lines.push(format!(
             "alarm_command: {}",
@@ -503,34 +509,9 @@ impl Resolver {
             }
             "alarm_mail" => self.mail(n, value, mode, mail_line),
             "alarm_gsm" => self.gsm(n, value),
-            "restart_backoff_start" => {
-                if let Some(d) = self.duration(n, key, value, false) {
-                    self.conf.backoff_start = d;
-                }
-            }
-            "restart_backoff_max" => {
-                if let Some(d) = self.duration(n, key, value, false) {
-                    self.conf.backoff_cap = d;
-                }
-            }
-            "healthy_after" => {
-                if let Some(d) = self.duration(n, key, value, false) {
-                    self.conf.healthy_after = d;
-                }
-            }
-            "stop_timeout" => {
-                if let Some(d) = self.duration(n, key, value, true) {
-                    self.conf.stop_timeout = d;
-                }
-            }
-            "alarm_timeout" => {
-                if let Some(d) = self.duration(n, key, value, true) {
-                    self.conf.alarm_timeout = d;
-                }
-            }
-            "restart_hook_timeout" => {
-                if let Some(d) = self.duration(n, key, value, true) {
-                    self.conf.hook_timeout = d;
+            _ if let Some(&(_, positive, field)) = DURATION_KEYS.iter().find(|k| k.0 == key) => {
+                if let Some(d) = self.duration(n, key, value, positive) {
+                    *field(&mut self.conf) = d;
                 }
             }
             "alarm_command" => {
