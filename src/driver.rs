@@ -366,7 +366,7 @@ impl Driver {
                 if how != crate::supervisor::Exit::Code(0) {
                     self.log(
                         Level::Warning,
-                        &format!("{} failed: {}", helper.name, describe_exit(how)),
+                        &format!("{} failed: {}", helper.name, how.describe()),
                     );
                 }
                 hook_done = true;
@@ -375,7 +375,7 @@ impl Driver {
                 if how != crate::supervisor::Exit::Code(0) {
                     self.log(
                         Level::Warning,
-                        &format!("{} failed: {}", sender.name, describe_exit(how)),
+                        &format!("{} failed: {}", sender.name, how.describe()),
                     );
                 }
             }
@@ -605,13 +605,6 @@ fn describe_commands(commands: &[(u8, Command)]) -> String {
         String::new()
     };
     format!("control: received {}{tail}", shown.join(" "))
-}
-
-fn describe_exit(how: crate::supervisor::Exit) -> String {
-    match how {
-        crate::supervisor::Exit::Code(code) => format!("exit code {code}"),
-        crate::supervisor::Exit::Signal { signal, .. } => format!("killed by signal {signal}"),
-    }
 }
 
 /// Reads and resolves the config file for service `name`.

@@ -36,6 +36,17 @@ pub enum Exit {
 }
 
 impl Exit {
+    /// `exit code 3` or `killed by signal 9 SIGKILL`, for logs.
+    pub fn describe(self) -> String {
+        match self {
+            Exit::Code(code) => format!("exit code {code}"),
+            Exit::Signal { signal, .. } => match crate::alarm::signal_name(signal) {
+                name if name.starts_with("SIG") => format!("killed by signal {signal} {name}"),
+                _ => format!("killed by signal {signal}"),
+            },
+        }
+    }
+
     /// Whether the wait status reported a core dump.
     pub fn core_dumped(self) -> bool {
         matches!(self, Exit::Signal { core: true, .. })
@@ -772,21 +783,16 @@ pub fn loaded_lines(conf: &Conf) -> Vec<Effect> {
 
 /// `service exited! (exit code 3, ran 1.250 s, pid 42)` and its variants.
 fn exit_line(how: Exit, run_time: Duration, pid: u32) -> String {
-    let (head, detail) = match how {
-        Exit::Code(code) => ("service exited!", format!("exit code {code}")),
-        Exit::Signal { signal, core } => (
-            if core {
-                "service exited with coredump!"
-            } else {
-                "service exited!"
-            },
-            match crate::alarm::signal_name(signal) {
-                name if name.starts_with("SIG") => format!("killed by signal {signal} {name}"),
-                _ => format!("killed by signal {signal}"),
-            },
-        ),
+    let head = if how.core_dumped() {
+        "service exited with coredump!"
+    } else {
+        "service exited!"
     };
-    format!("{head} ({detail}, ran {} s, pid {pid})", seconds(run_time))
+    format!(
+        "{head} ({}, ran {} s, pid {pid})",
+        how.describe(),
+        seconds(run_time)
+    )
 }
 
 /// Seconds with millisecond precision, trailing zeros dropped.

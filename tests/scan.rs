@@ -237,7 +237,7 @@ fn a_killed_supervise_is_replaced_without_duplicating_its_service() {
     let old_service = scan.service_pid("a");
     let old_sup = scan.supervise_pid("a").unwrap();
     kill(old_sup, libc::SIGKILL);
-    scan.wait_err("a: supervise died (killed by SIGKILL); starting it again");
+    scan.wait_err("a: supervise died (killed by signal 9 SIGKILL); starting it again");
     let dir = scan.status_dir("a");
     let mut new_service = 0;
     wait_until("a new service replaces the old one", || {

@@ -461,7 +461,7 @@ impl Scanner {
             State::Stopping { then, .. } => {
                 log(
                     Level::Notice,
-                    &format!("{name}: supervise exited ({})", describe(how)),
+                    &format!("{name}: supervise exited ({})", how.describe()),
                 );
                 match then {
                     Then::Remove => {
@@ -479,7 +479,7 @@ impl Scanner {
                 if self.shutdown_by.is_some() {
                     log(
                         Level::Notice,
-                        &format!("{name}: supervise exited ({})", describe(how)),
+                        &format!("{name}: supervise exited ({})", how.describe()),
                     );
                     self.services.remove(at);
                     return;
@@ -491,7 +491,7 @@ impl Scanner {
                             Level::Warning,
                             &format!(
                                 "{name}: supervise exited ({}); not restarted until the next reload",
-                                describe(how)
+                                how.describe()
                             ),
                         );
                     }
@@ -501,7 +501,7 @@ impl Scanner {
                             Level::Warning,
                             &format!(
                                 "{name}: supervise died ({}); starting it again in {} s",
-                                describe(how),
+                                how.describe(),
                                 delay.as_secs_f64()
                             ),
                         );
@@ -565,11 +565,4 @@ impl Scanner {
 fn send_control(dir: &Path, bytes: &[u8]) -> io::Result<()> {
     use std::io::Write;
     crate::sys::fifo::open_writer(&dir.join("control"))?.write_all(bytes)
-}
-
-fn describe(how: Exit) -> String {
-    match how {
-        Exit::Code(code) => format!("exit code {code}"),
-        Exit::Signal { signal, .. } => format!("killed by {}", crate::alarm::signal_name(signal)),
-    }
 }
