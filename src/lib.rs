@@ -7,6 +7,7 @@
 //! supervisor, then carries out the effects it returns.
 
 pub mod alarm;
+pub mod backoff;
 pub mod cli;
 pub mod conf;
 pub mod control;

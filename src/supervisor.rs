@@ -7,6 +7,7 @@
 use std::time::Duration;
 
 pub use crate::alarm::AlarmEvent;
+use crate::backoff::{Backoff, Policy};
 use crate::conf::Conf;
 use crate::control::Command;
 use crate::status::{Status, Want};
@@ -232,8 +233,8 @@ pub struct Supervisor {
     restart_at: Option<Duration>,
     /// Whether the next start is a restart (logged, runs the hook).
     started_before: bool,
-    /// Consecutive exits that came sooner than `healthy_after`.
-    quick_exits: u32,
+    /// The crash-loop streak.
+    backoff: Backoff,
     window: Window,
     /// The status last handed to the driver to write.
     written: Option<Status>,
@@ -259,7 +260,7 @@ impl Supervisor {
             exit_code: 0,
             restart_at: None,
             started_before: false,
-            quick_exits: 0,
+            backoff: Backoff::default(),
             window: Window::default(),
             written: None,
             hook_count: 0,
@@ -477,7 +478,7 @@ impl Supervisor {
                     format!(
                         "{} exited {} times in a row within {} s of starting; restarting in {} s",
                         self.name,
-                        self.quick_exits,
+                        self.backoff.quick_exits(),
                         seconds(self.conf.healthy_after),
                         seconds(delay)
                     ),
@@ -552,19 +553,12 @@ impl Supervisor {
     /// The delay before restarting after an unrequested exit: none for the
     /// first quick exit or after a healthy run, then doubling up to the cap.
     fn backoff(&mut self, run_time: Duration) -> Duration {
-        if run_time >= self.conf.healthy_after {
-            self.quick_exits = 0;
-            return Duration::ZERO;
-        }
-        self.quick_exits = self.quick_exits.saturating_add(1);
-        if self.quick_exits == 1 {
-            return Duration::ZERO;
-        }
-        let doublings = (self.quick_exits - 2).min(30);
-        self.conf
-            .backoff_start
-            .saturating_mul(1 << doublings)
-            .min(self.conf.backoff_cap)
+        let policy = Policy {
+            healthy_after: self.conf.healthy_after,
+            start: self.conf.backoff_start,
+            cap: self.conf.backoff_cap,
+        };
+        self.backoff.after_exit(run_time, policy)
     }
 
     /// Once nothing runs: exit if asked to, or start now if a restart is due.

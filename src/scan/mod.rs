@@ -16,6 +16,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::backoff::{Backoff, Policy};
 use crate::status;
 use crate::supervisor::{Exit, Level, Now, Target};
 use crate::sys::lock::{self, Acquired};
@@ -26,11 +27,13 @@ use plan::{Change, ServiceSpec};
 /// Exit code for a set-up failure.
 pub const EXIT_SETUP: i32 = 111;
 
-/// A supervise that ran at least this long is restarted at once.
-const HEALTHY_AFTER: Duration = Duration::from_secs(10);
-/// Back-off for a supervise that keeps dying: first delay, and the cap.
-const BACKOFF_START: Duration = Duration::from_millis(100);
-const BACKOFF_CAP: Duration = Duration::from_secs(30);
+/// Back-off for a supervise that keeps dying: one that ran at least 10 s is
+/// restarted at once; otherwise 0, 0.1 s, doubling to 30 s.
+const BACKOFF: Policy = Policy {
+    healthy_after: Duration::from_secs(10),
+    start: Duration::from_millis(100),
+    cap: Duration::from_secs(30),
+};
 /// After supervise's own stop timeout, how long to wait for it at shutdown
 /// before killing it (its KILL grace is 2 s).
 const SHUTDOWN_SLACK: Duration = Duration::from_secs(5);
@@ -80,7 +83,7 @@ enum Then {
 struct Managed {
     spec: ServiceSpec,
     state: State,
-    quick_exits: u32,
+    backoff: Backoff,
 }
 
 /// The scanner.
@@ -268,7 +271,7 @@ impl Scanner {
                     self.services.push(Managed {
                         spec: spec_of(&name),
                         state: State::Waiting { until: now.mono },
-                        quick_exits: 0,
+                        backoff: Backoff::default(),
                     });
                 }
                 Change::Stop(name) => {
@@ -428,17 +431,7 @@ impl Scanner {
 
     /// The delay before restarting a supervise that ran for `ran`.
     fn backoff(&mut self, at: usize, ran: Duration) -> Duration {
-        let managed = &mut self.services[at];
-        if ran >= HEALTHY_AFTER {
-            managed.quick_exits = 0;
-        }
-        managed.quick_exits = managed.quick_exits.saturating_add(1);
-        match managed.quick_exits {
-            1 => Duration::ZERO,
-            n => BACKOFF_START
-                .saturating_mul(1 << (n - 2).min(20))
-                .min(BACKOFF_CAP),
-        }
+        self.services[at].backoff.after_exit(ran, BACKOFF)
     }
 
     /// Reaps every child: our supervise processes, and as PID 1 or
@@ -469,7 +462,7 @@ impl Scanner {
                     }
                     Then::Start(spec) => {
                         self.services[at].spec = *spec;
-                        self.services[at].quick_exits = 0;
+                        self.services[at].backoff.reset();
                         self.services[at].state = State::Waiting { until: now.mono };
                         self.on_deadlines(now);
                     }
