@@ -192,3 +192,18 @@ fn everything_after_the_u_directory_is_the_child_argv() {
     });
     assert_eq!(std::fs::read_to_string(&out).unwrap(), "-l -p --\n");
 }
+
+#[test]
+fn a_log_that_cannot_be_opened_is_reported_before_detaching() {
+    let dir = TempDir::new("badlog");
+    // A directory where the log file should be: no one can append to it.
+    std::fs::create_dir_all(dir.join("status/a/supervise.log")).unwrap();
+    let out = run(dir.path(), &["-p", "status/a", "-f", "sleep 1000"]);
+    assert_eq!(out.status.code(), Some(111));
+    let err = stderr_of(&out);
+    assert!(err.contains("cannot open the logs in status/a"), "{err}");
+    assert!(
+        supervise::sys::lock::holder_pid(&dir.join("status/a/lock")).is_none(),
+        "no supervise was left running"
+    );
+}
