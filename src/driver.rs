@@ -159,6 +159,7 @@ fn set_up(options: Options) -> Result<Driver, i32> {
         signals,
         hook: None,
         senders: Vec::new(),
+        service_files: None,
         pending_status: None,
         written_pid: None,
         pending_logs: Vec::new(),
@@ -187,6 +188,9 @@ struct Driver {
     hook: Option<Helper>,
     /// Alarm senders still running.
     senders: Vec<Helper>,
+    /// The running service's stdin, stdout and stderr, kept open until its
+    /// exit has been handled (see [`spawn::ServiceFiles`]).
+    service_files: Option<spawn::ServiceFiles>,
     /// The status file as the last wake-up left it, not yet written, and
     /// when to write it: after the wake-up's signals and spawns when the pid
     /// changed; up to [`STATUS_COALESCE`] later when only a flag byte did.
@@ -220,6 +224,9 @@ impl Driver {
                 self.write_status();
             }
             self.flush_logs();
+            if self.supervisor.child_pid().is_none() {
+                self.service_files = None;
+            }
             if let Some(code) = self.exit {
                 // Alarm senders still running (a give-up alarm, say) are
                 // waited for, and killed at their timeout, before we go: no
@@ -447,7 +454,10 @@ impl Driver {
     fn carry_out(&mut self, now: Now, effect: Effect) -> Option<Input> {
         match effect {
             Effect::Spawn => Some(match spawn::service(&self.argv, &self.dir.path) {
-                Ok(pid) => Input::Spawned { pid },
+                Ok((pid, files)) => {
+                    self.service_files = Some(files);
+                    Input::Spawned { pid }
+                }
                 Err(e) => Input::SpawnFailed {
                     reason: format!("{}: {e}", self.command_line()),
                 },

@@ -66,6 +66,52 @@ fn output_is_appended_across_restarts() {
     assert_eq!(sup.file("__stderr"), format!("err-{first}\nerr-{second}\n"));
 }
 
+/// How many of `pid`'s descriptors are open on the file `name` in `dir`.
+fn descriptors_on(pid: u32, dir: &std::path::Path, name: &str) -> usize {
+    let target = dir.join(name);
+    std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .map(|fds| {
+            fds.filter_map(|e| std::fs::read_link(e.ok()?.path()).ok())
+                .filter(|t| *t == target)
+                .count()
+        })
+        .unwrap_or(0)
+}
+
+#[test]
+fn supervise_holds_one_set_of_output_files_while_the_service_runs_and_none_when_down() {
+    let mut sup = Supervise::start("heldfiles", "sleep 1000");
+    let sup_pid = sup.pid();
+    let dir = std::fs::canonicalize(&sup.status_dir).unwrap();
+    let mut pid = sup.wait_running();
+    // Held so that the service's exit is not the files' last close (which
+    // would make the dying service release them); one set, however many
+    // restarts.
+    for _ in 0..3 {
+        sup.control("k");
+        pid = sup.wait_new_pid(pid);
+    }
+    for name in ["__stdout", "__stderr"] {
+        assert_eq!(descriptors_on(sup_pid, &dir, name), 1, "{name} while up");
+    }
+    sup.control("d");
+    sup.wait_down();
+    wait_until(
+        "supervise closes the output files of a service that is down",
+        || {
+            descriptors_on(sup_pid, &dir, "__stdout") + descriptors_on(sup_pid, &dir, "__stderr")
+                == 0
+        },
+    );
+    sup.control("u");
+    sup.wait_new_pid(pid);
+    assert_eq!(
+        descriptors_on(sup_pid, &dir, "__stdout"),
+        1,
+        "__stdout after u"
+    );
+}
+
 #[test]
 fn a_missing_command_is_fatal_in_the_log_and_supervision_goes_on() {
     let mut sup = Supervise::start("missing", "no-such-command-here --flag");

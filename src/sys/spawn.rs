@@ -23,7 +23,21 @@ pub fn open_append(path: &Path) -> io::Result<File> {
         .open(path)
 }
 
-/// Starts the service `argv` with its output in `dir`; returns its pid.
+/// The service's standard input and output as supervise opened them.
+///
+/// Held while the service runs so that its exit is not the last close of
+/// these files: the last close releases the file (on ext4, discarding its
+/// block preallocation), and that work would otherwise be done by the dying
+/// service, delaying its exit as seen by whoever waits for it. supervise
+/// drops them after the exit is handled, off that path.
+pub struct ServiceFiles {
+    _stdin: File,
+    _stdout: File,
+    _stderr: File,
+}
+
+/// Starts the service `argv` with its output in `dir`; returns its pid and
+/// its files (see [`ServiceFiles`]).
 ///
 /// Through the C library's `posix_spawnp`, which clones with `CLONE_VFORK`
 /// and a shared address space: supervise does not copy its page tables for
@@ -31,7 +45,7 @@ pub fn open_append(path: &Path) -> io::Result<File> {
 /// failure comes back as the return value. The attributes give the child
 /// its own process group, an empty signal mask and default handling of every
 /// signal (see [`default_signals`]).
-pub fn service(argv: &[OsString], dir: &Path) -> io::Result<u32> {
+pub fn service(argv: &[OsString], dir: &Path) -> io::Result<(u32, ServiceFiles)> {
     use std::ffi::CString;
     use std::os::fd::AsRawFd;
     use std::os::unix::ffi::OsStrExt;
@@ -91,7 +105,12 @@ pub fn service(argv: &[OsString], dir: &Path) -> io::Result<u32> {
     if rc != 0 {
         return Err(io::Error::from_raw_os_error(rc));
     }
-    Ok(pid as u32)
+    let files = ServiceFiles {
+        _stdin: null,
+        _stdout: stdout,
+        _stderr: stderr,
+    };
+    Ok((pid as u32, files))
 }
 
 /// The signals `posix_spawn` must set to SIG_DFL in the child: those
