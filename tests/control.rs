@@ -37,6 +37,33 @@ fn down_and_up() {
 }
 
 #[test]
+fn a_control_fifo_owned_by_someone_else_is_read_too() {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    if unsafe { libc::geteuid() } != 0 {
+        eprintln!("not root: skipping the run as another user");
+        return;
+    }
+    // supervise asks for no access-time updates on the FIFO it reads, which
+    // only the FIFO's owner may; here root made it and nobody reads it.
+    let dir = TempDir::new("foreign-fifo");
+    let status_dir = dir.join("status/svc");
+    std::fs::create_dir_all(&status_dir).unwrap();
+    let c_dir = std::ffi::CString::new(status_dir.to_str().unwrap()).unwrap();
+    let control = std::ffi::CString::new(status_dir.join("control").to_str().unwrap()).unwrap();
+    // SAFETY: both are valid C strings for the duration of the calls.
+    unsafe {
+        assert_eq!(libc::chown(c_dir.as_ptr(), 65534, 65534), 0, "chown");
+        assert_eq!(libc::mkfifo(control.as_ptr(), 0o666), 0, "mkfifo");
+        assert_eq!(libc::chmod(control.as_ptr(), 0o666), 0, "chmod");
+    }
+    let mut sup = Supervise::start_as_nobody(dir, &["-p", "status/svc", "-f", "sleep 1000"]);
+    let first = sup.wait_running();
+    sup.control("d");
+    sup.wait_down();
+    wait_until("the child is gone", || !alive(first));
+}
+
+#[test]
 fn once_runs_without_restart() {
     let mut sup = Supervise::start("once", "sleep 1000");
     let first = sup.wait_running();

@@ -33,11 +33,22 @@ pub fn make(path: &Path) -> io::Result<()> {
 }
 
 /// Opens the read end without waiting for a writer.
+///
+/// Without access-time updates where the kernel allows it (we own the FIFO,
+/// as when we made it): a writer's byte changes the FIFO's mtime, so under
+/// `relatime` every read would otherwise dirty the inode and start a
+/// journal transaction before the command is even seen.
 pub fn open_reader(path: &Path) -> io::Result<File> {
-    std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NONBLOCK)
-        .open(path)
+    let open = |flags| {
+        std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(flags)
+            .open(path)
+    };
+    match open(libc::O_NONBLOCK | libc::O_NOATIME) {
+        Err(e) if e.raw_os_error() == Some(libc::EPERM) => open(libc::O_NONBLOCK),
+        result => result,
+    }
 }
 
 /// Opens a write end; fails with ENXIO when nobody reads.

@@ -198,7 +198,26 @@ impl Supervise {
     /// Starts supervise in `dir` (its working directory) with `args` and
     /// extra environment; the status directory must be `status/svc`.
     pub fn start_with(dir: TempDir, args: &[&str], env: &[(&str, &str)]) -> Supervise {
-        let child = Command::new(bin())
+        Supervise::start_command(dir, Command::new(bin()), args, env)
+    }
+
+    /// The same as user nobody (uid 65534), through `setpriv`, which execs
+    /// supervise in its own pid; only root can do it.
+    pub fn start_as_nobody(dir: TempDir, args: &[&str]) -> Supervise {
+        let mut setpriv = Command::new("setpriv");
+        setpriv
+            .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+            .arg(bin());
+        Supervise::start_command(dir, setpriv, args, &[])
+    }
+
+    fn start_command(
+        dir: TempDir,
+        mut command: Command,
+        args: &[&str],
+        env: &[(&str, &str)],
+    ) -> Supervise {
+        let child = command
             .args(args)
             .current_dir(dir.path())
             .env("SUPERVISE_FOREGROUND", "1")
