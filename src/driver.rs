@@ -223,7 +223,12 @@ impl Driver {
             {
                 self.write_status();
             }
-            self.flush_logs();
+            // Log lines wait with a status write held back (after `d`, say):
+            // the service just signalled finds the CPU free to die on, and
+            // both are written together, at most STATUS_COALESCE later.
+            if self.pending_status.is_none() {
+                self.flush_logs();
+            }
             if self.supervisor.child_pid().is_none() {
                 self.service_files = None;
             }
