@@ -74,6 +74,9 @@ pub struct Invocation {
     pub env: Vec<(String, String)>,
     /// Bytes to write to its standard input (empty: nothing to write).
     pub stdin: Vec<u8>,
+    /// The original's log line for a started mail (`mail sent: TEXT to
+    /// ADDRESSES`); `None` for the other senders.
+    pub mail_sent: Option<String>,
 }
 
 /// The alarm text. Exit and core dump are the original's exactly:
@@ -101,13 +104,16 @@ pub fn invocations(f: &AlarmFacts, conf: &Conf) -> Vec<Invocation> {
     let text = one_line(&message(f));
     let mut runs = Vec::new();
     if !conf.alarm_mail.is_empty() {
+        let addresses: Vec<String> = conf.alarm_mail.iter().map(|a| no_nul(a)).collect();
+        let mail_sent = format!("mail sent: {} to {}", message(f), addresses.join(" "));
         let mut args = vec!["-s".to_owned(), text.clone()];
-        args.extend(conf.alarm_mail.iter().map(|a| no_nul(a)));
+        args.extend(addresses);
         runs.push(Invocation {
             program: conf.mail_program.clone(),
             args,
             env: Vec::new(),
             stdin: mail_body(f).into_bytes(),
+            mail_sent: Some(mail_sent),
         });
     }
     for number in &conf.alarm_gsm {
@@ -116,6 +122,7 @@ pub fn invocations(f: &AlarmFacts, conf: &Conf) -> Vec<Invocation> {
             args: vec![format!("{}@{text}", no_nul(number))],
             env: Vec::new(),
             stdin: Vec::new(),
+            mail_sent: None,
         });
     }
     if let Some(program) = &conf.alarm_command {
@@ -124,6 +131,7 @@ pub fn invocations(f: &AlarmFacts, conf: &Conf) -> Vec<Invocation> {
             args: vec![no_nul(&f.service), f.event.as_str().to_owned()],
             env: command_env(f, &text),
             stdin: Vec::new(),
+            mail_sent: None,
         });
     }
     runs
@@ -339,6 +347,10 @@ mod tests {
         );
         assert!(mail.env.is_empty());
         assert_eq!(
+            mail.mail_sent.as_deref(),
+            Some("mail sent: 2026-11-26 15:12:45 [Alarm: web01] Service redis exited! to a@x b@x")
+        );
+        assert_eq!(
             String::from_utf8(mail.stdin.clone()).unwrap(),
             "2026-11-26 15:12:45 [Alarm: web01] Service redis exited!\n\
              \n\
@@ -395,6 +407,7 @@ mod tests {
                 )],
                 env: Vec::new(),
                 stdin: Vec::new(),
+                mail_sent: None,
             })
             .collect();
         assert_eq!(runs, expected);

@@ -562,11 +562,9 @@ impl Driver {
                     if let Some(stdin) = stdin {
                         spawn::feed(stdin, &run.stdin);
                     }
-                    let line = if run.program == self.supervisor.conf().mail_program {
-                        format!("mail sent: {message} to {}", run.args[2..].join(" "))
-                    } else {
-                        format!("{what} started (pid {pid}): {message}")
-                    };
+                    let line = run
+                        .mail_sent
+                        .unwrap_or_else(|| format!("{what} started (pid {pid}): {message}"));
                     self.log(Level::Notice, &line);
                     self.senders.push(Helper {
                         pid,

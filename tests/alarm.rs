@@ -679,6 +679,30 @@ fn sms_is_one_number_at_message_argument_per_number() {
 }
 
 #[test]
+fn mail_and_sms_through_one_program_are_both_sent_and_logged() {
+    let setup = Setup::new("one-sender");
+    setup.recorder("send-all");
+    setup.service_failing_once(&["twice told"], ":", 3);
+    setup.conf(
+        "[global]\n\
+         alarm_interval : 60\n\
+         alarm_mail : ops@example.com\n\
+         alarm_gsm : 13800000000\n\
+         alarm_mail_program : send-all\n\
+         alarm_sms_program : send-all\n",
+    );
+    let mut h = setup.start();
+    wait_restarted(&mut h);
+    let calls = h.wait_calls("send-all", 2);
+    let mut args: Vec<usize> = calls.iter().map(|c| c.args.len()).collect();
+    args.sort();
+    assert_eq!(args, [1, 3], "one SMS call and one mail call: {calls:?}");
+    h.sup.wait_log("to ops@example.com");
+    h.sup.wait_log("alarm sender send-all started");
+    assert!(h.sup.running(), "supervise goes on");
+}
+
+#[test]
 fn alarm_command_gets_name_event_and_supervise_environment() {
     let setup = Setup::new("command");
     let program = setup.recorder("page-me");
