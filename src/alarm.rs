@@ -15,6 +15,7 @@
 use std::time::Duration;
 
 use crate::conf::Conf;
+use crate::supervisor::Exit;
 
 /// What happened to the service.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -47,12 +48,8 @@ pub struct AlarmFacts {
     pub host: String,
     /// What happened.
     pub event: AlarmEvent,
-    /// The exit status, when the service exited normally.
-    pub exit_code: Option<i32>,
-    /// The signal that ended the service, if one did.
-    pub signal: Option<i32>,
-    /// The wait status said a core was dumped.
-    pub core_dumped: bool,
+    /// How the service ended: an exit code, or a signal (and a core).
+    pub how: Exit,
     /// How long the service ran before this exit.
     pub run_time: Duration,
     /// Restarts counted in the current alarm window (the window's `tries`).
@@ -148,17 +145,13 @@ pub fn mail_body(f: &AlarmFacts) -> String {
         format!("event: {}", f.event.as_str()),
         format!("time: {}", one_line(&f.when_local)),
     ];
-    match (f.exit_code, f.signal) {
-        (Some(code), _) => lines.push(format!("exit code: {code}")),
-        (None, None) => lines.push("exit code: unknown".to_owned()),
-        (None, Some(_)) => {}
-    }
-    if let Some(signal) = f.signal {
-        lines.push(format!("signal: {signal} ({})", signal_name(signal)));
-    }
+    lines.push(match f.how {
+        Exit::Code(code) => format!("exit code: {code}"),
+        Exit::Signal { signal, .. } => format!("signal: {signal} ({})", signal_name(signal)),
+    });
     lines.push(format!(
         "core dumped: {}",
-        if f.core_dumped { "yes" } else { "no" }
+        if f.how.core_dumped() { "yes" } else { "no" }
     ));
     lines.push(format!("run time: {}", run_time(f.run_time)));
     lines.push(format!("restarts in the window: {}", f.restarts_in_window));
@@ -181,19 +174,25 @@ pub fn mail_body(f: &AlarmFacts) -> String {
 /// `alarm_command`'s environment: every variable is always set, empty when
 /// it does not apply (no exit code after a signal, and so on).
 fn command_env(f: &AlarmFacts, text: &str) -> Vec<(String, String)> {
-    let opt = |v: Option<i32>| v.map(|n| n.to_string()).unwrap_or_default();
+    let (code, signal) = match f.how {
+        Exit::Code(code) => (code.to_string(), None),
+        Exit::Signal { signal, .. } => (String::new(), Some(signal)),
+    };
     let vars = [
         ("SUPERVISE_SERVICE", no_nul(&f.service)),
         ("SUPERVISE_EVENT", f.event.as_str().to_owned()),
-        ("SUPERVISE_EXIT_CODE", opt(f.exit_code)),
-        ("SUPERVISE_SIGNAL", opt(f.signal)),
+        ("SUPERVISE_EXIT_CODE", code),
+        (
+            "SUPERVISE_SIGNAL",
+            signal.map(|n| n.to_string()).unwrap_or_default(),
+        ),
         (
             "SUPERVISE_SIGNAL_NAME",
-            f.signal.map(signal_name).unwrap_or_default(),
+            signal.map(signal_name).unwrap_or_default(),
         ),
         (
             "SUPERVISE_CORE_DUMPED",
-            if f.core_dumped { "1" } else { "0" }.to_owned(),
+            if f.how.core_dumped() { "1" } else { "0" }.to_owned(),
         ),
         ("SUPERVISE_RUN_TIME", f.run_time.as_secs().to_string()),
         (
@@ -274,9 +273,7 @@ mod tests {
             service: "redis".into(),
             host: "web01".into(),
             event,
-            exit_code: Some(1),
-            signal: None,
-            core_dumped: false,
+            how: Exit::Code(1),
             run_time: Duration::from_millis(3250),
             restarts_in_window: 2,
             when_local: "2026-11-26 15:12:45".into(),
@@ -372,9 +369,10 @@ mod tests {
     #[test]
     fn the_body_names_the_signal_and_the_core() {
         let f = AlarmFacts {
-            exit_code: None,
-            signal: Some(11),
-            core_dumped: true,
+            how: Exit::Signal {
+                signal: 11,
+                core: true,
+            },
             stderr_tail: String::new(),
             ..facts(AlarmEvent::Coredump)
         };
@@ -384,11 +382,6 @@ mod tests {
         assert!(body.contains("\ncore dumped: yes\n"), "{body}");
         assert!(body.contains("\nevent: coredump\n"), "{body}");
         assert!(body.ends_with("last lines of __stderr: (none)\n"), "{body}");
-        let unknown = mail_body(&AlarmFacts {
-            exit_code: None,
-            ..facts(AlarmEvent::Exit)
-        });
-        assert!(unknown.contains("\nexit code: unknown\n"), "{unknown}");
     }
 
     #[test]
@@ -418,8 +411,10 @@ mod tests {
     fn alarm_command_gets_the_facts_as_arguments_and_environment() {
         let conf = conf_with(&["a@x"], &["1"], Some("/usr/local/bin/page-me"));
         let f = AlarmFacts {
-            exit_code: None,
-            signal: Some(9),
+            how: Exit::Signal {
+                signal: 9,
+                core: false,
+            },
             run_time: Duration::from_millis(61_900),
             ..facts(AlarmEvent::GiveUp)
         };

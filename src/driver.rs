@@ -536,17 +536,11 @@ impl Driver {
     /// Starts every configured sender of an alarm in the background; they
     /// are reaped (and killed at `alarm_timeout`) by the event loop.
     fn send_alarm(&mut self, now: Now, alarm: &Alarm) {
-        let (exit_code, signal) = match alarm.how {
-            crate::supervisor::Exit::Code(code) => (Some(code), None),
-            crate::supervisor::Exit::Signal { signal, .. } => (None, Some(signal)),
-        };
         let facts = AlarmFacts {
             service: self.name.clone(),
             host: self.host.clone(),
             event: alarm.event,
-            exit_code,
-            signal,
-            core_dumped: alarm.how.core_dumped(),
+            how: alarm.how,
             run_time: alarm.run_time,
             restarts_in_window: alarm.restarts_in_window,
             when_local: localtime::format(now.wall),
