@@ -175,6 +175,14 @@ struct Helper {
     name: String,
 }
 
+impl Helper {
+    /// KILLs its process group (what it started goes with it), once.
+    fn kill(&mut self) {
+        self.kill_at = None;
+        let _ = process::signal(Target::Group(self.pid), libc::SIGKILL);
+    }
+}
+
 struct Driver {
     dir: StatusDir,
     name: String,
@@ -213,7 +221,6 @@ impl Driver {
             &format!("supervise (pid {}) started: {command}", std::process::id()),
         );
         self.apply(now, Input::Start);
-        memory::release_free_heap();
         let fds = [self.dir.control.as_raw_fd(), self.signals.raw_fd()];
         loop {
             if self.exit.is_some()
@@ -323,10 +330,7 @@ impl Driver {
     }
 
     fn kill_senders(&mut self) {
-        for sender in &mut self.senders {
-            sender.kill_at = None;
-            let _ = process::signal(Target::Group(sender.pid), libc::SIGKILL);
-        }
+        self.senders.iter_mut().for_each(Helper::kill);
     }
 
     /// Reads every byte waiting in `control` and obeys each known command.
@@ -343,15 +347,16 @@ impl Driver {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(_) => break, // WouldBlock: drained
             };
-            let commands: Vec<(u8, Command)> = buf[..n]
+            let known: Vec<u8> = buf[..n]
                 .iter()
-                .filter_map(|&b| Command::from_byte(b).map(|c| (b, c)))
+                .copied()
+                .filter(|&b| Command::from_byte(b).is_some())
                 .collect();
-            unknown += n - commands.len();
-            if !commands.is_empty() {
-                self.log(Level::Notice, &describe_commands(&commands));
+            unknown += n - known.len();
+            if !known.is_empty() {
+                self.log(Level::Notice, &describe_commands(&known));
             }
-            for (_, command) in commands {
+            for command in known.into_iter().filter_map(Command::from_byte) {
                 self.apply(now, Input::Control(command));
                 if self.exit.is_some() {
                     return;
@@ -373,25 +378,24 @@ impl Driver {
         while let Some((pid, how)) = reap::reap_one() {
             if Some(pid) == self.supervisor.child_pid() {
                 service_exit = Some((pid, how));
-            } else if self.hook.as_ref().is_some_and(|h| h.pid == pid) {
-                let helper = self.hook.take().expect("checked above");
-                if how != crate::supervisor::Exit::Code(0) {
-                    self.log(
-                        Level::Warning,
-                        &format!("{} failed: {}", helper.name, how.describe()),
-                    );
-                }
-                hook_done = true;
-            } else if let Some(at) = self.senders.iter().position(|h| h.pid == pid) {
-                let sender = self.senders.swap_remove(at);
-                if how != crate::supervisor::Exit::Code(0) {
-                    self.log(
-                        Level::Warning,
-                        &format!("{} failed: {}", sender.name, how.describe()),
-                    );
-                }
+                continue;
             }
-            // Anything else is an orphan re-parented to us: reaping it is all.
+            let helper = if self.hook.as_ref().is_some_and(|h| h.pid == pid) {
+                hook_done = true;
+                self.hook.take()
+            } else if let Some(at) = self.senders.iter().position(|h| h.pid == pid) {
+                Some(self.senders.swap_remove(at))
+            } else {
+                None // an orphan re-parented to us: reaping it is all
+            };
+            if let Some(helper) = helper
+                && how != crate::supervisor::Exit::Code(0)
+            {
+                self.log(
+                    Level::Warning,
+                    &format!("{} failed: {}", helper.name, how.describe()),
+                );
+            }
         }
         if let Some((pid, how)) = service_exit {
             let group_alive = process::group_alive(pid);
@@ -427,8 +431,7 @@ impl Driver {
         let mut overdue = Vec::new();
         for helper in self.hook.iter_mut().chain(self.senders.iter_mut()) {
             if helper.kill_at.is_some_and(|t| now.mono >= t) {
-                helper.kill_at = None;
-                let _ = process::signal(Target::Group(helper.pid), libc::SIGKILL);
+                helper.kill();
                 overdue.push(helper.name.clone());
             }
         }
@@ -599,11 +602,11 @@ impl Driver {
 }
 
 /// `control: received d x` with at most 64 commands shown.
-fn describe_commands(commands: &[(u8, Command)]) -> String {
+fn describe_commands(commands: &[u8]) -> String {
     let shown: Vec<String> = commands
         .iter()
         .take(64)
-        .map(|(b, _)| (*b as char).to_string())
+        .map(|&b| (b as char).to_string())
         .collect();
     let more = commands.len().saturating_sub(64);
     let tail = if more > 0 {

@@ -166,7 +166,7 @@ pub fn stop_leftover(pgid: u32, timeout: Duration) -> bool {
         return false;
     }
     let _ = process::signal(Target::Group(pgid), libc::SIGKILL);
-    wait_group_gone(pgid, Duration::from_secs(2));
+    wait_group_gone(pgid, crate::supervisor::KILL_GRACE);
     true
 }
 

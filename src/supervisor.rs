@@ -160,7 +160,7 @@ pub const EXIT_GAVE_UP: i32 = 2;
 /// After KILL, how long to wait for the process group to empty before
 /// declaring the service down anyway (a member stuck in uninterruptible
 /// sleep, or a zombie whose parent is not ours).
-const KILL_GRACE: Duration = Duration::from_secs(2);
+pub const KILL_GRACE: Duration = Duration::from_secs(2);
 
 /// Settings for the `-r` restart hook (SPEC §5.3).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
