@@ -949,19 +949,24 @@ fn senders_running_at_give_up_are_still_timed_out() {
     );
     let mut h = setup.start();
     assert_eq!(h.sup.wait_exit().code(), Some(2));
-    let pid_file = h.root.join("gsmsend-script.pid");
-    let mut sender = 0;
-    wait_until("a hanging sender records its pid", || {
-        sender = fs::read_to_string(&pid_file)
-            .ok()
-            .and_then(|p| p.trim().parse().ok())
-            .unwrap_or(0);
-        sender != 0
-    });
+    // One SMS for the exit, one for the give-up: both hang.
+    let senders: Vec<u32> = fs::read_dir(&h.pids)
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
+        .collect();
+    assert_eq!(senders.len(), 2, "two senders ran: {senders:?}");
     wait_until_for(
         std::time::Duration::from_secs(5),
-        "the hanging sender is killed (alarm_timeout 1 s)",
-        || !alive(sender),
+        "both hanging senders are killed (alarm_timeout 1 s)",
+        || senders.iter().all(|&pid| !alive(pid)),
     );
-    assert!(h.sup.log_wf().contains("did not finish in time: killed"));
+    assert_eq!(
+        h.sup
+            .log_wf()
+            .matches("did not finish in time: killed")
+            .count(),
+        2,
+        "{}",
+        h.sup.log_wf()
+    );
 }

@@ -70,19 +70,14 @@ fn detaches_and_keeps_running_with_the_lock_held_by_the_daemon() {
         dir.path(),
         &["-p", "deep/er/status/app", "-f", "sleep 1000"],
     );
-    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
     let status_dir = dir.join("deep/er/status/app");
+    let _detached = Detached(status_dir.clone());
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
     let lock = status_dir.join("lock");
     let daemon = supervise::sys::lock::holder_pid(&lock).expect("a process holds the lock");
-    let service = {
-        let mut pid = 0;
-        wait_until("the detached supervise starts the service", || {
-            pid = supervise::status::read(&status_dir).map_or(0, |s| s.pid);
-            pid != 0
-        });
-        pid
-    };
-    let cleanup = scopeguard(daemon, service);
+    wait_until("the detached supervise starts the service", || {
+        supervise::status::read(&status_dir).is_ok_and(|s| s.pid != 0)
+    });
     assert!(alive(daemon));
     // A new session, away from the test's terminal and process group.
     let fields = stat_fields(daemon);
@@ -123,21 +118,6 @@ fn detaches_and_keeps_running_with_the_lock_held_by_the_daemon() {
     use std::os::unix::fs::PermissionsExt;
     let mode = std::fs::metadata(&status_dir).unwrap().permissions().mode();
     assert_eq!(mode & 0o777, 0o700);
-    drop(cleanup);
-}
-
-/// Kills a detached supervise and its service when dropped.
-struct Cleanup(u32, u32);
-
-fn scopeguard(daemon: u32, service: u32) -> Cleanup {
-    Cleanup(daemon, service)
-}
-
-impl Drop for Cleanup {
-    fn drop(&mut self) {
-        kill(self.0, libc::SIGKILL);
-        kill_group(self.1, libc::SIGKILL);
-    }
 }
 
 #[test]
@@ -145,6 +125,7 @@ fn an_unusable_status_directory_is_reported_before_detaching() {
     let dir = TempDir::new("unusable");
     dir.write("file", "not a directory");
     let out = run(dir.path(), &["-p", "file/status/a", "-f", "true"]);
+    let _detached = Detached(dir.join("file/status/a"));
     assert_eq!(out.status.code(), Some(111));
     assert!(
         stderr_of(&out).contains("cannot create"),
@@ -159,6 +140,7 @@ fn a_control_that_is_not_a_fifo_is_reported_before_detaching() {
     std::fs::create_dir_all(dir.join("status/a")).unwrap();
     dir.write("status/a/control", "regular file");
     let out = run(dir.path(), &["-p", "status/a", "-f", "true"]);
+    let _detached = Detached(dir.join("status/a"));
     assert_eq!(out.status.code(), Some(111));
     let err = stderr_of(&out);
     assert!(
@@ -199,6 +181,7 @@ fn a_log_that_cannot_be_opened_is_reported_before_detaching() {
     // A directory where the log file should be: no one can append to it.
     std::fs::create_dir_all(dir.join("status/a/supervise.log")).unwrap();
     let out = run(dir.path(), &["-p", "status/a", "-f", "sleep 1000"]);
+    let _detached = Detached(dir.join("status/a"));
     assert_eq!(out.status.code(), Some(111));
     let err = stderr_of(&out);
     assert!(err.contains("cannot open the logs in status/a"), "{err}");

@@ -48,6 +48,7 @@ fn an_explicit_config_that_cannot_be_read_is_an_error_before_detaching() {
         dir.path(),
         &["-F", "nope.conf", "-p", "status/a", "-f", "true"],
     );
+    let _detached = Detached(dir.join("status/a"));
     assert_eq!(out.status.code(), Some(111));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("cannot read config file nope.conf"), "{err}");
@@ -66,6 +67,8 @@ fn config_warnings_reach_the_terminal_and_the_log_with_line_numbers() {
         .stderr(std::process::Stdio::piped())
         .output()
         .unwrap();
+    let status_dir = dir.join("status/svc");
+    let _detached = Detached(status_dir.clone());
     assert_eq!(
         child.status.code(),
         Some(0),
@@ -76,15 +79,9 @@ fn config_warnings_reach_the_terminal_and_the_log_with_line_numbers() {
         err.contains("supervise.conf:2:") && err.contains("supervise.conf:3:"),
         "{err}"
     );
-    let status_dir = dir.join("status/svc");
-    let daemon = supervise::sys::lock::holder_pid(&status_dir.join("lock")).unwrap();
-    let mut service = 0;
     wait_until("the service runs", || {
-        service = supervise::status::read(&status_dir).map_or(0, |s| s.pid);
-        service != 0
+        supervise::status::read(&status_dir).is_ok_and(|s| s.pid != 0)
     });
-    kill(daemon, libc::SIGKILL);
-    kill_group(service, libc::SIGKILL);
     let wf = std::fs::read_to_string(status_dir.join("supervise.log.wf")).unwrap();
     assert!(wf.contains("supervise.conf:3:"), "{wf}");
     child.stderr.clear();

@@ -184,10 +184,16 @@ fn stop_leaves_no_grandchild_alive() {
 
 #[test]
 fn leftover_group_members_are_stopped_before_a_restart() {
-    // The first run leaves a grandchild behind and exits; the second stays.
+    // The first run leaves a grandchild behind and exits; the second notes
+    // whether the grandchild still lives as it starts, and stays.
     let mut sup = start_script(
         "leftover",
-        "[ -e ran ] && exec sleep 1000\ntouch ran\nsleep 1000 &\necho $! > grandchild\nexit 3",
+        "if [ -e ran ]; then\n\
+         \x20 if kill -0 $(cat grandchild) 2>/dev/null; then echo alive; else echo gone; fi > seen.tmp\n\
+         \x20 mv seen.tmp seen\n\
+         \x20 exec sleep 1000\n\
+         fi\n\
+         touch ran\nsleep 1000 &\necho $! > grandchild\nexit 3",
     );
     sup.wait_log_wf("outlived the service");
     let grandchild: u32 = std::fs::read_to_string(sup.dir.join("grandchild"))
@@ -195,12 +201,15 @@ fn leftover_group_members_are_stopped_before_a_restart() {
         .trim()
         .parse()
         .unwrap();
-    let second = sup.wait_running();
-    assert!(
-        !alive(grandchild),
+    sup.wait_running();
+    let seen = sup.dir.join("seen");
+    wait_until("the second run looks for the grandchild", || seen.exists());
+    assert_eq!(
+        std::fs::read_to_string(&seen).unwrap().trim(),
+        "gone",
         "the old group was stopped before the restart"
     );
-    assert_ne!(group_members(second), vec![grandchild]);
+    assert!(!alive(grandchild));
 }
 
 #[test]

@@ -78,15 +78,23 @@ fn a_crash_loop_backs_off_with_growing_delays_and_little_cpu() {
 
 #[test]
 fn up_during_back_off_starts_at_once() {
-    let sup = Supervise::start("backoff-up", "false");
-    wait_until("a back-off of at least 0.4 s", || {
-        delays(&sup.log_wf()).iter().any(|d| *d >= 0.4)
+    // A back-off far longer than the wait below, so only `u` can start it.
+    let dir = TempDir::new("backoff-up");
+    dir.write(
+        "supervise.conf",
+        "[svc]\nrestart_backoff_start : 600\nrestart_backoff_max : 600\n",
+    );
+    let sup = Supervise::start_with(dir, &["-p", "status/svc", "-f", "false"], &[]);
+    wait_until("a back-off of 600 s", || {
+        delays(&sup.log_wf()).iter().any(|d| *d >= 600.0)
     });
     let starts = sup.log().matches("service started").count();
     sup.control("u");
-    wait_until("u starts the service without waiting", || {
-        sup.log().matches("service started").count() > starts
-    });
+    wait_until_for(
+        Duration::from_secs(10),
+        "u starts the service without waiting out the back-off",
+        || sup.log().matches("service started").count() > starts,
+    );
 }
 
 #[test]

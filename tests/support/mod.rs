@@ -179,6 +179,24 @@ pub fn kill_group(pgid: u32, signal: i32) {
     }
 }
 
+/// Kills, when dropped, what a detaching supervise left running for the
+/// status directory: the lock holder with its descendants, then the group
+/// of the service named in the status file. Made right after the run, so a
+/// failed assertion cannot leave a daemon behind.
+pub struct Detached(pub PathBuf);
+
+impl Drop for Detached {
+    fn drop(&mut self) {
+        if let Some(daemon) = supervise::sys::lock::holder_pid(&self.0.join("lock")) {
+            kill_tree(daemon);
+        }
+        if let Ok(status) = supervise::status::read(&self.0) {
+            kill_group(status.pid, libc::SIGKILL);
+            kill(status.pid, libc::SIGKILL);
+        }
+    }
+}
+
 /// A running supervise (foreground, a child of the test) in a temp dir.
 pub struct Supervise {
     pub dir: TempDir,
