@@ -470,9 +470,10 @@ struct Harness {
 
 impl Drop for Harness {
     fn drop(&mut self) {
-        if let Some(mut child) = self.sup.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
+        // supervise first (with the senders it started), so that it starts
+        // no more; then any sender that got away.
+        if let Some(child) = self.sup.child.take() {
+            kill_child_tree(child);
         }
         kill_recorded(&self.pids);
     }

@@ -167,6 +167,16 @@ pub fn kill_tree(root: u32) {
     }
 }
 
+/// Kills `child` and its descendants, unless it was already reaped: its
+/// pid may then belong to someone else.
+pub fn kill_child_tree(mut child: Child) {
+    if child.try_wait().ok().flatten().is_none() {
+        kill_tree(child.id());
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
 pub fn kill(pid: u32, signal: i32) {
     if pid > 1 {
         unsafe { libc::kill(pid as i32, signal) };
@@ -350,10 +360,8 @@ impl Supervise {
 
 impl Drop for Supervise {
     fn drop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            kill_tree(child.id());
-            let _ = child.kill();
-            let _ = child.wait();
+        if let Some(child) = self.child.take() {
+            kill_child_tree(child);
         }
         let last = supervise::status::read(&self.status_dir)
             .map(|s| s.pid)
