@@ -8,15 +8,23 @@ use std::time::Duration;
 use super::check;
 use crate::supervisor::Target;
 
+/// `kill`'s first argument for `target`, or `None` for a pid that is not a
+/// process of ours to signal: 0, 1 (init) and values beyond `pid_t`, which
+/// would turn into "my group", "every process" or init once negated. Pids
+/// come from status files too, which anyone may have written.
+fn kill_target(target: Target) -> Option<libc::pid_t> {
+    let positive = |pid: u32| libc::pid_t::try_from(pid).ok().filter(|&p| p > 1);
+    match target {
+        Target::Child(pid) => positive(pid),
+        Target::Group(pgid) => positive(pgid).map(|p| -p),
+    }
+}
+
 /// Sends `signal`; a target that is already gone is not an error.
 pub fn signal(target: Target, signal: i32) -> io::Result<()> {
-    let pid = match target {
-        Target::Child(pid) => pid as libc::pid_t,
-        Target::Group(pgid) => -(pgid as libc::pid_t),
+    let Some(pid) = kill_target(target) else {
+        return Ok(());
     };
-    if pid == 0 || pid == -1 {
-        return Ok(()); // never signal our own group or every process
-    }
     // SAFETY: kill has no memory arguments.
     match check(unsafe { libc::kill(pid, signal) }) {
         Err(e) if e.raw_os_error() == Some(libc::ESRCH) => Ok(()),
@@ -26,11 +34,11 @@ pub fn signal(target: Target, signal: i32) -> io::Result<()> {
 
 /// Whether any process is left in process group `pgid`.
 pub fn group_alive(pgid: u32) -> bool {
-    if pgid <= 1 {
+    let Some(target) = kill_target(Target::Group(pgid)) else {
         return false;
-    }
+    };
     // SAFETY: signal 0 only checks for existence.
-    let rc = unsafe { libc::kill(-(pgid as libc::pid_t), 0) };
+    let rc = unsafe { libc::kill(target, 0) };
     rc == 0 || io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
 }
 
@@ -95,6 +103,17 @@ pub fn hostname() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_real_pids_and_groups_are_signalled() {
+        assert_eq!(kill_target(Target::Child(4242)), Some(4242));
+        assert_eq!(kill_target(Target::Group(4242)), Some(-4242));
+        for pid in [0, 1, u32::MAX, 1 << 31] {
+            assert_eq!(kill_target(Target::Child(pid)), None, "{pid}");
+            assert_eq!(kill_target(Target::Group(pid)), None, "{pid}");
+        }
+        assert!(!group_alive(u32::MAX), "not init's group by wrap-around");
+    }
 
     #[test]
     fn parses_stat_with_a_hostile_command_name() {
