@@ -93,10 +93,8 @@ fn set_up(options: Options) -> Result<Driver, i32> {
                     eprintln!("supervise: {line}");
                     dir.logs.log(Level::Warning, now, &line);
                 }
-                for effect in loaded_lines(&resolved.conf) {
-                    if let Effect::Log(level, line) = effect {
-                        dir.logs.log(level, now, &line);
-                    }
+                for line in loaded_lines(&resolved.conf) {
+                    dir.logs.log(Level::Notice, now, &line);
                 }
                 resolved.conf
             }

@@ -369,7 +369,7 @@ impl Supervisor {
                     // service did, not the settings. A new alarm_interval
                     // applies from the next window.
                     self.conf = *conf;
-                    out.extend(loaded_lines(&self.conf));
+                    out.extend(loaded_lines(&self.conf).map(|l| Effect::Log(Level::Notice, l)));
                 }
                 None => out.push(Effect::Log(
                     Level::Warning,
@@ -767,12 +767,9 @@ impl Supervisor {
     }
 }
 
-/// The original's log lines after reading the config file.
-pub fn loaded_lines(conf: &Conf) -> Vec<Effect> {
-    std::iter::once("Finished loading configurations!".to_owned())
-        .chain(conf.describe())
-        .map(|line| Effect::Log(Level::Notice, line))
-        .collect()
+/// The original's log lines (notices) after reading the config file.
+pub fn loaded_lines(conf: &Conf) -> impl Iterator<Item = String> {
+    std::iter::once("Finished loading configurations!".to_owned()).chain(conf.describe())
 }
 
 /// `service exited! (exit code 3, ran 1.250 s, pid 42)` and its variants.
