@@ -423,3 +423,57 @@ fn directory_user_env_and_umask_apply_to_the_service() {
     );
     assert!(alive(service));
 }
+
+/// The number of `NAME: supervise started` lines in the scanner's log.
+fn starts_of(scan: &Scan, name: &str) -> usize {
+    scan.err()
+        .matches(&format!("supervise-scan: {name}: supervise started"))
+        .count()
+}
+
+#[test]
+fn sigterm_during_a_restart_exits_at_once_without_spinning() {
+    // Force deadline: stop_timeout 2 s + 5 s of slack after the SIGTERM.
+    let mut scan = Scan::start(
+        "scan-term-restart",
+        "[global]\nstop_timeout : 2\n[a]\ncommand : sleep 1000\n",
+        &[],
+    );
+    scan.service_pid("a");
+    let sup = scan.supervise_pid("a").unwrap();
+    // A supervise slow to stop: it cannot act on the TERM until SIGCONT,
+    // so the restart is surely still in flight when the SIGTERM arrives.
+    kill(sup, libc::SIGSTOP);
+    scan.conf("[global]\nstop_timeout : 2\n[a]\ncommand : sleep 1010\n");
+    kill(scan.pid(), libc::SIGHUP);
+    scan.wait_err("a: command changed, restarting the service");
+    kill(scan.pid(), libc::SIGTERM);
+    scan.wait_err("stopping every service");
+    let before = cpu_time(scan.pid());
+    kill(sup, libc::SIGCONT);
+    wait_until("the old supervise exits", || !alive(sup));
+    // Well before the force deadline; then the CPU it used while waiting,
+    // read from its zombie before it is reaped: a scanner that polls with a
+    // zero timeout until the deadline burns seconds.
+    let pid = scan.pid();
+    let mut cpu = before;
+    let child = scan.child.as_mut().unwrap();
+    let mut status = None;
+    wait_until_for(
+        Duration::from_secs(4),
+        "supervise-scan exits after the restarting supervise did",
+        || {
+            cpu = cpu_time(pid);
+            status = child.try_wait().unwrap();
+            status.is_some()
+        },
+    );
+    assert_eq!(status.unwrap().code(), Some(0), "{}", scan.err());
+    let spent = cpu.saturating_sub(before);
+    assert!(
+        spent < Duration::from_millis(500),
+        "the scanner used {spent:?} of CPU waiting to exit"
+    );
+    assert_eq!(starts_of(&scan, "a"), 1, "nothing is started at shutdown");
+    assert!(scan.err().contains("every service is down; exiting"));
+}

@@ -449,6 +449,16 @@ impl Scanner {
 
     fn supervise_exited(&mut self, at: usize, how: Exit, now: Now) {
         let name = self.services[at].spec.name.clone();
+        // Shutting down: whatever was planned for it (a restart included),
+        // nothing is started again.
+        if self.shutdown_by.is_some() {
+            log(
+                Level::Notice,
+                &format!("{name}: supervise exited ({})", how.describe()),
+            );
+            self.services.remove(at);
+            return;
+        }
         let state = std::mem::replace(&mut self.services[at].state, State::Stopped);
         match state {
             State::Stopping { then, .. } => {
@@ -469,14 +479,6 @@ impl Scanner {
                 }
             }
             State::Running { started, .. } => {
-                if self.shutdown_by.is_some() {
-                    log(
-                        Level::Notice,
-                        &format!("{name}: supervise exited ({})", how.describe()),
-                    );
-                    self.services.remove(at);
-                    return;
-                }
                 match how {
                     // `x` (or `svc exit`), and give-up: supervise chose to go.
                     Exit::Code(0) | Exit::Code(crate::supervisor::EXIT_GAVE_UP) => {
