@@ -423,3 +423,115 @@ fn directory_user_env_and_umask_apply_to_the_service() {
     );
     assert!(alive(service));
 }
+
+/// The number of `NAME: supervise started` lines in the scanner's log.
+fn starts_of(scan: &Scan, name: &str) -> usize {
+    scan.err()
+        .matches(&format!("supervise-scan: {name}: supervise started"))
+        .count()
+}
+
+#[test]
+fn sigterm_during_a_restart_exits_at_once_without_spinning() {
+    // Force deadline: stop_timeout 2 s + 5 s of slack after the SIGTERM.
+    let mut scan = Scan::start(
+        "scan-term-restart",
+        "[global]\nstop_timeout : 2\n[a]\ncommand : sleep 1000\n",
+        &[],
+    );
+    scan.service_pid("a");
+    let sup = scan.supervise_pid("a").unwrap();
+    // A supervise slow to stop: it cannot act on the TERM until SIGCONT,
+    // so the restart is surely still in flight when the SIGTERM arrives.
+    kill(sup, libc::SIGSTOP);
+    scan.conf("[global]\nstop_timeout : 2\n[a]\ncommand : sleep 1010\n");
+    kill(scan.pid(), libc::SIGHUP);
+    scan.wait_err("a: command changed, restarting the service");
+    kill(scan.pid(), libc::SIGTERM);
+    scan.wait_err("stopping every service");
+    let before = cpu_time(scan.pid());
+    kill(sup, libc::SIGCONT);
+    wait_until("the old supervise exits", || !alive(sup));
+    // Well before the force deadline; then the CPU it used while waiting,
+    // read from its zombie before it is reaped: a scanner that polls with a
+    // zero timeout until the deadline burns seconds.
+    let pid = scan.pid();
+    let mut cpu = before;
+    let child = scan.child.as_mut().unwrap();
+    let mut status = None;
+    wait_until_for(
+        Duration::from_secs(4),
+        "supervise-scan exits after the restarting supervise did",
+        || {
+            cpu = cpu_time(pid);
+            status = child.try_wait().unwrap();
+            status.is_some()
+        },
+    );
+    assert_eq!(status.unwrap().code(), Some(0), "{}", scan.err());
+    let spent = cpu.saturating_sub(before);
+    assert!(
+        spent < Duration::from_millis(500),
+        "the scanner used {spent:?} of CPU waiting to exit"
+    );
+    assert_eq!(starts_of(&scan, "a"), 1, "nothing is started at shutdown");
+    assert!(scan.err().contains("every service is down; exiting"));
+}
+
+#[test]
+fn a_section_re_added_while_its_removal_is_in_flight_runs_once() {
+    let scan = Scan::start(
+        "scan-readd",
+        "[global]\nstop_timeout : 2\n[a]\ncommand : sleep 1000\n",
+        &[],
+    );
+    let old_service = scan.service_pid("a");
+    let old_sup = scan.supervise_pid("a").unwrap();
+    // Slow to stop: the removal stays in flight until SIGCONT.
+    kill(old_sup, libc::SIGSTOP);
+    scan.conf("[global]\nstop_timeout : 2\n");
+    kill(scan.pid(), libc::SIGHUP);
+    scan.wait_err("a: section removed, stopping");
+    // Back, with b after it: b's start is logged once the reload has dealt
+    // with a (changes and starts go in file order).
+    scan.conf("[global]\nstop_timeout : 2\n[a]\ncommand : sleep 1000\n[b]\ncommand : sleep 1001\n");
+    kill(scan.pid(), libc::SIGHUP);
+    scan.wait_err("b: supervise started");
+    assert_eq!(
+        starts_of(&scan, "a"),
+        1,
+        "no second supervise for a while the first still runs:\n{}",
+        scan.err()
+    );
+    kill(old_sup, libc::SIGCONT);
+    wait_until("the old supervise and service are gone", || {
+        !alive(old_sup) && !alive(old_service)
+    });
+    let new_service = {
+        let dir = scan.status_dir("a");
+        let mut pid = 0;
+        wait_until("a runs again", || {
+            pid = supervise::status::read(&dir).map_or(0, |s| s.pid);
+            pid != 0 && pid != old_service && alive(pid)
+        });
+        pid
+    };
+    let new_sup = scan.supervise_pid("a").expect("a supervise holds a's lock");
+    assert_ne!(new_sup, old_sup);
+    assert_eq!(parent_of(new_service), Some(new_sup));
+    // Exactly one supervise of the scanner's is a's.
+    let dir = scan.status_dir("a");
+    let supervises: Vec<u32> = children_of(scan.pid())
+        .into_iter()
+        .filter(|pid| {
+            std::fs::read(format!("/proc/{pid}/cmdline"))
+                .unwrap_or_default()
+                .split(|b| *b == 0)
+                .any(|arg| arg == dir.as_os_str().as_encoded_bytes())
+        })
+        .collect();
+    assert_eq!(supervises, vec![new_sup]);
+    let err = scan.err();
+    assert_eq!(starts_of(&scan, "a"), 2, "{err}");
+    assert!(!err.contains("exit code 111"), "{err}");
+}

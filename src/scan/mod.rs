@@ -75,8 +75,8 @@ enum State {
 enum Then {
     /// The section was removed.
     Remove,
-    /// Start again with these settings.
-    Start(Box<ServiceSpec>),
+    /// Start again, with the settings already in `Managed::spec`.
+    Start,
 }
 
 #[derive(Debug)]
@@ -212,6 +212,10 @@ impl Scanner {
             .min()
     }
 
+    fn managed(&mut self, name: &str) -> Option<&mut Managed> {
+        self.services.iter_mut().find(|m| m.spec.name == name)
+    }
+
     fn status_dir(&self, name: &str) -> PathBuf {
         self.options.root.join("status").join(name)
     }
@@ -266,14 +270,29 @@ impl Scanner {
                     .expect("a started or changed service is in the plan")
             };
             match change {
-                Change::Start(name) => {
-                    log(Level::Notice, &format!("{name}: new section, starting"));
-                    self.services.push(Managed {
-                        spec: spec_of(&name),
-                        state: State::Waiting { until: now.mono },
-                        backoff: Backoff::default(),
-                    });
-                }
+                // Left out of `current` only while its removal is in
+                // flight: start it again once its supervise has exited
+                // (two would fight over the lock).
+                Change::Start(name) => match self.managed(&name) {
+                    Some(m) => {
+                        log(
+                            Level::Notice,
+                            &format!("{name}: section back; starting it again once stopped"),
+                        );
+                        m.spec = spec_of(&name);
+                        if let State::Stopping { then, .. } = &mut m.state {
+                            *then = Then::Start;
+                        }
+                    }
+                    None => {
+                        log(Level::Notice, &format!("{name}: new section, starting"));
+                        self.services.push(Managed {
+                            spec: spec_of(&name),
+                            state: State::Waiting { until: now.mono },
+                            backoff: Backoff::default(),
+                        });
+                    }
+                },
                 Change::Stop(name) => {
                     log(Level::Notice, &format!("{name}: section removed, stopping"));
                     self.stop(&name, Then::Remove);
@@ -283,7 +302,10 @@ impl Scanner {
                         Level::Notice,
                         &format!("{name}: {because} changed, restarting the service"),
                     );
-                    self.stop(&name, Then::Start(Box::new(spec_of(&name))));
+                    if let Some(m) = self.managed(&name) {
+                        m.spec = spec_of(&name);
+                    }
+                    self.stop(&name, Then::Start);
                 }
                 Change::Reread(name) => {
                     log(
@@ -294,7 +316,7 @@ impl Scanner {
                     if let Err(e) = send_control(&dir, b"r") {
                         log(Level::Warning, &format!("{name}: cannot send r: {e}"));
                     }
-                    if let Some(m) = self.services.iter_mut().find(|m| m.spec.name == name) {
+                    if let Some(m) = self.managed(&name) {
                         m.spec = spec_of(&name);
                     }
                 }
@@ -324,8 +346,7 @@ impl Scanner {
                 Then::Remove => {
                     self.services.remove(at);
                 }
-                Then::Start(spec) => {
-                    managed.spec = *spec;
+                Then::Start => {
                     managed.state = State::Waiting {
                         until: clock::now().mono,
                     };
@@ -449,6 +470,16 @@ impl Scanner {
 
     fn supervise_exited(&mut self, at: usize, how: Exit, now: Now) {
         let name = self.services[at].spec.name.clone();
+        // Shutting down: whatever was planned for it (a restart included),
+        // nothing is started again.
+        if self.shutdown_by.is_some() {
+            log(
+                Level::Notice,
+                &format!("{name}: supervise exited ({})", how.describe()),
+            );
+            self.services.remove(at);
+            return;
+        }
         let state = std::mem::replace(&mut self.services[at].state, State::Stopped);
         match state {
             State::Stopping { then, .. } => {
@@ -460,8 +491,7 @@ impl Scanner {
                     Then::Remove => {
                         self.services.remove(at);
                     }
-                    Then::Start(spec) => {
-                        self.services[at].spec = *spec;
+                    Then::Start => {
                         self.services[at].backoff.reset();
                         self.services[at].state = State::Waiting { until: now.mono };
                         self.on_deadlines(now);
@@ -469,14 +499,6 @@ impl Scanner {
                 }
             }
             State::Running { started, .. } => {
-                if self.shutdown_by.is_some() {
-                    log(
-                        Level::Notice,
-                        &format!("{name}: supervise exited ({})", how.describe()),
-                    );
-                    self.services.remove(at);
-                    return;
-                }
                 match how {
                     // `x` (or `svc exit`), and give-up: supervise chose to go.
                     Exit::Code(0) | Exit::Code(crate::supervisor::EXIT_GAVE_UP) => {
