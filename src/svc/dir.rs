@@ -43,23 +43,7 @@ fn unexpected(what: &Path, err: &io::Error) -> Problem {
 /// Checks that `dir` is a directory we can look into that holds at least one
 /// of `ok`, `control`, `status`.
 pub fn check(dir: &Path) -> Result<(), Problem> {
-    match std::fs::metadata(dir) {
-        Ok(meta) if meta.is_dir() => {}
-        Ok(_) => return Err(Problem::new(Code::NotStatusDir, "not a directory")),
-        Err(err) if err.kind() == io::ErrorKind::PermissionDenied => {
-            return Err(Problem::new(
-                Code::Inaccessible,
-                format!("cannot reach it: {err}"),
-            ));
-        }
-        Err(err) if err.kind() == io::ErrorKind::NotFound => {
-            return Err(Problem::new(Code::NotStatusDir, "no such directory"));
-        }
-        Err(err) if err.raw_os_error() == Some(libc::ENOTDIR) => {
-            return Err(Problem::new(Code::NotStatusDir, "not a directory"));
-        }
-        Err(err) => return Err(unexpected(dir, &err)),
-    }
+    require_dir(dir)?;
     let mut found = false;
     for name in ["ok", "control", "status"] {
         match std::fs::symlink_metadata(file(dir, name)) {
@@ -267,19 +251,23 @@ pub fn is_status_root(path: &Path) -> bool {
     !is_status_dir(path) && is_dir(&file(path, "status"))
 }
 
-/// `root` must be a directory we can reach.
-fn require_dir(root: &Path) -> Result<(), Problem> {
-    match std::fs::metadata(root) {
+/// `path` (a status directory or a status root) must be a directory we can
+/// reach.
+fn require_dir(path: &Path) -> Result<(), Problem> {
+    match std::fs::metadata(path) {
         Ok(meta) if meta.is_dir() => Ok(()),
         Ok(_) => Err(Problem::new(Code::NotStatusDir, "not a directory")),
         Err(err) if err.kind() == io::ErrorKind::NotFound => {
             Err(Problem::new(Code::NotStatusDir, "no such directory"))
         }
+        Err(err) if err.raw_os_error() == Some(libc::ENOTDIR) => {
+            Err(Problem::new(Code::NotStatusDir, "not a directory"))
+        }
         Err(err) if err.kind() == io::ErrorKind::PermissionDenied => Err(Problem::new(
             Code::Inaccessible,
             format!("cannot reach it: {err}"),
         )),
-        Err(err) => Err(unexpected(root, &err)),
+        Err(err) => Err(unexpected(path, &err)),
     }
 }
 
