@@ -6,12 +6,12 @@
 
 use std::fs::File;
 use std::io::{self, Write};
-use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
+use std::os::unix::fs::FileTypeExt;
 use std::path::{Path, PathBuf};
 
 use super::code::Code;
 use crate::status::{self, Status};
-use crate::sys::lock;
+use crate::sys::{fifo, lock};
 
 /// A failure with the exit code it maps to and a message for the operator.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -89,7 +89,7 @@ pub fn liveness(dir: &Path) -> Result<Liveness, Problem> {
         }
         Err(err) => return Err(unexpected(&ok, &err)),
     }
-    match open_nonblocking_writer(&ok) {
+    match fifo::open_writer(&ok) {
         Ok(_) => Ok(Liveness::Alive),
         Err(err) if err.raw_os_error() == Some(libc::ENXIO) => {
             Ok(Liveness::Dead("nobody reads the ok FIFO"))
@@ -173,7 +173,7 @@ pub fn open_control(dir: &Path) -> Result<Control, Problem> {
         }
         Err(err) => return Err(unexpected(&path, &err)),
     }
-    match open_nonblocking_writer(&path) {
+    match fifo::open_writer(&path) {
         Ok(fifo) => Ok(Control { fifo }),
         Err(err) if err.raw_os_error() == Some(libc::ENXIO) => Err(Problem::new(
             Code::NotRunning,
@@ -211,13 +211,6 @@ impl Control {
             )),
         }
     }
-}
-
-fn open_nonblocking_writer(path: &Path) -> io::Result<File> {
-    std::fs::OpenOptions::new()
-        .write(true)
-        .custom_flags(libc::O_NONBLOCK)
-        .open(path)
 }
 
 /// The absolute path of `dir` with symlinks resolved, when it exists.
