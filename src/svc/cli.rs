@@ -180,13 +180,28 @@ where
     decide(raw, is_status_dir)
 }
 
-/// The verbs that may come first, before NAMEs or a ROOT.
-const FIRST_VERBS: &[&str] = &[
-    "start", "stop", "restart", "reconf", "exit", "status", "reload",
+/// The one-word verbs of the original `svc DIR VERB`. Each may also come
+/// first, before NAMEs or a ROOT, and so may `reload`.
+const VERBS: &[(&str, Verb)] = &[
+    ("start", Verb::Start),
+    ("stop", Verb::Stop),
+    ("restart", Verb::Restart),
+    ("status", Verb::Status),
+    ("reconf", Verb::Reconf),
+    ("exit", Verb::Exit),
 ];
 
+/// The [`Verb`] a word of [`VERBS`] names.
+fn verb_of(word: &str) -> Option<Verb> {
+    VERBS
+        .iter()
+        .find(|(w, _)| *w == word)
+        .map(|&(_, verb)| verb)
+}
+
 fn is_first_verb(word: &OsString) -> bool {
-    word.to_str().is_some_and(|w| FIRST_VERBS.contains(&w))
+    word.to_str()
+        .is_some_and(|w| w == "reload" || verb_of(w).is_some())
 }
 
 fn usage(message: impl Into<String>) -> UsageError {
@@ -411,13 +426,7 @@ fn verb_first_form(raw: Raw, wait: Duration) -> Result<Command, UsageError> {
             ))),
         };
     }
-    let verb = match word {
-        "start" => Verb::Start,
-        "stop" => Verb::Stop,
-        "restart" => Verb::Restart,
-        "reconf" => Verb::Reconf,
-        _ => Verb::Exit,
-    };
+    let verb = verb_of(word).expect("status and reload are taken above");
     if operands.is_empty() {
         return Err(usage(format!("svc {word} needs at least one NAME or DIR")));
     }
@@ -435,21 +444,15 @@ fn original_verb(words: &[OsString]) -> Result<Option<Verb>, UsageError> {
     let Some(second) = words.get(1).and_then(|w| w.to_str()) else {
         return Ok(None);
     };
-    let verb = match second {
-        "start" => Verb::Start,
-        "stop" => Verb::Stop,
-        "restart" => Verb::Restart,
-        "status" => Verb::Status,
-        "reconf" => Verb::Reconf,
-        "exit" => Verb::Exit,
-        "alarm" => {
-            return match words.get(2).and_then(|w| w.to_str()) {
-                Some("on") if words.len() == 3 => Ok(Some(Verb::AlarmOn)),
-                Some("off") if words.len() == 3 => Ok(Some(Verb::AlarmOff)),
-                _ => Err(usage("svc DIR alarm wants exactly one of on, off")),
-            };
-        }
-        _ => return Ok(None),
+    if second == "alarm" {
+        return match words.get(2).and_then(|w| w.to_str()) {
+            Some("on") if words.len() == 3 => Ok(Some(Verb::AlarmOn)),
+            Some("off") if words.len() == 3 => Ok(Some(Verb::AlarmOff)),
+            _ => Err(usage("svc DIR alarm wants exactly one of on, off")),
+        };
+    }
+    let Some(verb) = verb_of(second) else {
+        return Ok(None);
     };
     if words.len() > 2 {
         // `svc status a b` lists a and b; `svc DIR stop extra` is an error.

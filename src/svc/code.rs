@@ -1,86 +1,88 @@
 //! The exit codes of `svc`, one meaning each. Codes 1 to 7 are the ones the
 //! original `svc` shell script defines (its 4 meant both "supervise not
 //! alive" and "no permission"; permission now has its own code, 8), so
-//! scripts that test them keep working. The table is printed by
-//! `svc --help`, generated from [`TABLE`] so the two cannot drift apart.
+//! scripts that test them keep working. [`Code::meaning`] is the one place
+//! each meaning is written: `svc --help` prints it for every code in
+//! [`Code::ALL`], and a test holds README's exit-code table to it.
 
-/// Why `svc` exits; the discriminant is the process exit status.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+/// Why `svc` exits; the discriminant is the process exit status and
+/// [`Code::meaning`] says what it means.
+#[allow(
+    missing_docs,
+    reason = "each variant's meaning is written once, in Code::meaning"
+)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Code {
-    /// Everything asked for was done.
     Ok = 0,
-    /// Bad command line.
     Usage = 1,
-    /// DIR does not exist, is not a directory, or holds none of `ok`,
-    /// `control`, `status`; or ROOT is not a status root.
     NotStatusDir = 2,
-    /// DIR or a file in it cannot be looked at (permission on the directory).
     Inaccessible = 3,
-    /// supervise is not running: `ok` is missing or has no reader; for
-    /// `reload`, no supervise-scan holds the root's lock.
     NotRunning = 4,
-    /// `status` is missing, empty or shorter than 20 bytes.
     StatusMissing = 5,
-    /// `control` is missing or is not a FIFO.
     ControlMissing = 6,
-    /// Nothing was done: the service is already in the state asked for.
     AlreadyDone = 7,
-    /// The caller may not write `control` or read `status`, or signal
-    /// supervise-scan.
     Permission = 8,
-    /// The state asked for was not reached before the `-w` deadline.
     Timeout = 9,
-    /// supervise exited while svc was waiting for the service.
     SuperviseExited = 10,
-    /// An unexpected system error (the message says which).
     System = 11,
 }
 
 impl Code {
+    /// Every code, in the order of its exit status.
+    pub const ALL: [Code; 12] = [
+        Code::Ok,
+        Code::Usage,
+        Code::NotStatusDir,
+        Code::Inaccessible,
+        Code::NotRunning,
+        Code::StatusMissing,
+        Code::ControlMissing,
+        Code::AlreadyDone,
+        Code::Permission,
+        Code::Timeout,
+        Code::SuperviseExited,
+        Code::System,
+    ];
+
     /// The process exit status.
     pub fn status(self) -> i32 {
         self as i32
     }
+
+    /// The one line `svc --help` and the README print for this code.
+    pub fn meaning(self) -> &'static str {
+        match self {
+            Code::Ok => "done (for status: every DIR read and its supervise running)",
+            Code::Usage => "usage error",
+            Code::NotStatusDir => {
+                "DIR is not a status directory (missing, not a directory, no ok/control/status); \
+                 ROOT has no status/"
+            }
+            Code::Inaccessible => "DIR or ROOT cannot be entered or read",
+            Code::NotRunning => {
+                "supervise is not running (ok missing or has no reader); \
+                 reload: no supervise-scan on ROOT"
+            }
+            Code::StatusMissing => "status file missing, empty or short",
+            Code::ControlMissing => "control missing or not a FIFO",
+            Code::AlreadyDone => {
+                "nothing done: already up/down, alarm already on/off, restart of a stopped service"
+            }
+            Code::Permission => {
+                "permission denied: may not write control, read status or signal supervise-scan"
+            }
+            Code::Timeout => "the -w deadline passed before the state was reached",
+            Code::SuperviseExited => {
+                "supervise exited before reading the command or while svc was waiting for the \
+                 service"
+            }
+            Code::System => "unexpected system error",
+        }
+    }
 }
 
-/// Every code with the one line `svc --help` and the README print for it.
-pub const TABLE: &[(Code, &str)] = &[
-    (
-        Code::Ok,
-        "done (for status: every DIR read and its supervise running)",
-    ),
-    (Code::Usage, "usage error"),
-    (
-        Code::NotStatusDir,
-        "DIR is not a status directory (missing, not a directory, no ok/control/status); \
-         ROOT has no status/",
-    ),
-    (Code::Inaccessible, "DIR cannot be entered or read"),
-    (
-        Code::NotRunning,
-        "supervise is not running (ok missing or has no reader); \
-         reload: no supervise-scan on ROOT",
-    ),
-    (Code::StatusMissing, "status file missing, empty or short"),
-    (Code::ControlMissing, "control FIFO missing"),
-    (
-        Code::AlreadyDone,
-        "nothing done: already up/down, alarm already on/off, restart of a stopped service",
-    ),
-    (
-        Code::Permission,
-        "permission denied: may not write control, read status or signal supervise-scan",
-    ),
-    (
-        Code::Timeout,
-        "the -w deadline passed before the state was reached",
-    ),
-    (
-        Code::SuperviseExited,
-        "supervise exited while svc was waiting for the service",
-    ),
-    (Code::System, "unexpected system error"),
-];
+/// What an exit status of [`interrupted`] means, after `128+N`.
+pub const INTERRUPTED: &str = "interrupted by signal N while waiting";
 
 /// Exit status when a signal interrupts a wait: the shell convention.
 pub fn interrupted(signal: i32) -> i32 {
@@ -92,9 +94,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn table_lists_every_code_once_in_order() {
-        let statuses: Vec<i32> = TABLE.iter().map(|(code, _)| code.status()).collect();
+    fn all_lists_every_code_once_in_order() {
+        let statuses: Vec<i32> = Code::ALL.iter().map(|code| code.status()).collect();
         assert_eq!(statuses, (0..=11).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn readme_table_says_what_meaning_says() {
+        let readme = include_str!("../../README.md");
+        for code in Code::ALL {
+            let row = format!("\n| {} | {} |\n", code.status(), code.meaning());
+            assert!(readme.contains(&row), "README lacks{row}");
+        }
+        let row = format!("\n| 128+N | {INTERRUPTED} |\n");
+        assert!(readme.contains(&row), "README lacks{row}");
     }
 
     #[test]

@@ -6,12 +6,12 @@
 
 use std::fs::File;
 use std::io::{self, Write};
-use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
+use std::os::unix::fs::FileTypeExt;
 use std::path::{Path, PathBuf};
 
 use super::code::Code;
 use crate::status::{self, Status};
-use crate::sys::lock;
+use crate::sys::{fifo, lock};
 
 /// A failure with the exit code it maps to and a message for the operator.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -43,23 +43,7 @@ fn unexpected(what: &Path, err: &io::Error) -> Problem {
 /// Checks that `dir` is a directory we can look into that holds at least one
 /// of `ok`, `control`, `status`.
 pub fn check(dir: &Path) -> Result<(), Problem> {
-    match std::fs::metadata(dir) {
-        Ok(meta) if meta.is_dir() => {}
-        Ok(_) => return Err(Problem::new(Code::NotStatusDir, "not a directory")),
-        Err(err) if err.kind() == io::ErrorKind::PermissionDenied => {
-            return Err(Problem::new(
-                Code::Inaccessible,
-                format!("cannot reach it: {err}"),
-            ));
-        }
-        Err(err) if err.kind() == io::ErrorKind::NotFound => {
-            return Err(Problem::new(Code::NotStatusDir, "no such directory"));
-        }
-        Err(err) if err.raw_os_error() == Some(libc::ENOTDIR) => {
-            return Err(Problem::new(Code::NotStatusDir, "not a directory"));
-        }
-        Err(err) => return Err(unexpected(dir, &err)),
-    }
+    require_dir(dir)?;
     let mut found = false;
     for name in ["ok", "control", "status"] {
         match std::fs::symlink_metadata(file(dir, name)) {
@@ -105,7 +89,7 @@ pub fn liveness(dir: &Path) -> Result<Liveness, Problem> {
         }
         Err(err) => return Err(unexpected(&ok, &err)),
     }
-    match open_nonblocking_writer(&ok) {
+    match fifo::open_writer(&ok) {
         Ok(_) => Ok(Liveness::Alive),
         Err(err) if err.raw_os_error() == Some(libc::ENXIO) => {
             Ok(Liveness::Dead("nobody reads the ok FIFO"))
@@ -189,7 +173,7 @@ pub fn open_control(dir: &Path) -> Result<Control, Problem> {
         }
         Err(err) => return Err(unexpected(&path, &err)),
     }
-    match open_nonblocking_writer(&path) {
+    match fifo::open_writer(&path) {
         Ok(fifo) => Ok(Control { fifo }),
         Err(err) if err.raw_os_error() == Some(libc::ENXIO) => Err(Problem::new(
             Code::NotRunning,
@@ -229,13 +213,6 @@ impl Control {
     }
 }
 
-fn open_nonblocking_writer(path: &Path) -> io::Result<File> {
-    std::fs::OpenOptions::new()
-        .write(true)
-        .custom_flags(libc::O_NONBLOCK)
-        .open(path)
-}
-
 /// The absolute path of `dir` with symlinks resolved, when it exists.
 pub fn canonical(dir: &Path) -> Option<String> {
     std::fs::canonicalize(dir)
@@ -267,19 +244,23 @@ pub fn is_status_root(path: &Path) -> bool {
     !is_status_dir(path) && is_dir(&file(path, "status"))
 }
 
-/// `root` must be a directory we can reach.
-fn require_dir(root: &Path) -> Result<(), Problem> {
-    match std::fs::metadata(root) {
+/// `path` (a status directory or a status root) must be a directory we can
+/// reach.
+fn require_dir(path: &Path) -> Result<(), Problem> {
+    match std::fs::metadata(path) {
         Ok(meta) if meta.is_dir() => Ok(()),
         Ok(_) => Err(Problem::new(Code::NotStatusDir, "not a directory")),
         Err(err) if err.kind() == io::ErrorKind::NotFound => {
             Err(Problem::new(Code::NotStatusDir, "no such directory"))
         }
+        Err(err) if err.raw_os_error() == Some(libc::ENOTDIR) => {
+            Err(Problem::new(Code::NotStatusDir, "not a directory"))
+        }
         Err(err) if err.kind() == io::ErrorKind::PermissionDenied => Err(Problem::new(
             Code::Inaccessible,
             format!("cannot reach it: {err}"),
         )),
-        Err(err) => Err(unexpected(root, &err)),
+        Err(err) => Err(unexpected(path, &err)),
     }
 }
 

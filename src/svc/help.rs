@@ -1,7 +1,7 @@
 //! The text of `svc --help`; the exit-code table is generated from
-//! [`code::TABLE`](super::code::TABLE).
+//! [`Code::meaning`].
 
-use super::code::TABLE;
+use super::code::{Code, INTERRUPTED};
 
 /// The usage lines, also printed after a usage error.
 pub const USAGE: &str = "\
@@ -82,10 +82,10 @@ Exit codes:
 /// The whole `svc --help` text.
 pub fn text() -> String {
     let mut text = format!("{USAGE}\n{BODY}");
-    for (code, meaning) in TABLE {
-        text.push_str(&format!("  {:>5}  {meaning}\n", code.status()));
+    for code in Code::ALL {
+        text.push_str(&format!("  {:>5}  {}\n", code.status(), code.meaning()));
     }
-    text.push_str("  128+N  interrupted by signal N while waiting\n");
+    text.push_str(&format!("  128+N  {INTERRUPTED}\n"));
     text
 }
 
@@ -96,9 +96,9 @@ mod tests {
     #[test]
     fn help_lists_every_exit_code() {
         let text = text();
-        for (code, meaning) in TABLE {
+        for code in Code::ALL {
             assert!(
-                text.contains(&format!("{:>5}  {meaning}", code.status())),
+                text.contains(&format!("{:>5}  {}", code.status(), code.meaning())),
                 "{code:?}"
             );
         }

@@ -13,6 +13,7 @@ use super::root::{self, Root};
 use super::run::{complain, label, name, say};
 use super::show::{self, Observed, Supervise};
 use super::table;
+use crate::sys::clock;
 
 /// One directory to show: as typed (or found under a root), and its NAME.
 struct Entry {
@@ -58,7 +59,7 @@ pub fn status(operands: &[Operand], json: bool, root: &Root) -> i32 {
             entries.push(Entry { dir, name });
         }
     }
-    let now = proc::now();
+    let now = clock::now().wall;
     let mut objects = Vec::new();
     let mut rows = Vec::new();
     for Entry { dir, name } in &entries {

@@ -11,7 +11,7 @@
 //! JSON, time formats), [`table`] (the listing of a whole root), [`goal`]
 //! (is a wait over?), [`code`] (exit codes). Thin parts: [`dir`] (the status
 //! directory's files, a root's services, the scanner's lock), [`proc`]
-//! (process probes, clocks, the HUP of `reload`), [`interrupt`] (signals
+//! (process probes, the HUP of `reload`), [`interrupt`] (signals
 //! during a wait), [`wait`] (polling for a goal with a deadline); the
 //! commands: [`verbs`] (the original `svc DIR VERB`), [`named`] (`svc VERB
 //! NAME...`), [`flags`] (daemontools `svc -dx DIR...`), [`list`] (`svc status

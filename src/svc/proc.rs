@@ -1,10 +1,9 @@
-//! Processes and clocks as `svc` sees them: whether a pid or a process group
-//! still exists (`kill(…, 0)`, which sends nothing), the wall clock, and the
-//! local UTC offset for the original's `start time:` line. No signal is
-//! ever sent to a service or a supervise; the one signal `svc` sends is
-//! [`hang_up`], SIGHUP to a supervise-scan for `svc reload`.
-
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+//! Processes as `svc` sees them: whether a pid or a process group still
+//! exists (`kill(…, 0)`, which sends nothing). No signal is ever sent to a
+//! service or a supervise; the one signal `svc` sends is [`hang_up`],
+//! SIGHUP to a supervise-scan for `svc reload`. The clocks come from
+//! [`sys::clock`](crate::sys::clock) and
+//! [`sys::localtime`](crate::sys::localtime).
 
 use nix::errno::Errno;
 use nix::sys::signal::kill;
@@ -36,25 +35,6 @@ pub fn group_alive(pgid: u32) -> bool {
 pub fn hang_up(pid: u32) -> Result<(), Errno> {
     let pid = positive(pid).ok_or(Errno::ESRCH)?;
     kill(Pid::from_raw(pid), nix::sys::signal::Signal::SIGHUP)
-}
-
-/// The wall clock, since the Unix epoch.
-pub fn now() -> Duration {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or(Duration::ZERO)
-}
-
-/// The local time zone's offset from UTC at `at`, in seconds (0 if unknown).
-pub fn utc_offset(at: Duration) -> i64 {
-    let Ok(secs) = libc::time_t::try_from(at.as_secs()) else {
-        return 0;
-    };
-    // SAFETY: localtime_r writes only into `tm`, which we own; an all-zero
-    // `tm` is a valid value of this plain C struct.
-    let mut tm: libc::tm = unsafe { std::mem::zeroed() };
-    let filled = unsafe { libc::localtime_r(&secs, &mut tm) };
-    if filled.is_null() { 0 } else { tm.tm_gmtoff }
 }
 
 #[cfg(test)]

@@ -10,11 +10,11 @@ use super::cli::Verb;
 use super::code::Code;
 use super::dir::{self, Control, Problem};
 use super::goal::{Goal, Seen};
-use super::proc;
 use super::run::{Failure, name, say};
 use super::show::{self, Observed, Supervise};
 use super::wait::{Waiting, nonzero};
 use crate::status::{Status, Want};
+use crate::sys::{clock, localtime};
 
 /// The checks of the original script, in its order: a status directory,
 /// supervise alive, a readable 20-byte status; then `control` when the verb
@@ -35,7 +35,11 @@ pub fn run(dir: &Path, verb: Verb, wait: Duration, deadline: Instant) -> Result<
                 pid: dir::supervise_pid(dir),
             },
         };
-        let text = show::original_lines(&observed, proc::now(), proc::utc_offset(status.since));
+        let text = show::original_lines(
+            &observed,
+            clock::now().wall,
+            localtime::utc_offset(status.since),
+        );
         let _ = write!(std::io::stdout(), "{text}");
         return Ok(());
     }

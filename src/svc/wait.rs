@@ -13,6 +13,7 @@ use super::goal::{self, Goal, Seen, Verdict};
 use super::run::Failure;
 use super::show::{self, Observed, Supervise};
 use super::{interrupt, proc};
+use crate::sys::clock;
 
 /// The first pause between two looks at the status file.
 const FIRST_PAUSE: Duration = Duration::from_millis(2);
@@ -109,7 +110,7 @@ fn explain(seen: &Seen, groups: &[u32]) -> String {
             }
         },
     };
-    let mut text = show::describe(&observed, proc::now());
+    let mut text = show::describe(&observed, clock::now().wall);
     let alive: Vec<String> = groups
         .iter()
         .filter(|&&pgid| proc::group_alive(pgid))

@@ -250,3 +250,38 @@ fn status_listing_exit_code_is_the_first_failure() {
     let output = svc_command().arg("status").arg(&live.dir).output().unwrap();
     assert_exit(&output, 0);
 }
+
+#[test]
+fn a_path_through_a_plain_file_is_not_a_directory_in_every_form() {
+    // ENOTDIR, not ENOENT: a component of the path is a plain file.
+    let tmp = TempDir::new("enotdir");
+    let file = tmp.path().join("file");
+    std::fs::write(&file, "x").unwrap();
+    let path = file.join("x");
+    let shown = path.display().to_string();
+    let forms: [Vec<&std::ffi::OsStr>; 6] = [
+        vec![path.as_ref(), "stop".as_ref()],
+        vec![path.as_ref(), "status".as_ref()],
+        vec!["--root".as_ref(), path.as_ref(), "status".as_ref()],
+        vec!["-d".as_ref(), path.as_ref(), "status".as_ref()],
+        vec!["reload".as_ref(), path.as_ref()],
+        vec!["-d".as_ref(), path.as_ref(), "reload".as_ref()],
+    ];
+    for args in forms {
+        let output = svc(&args);
+        assert_exit(&output, 2);
+        let err = stderr(&output);
+        assert!(
+            err.starts_with(&format!("svc: {shown}: not a directory")),
+            "{args:?}: {err}"
+        );
+        assert!(!err.contains("os error"), "{args:?}: {err}");
+    }
+    let output = svc(["status".as_ref(), path.as_os_str()]);
+    assert_exit(&output, 2);
+    assert!(
+        stdout(&output).ends_with(&format!("{shown}: not a directory\n")),
+        "{}",
+        stdout(&output)
+    );
+}
