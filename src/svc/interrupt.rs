@@ -5,26 +5,16 @@
 
 use std::sync::atomic::{AtomicI32, Ordering};
 
-use nix::sys::signal::{SaFlags, SigAction, SigHandler, SigSet, Signal, sigaction};
-
 static CAUGHT: AtomicI32 = AtomicI32::new(0);
 
 extern "C" fn record(signal: libc::c_int) {
     CAUGHT.store(signal, Ordering::SeqCst);
 }
 
-/// Installs the recording handler for SIGINT, SIGTERM and SIGHUP.
+/// Installs the recording handler (it only stores into an atomic) for
+/// SIGINT, SIGTERM and SIGHUP.
 pub fn catch() {
-    let action = SigAction::new(
-        SigHandler::Handler(record),
-        SaFlags::SA_RESTART,
-        SigSet::empty(),
-    );
-    for signal in [Signal::SIGINT, Signal::SIGTERM, Signal::SIGHUP] {
-        // SAFETY: the handler only stores into an atomic, which is
-        // async-signal-safe; no previous handler is relied upon.
-        let _ = unsafe { sigaction(signal, &action) };
-    }
+    let _ = crate::sys::signals::handle(&[libc::SIGINT, libc::SIGTERM, libc::SIGHUP], record);
 }
 
 /// The signal caught since [`catch`], if any.

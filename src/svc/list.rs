@@ -8,12 +8,11 @@ use std::path::{Path, PathBuf};
 use super::cli::Operand;
 use super::code::Code;
 use super::dir::{self, Problem};
-use super::proc;
 use super::root::{self, Root};
 use super::run::{complain, label, name, say};
 use super::show::{self, Observed, Supervise};
 use super::table;
-use crate::sys::clock;
+use crate::sys::{clock, process};
 
 /// One directory to show: as typed (or found under a root), and its NAME.
 struct Entry {
@@ -137,7 +136,7 @@ fn look(dir: &Path) -> Result<Observed, Problem> {
             return Ok(Observed {
                 status,
                 supervise: Supervise::NotRunning {
-                    pid_alive: proc::pid_alive(status.pid),
+                    pid_alive: process::pid_alive(status.pid),
                 },
             });
         }

@@ -10,8 +10,7 @@
 //! [`root`] (which root, which directory a NAME is), [`show`] (status lines,
 //! JSON, time formats), [`table`] (the listing of a whole root), [`goal`]
 //! (is a wait over?), [`code`] (exit codes). Thin parts: [`dir`] (the status
-//! directory's files, a root's services, the scanner's lock), [`proc`]
-//! (process probes, the HUP of `reload`), [`interrupt`] (signals
+//! directory's files, a root's services, the scanner's lock), [`interrupt`] (signals
 //! during a wait), [`wait`] (polling for a goal with a deadline); the
 //! commands: [`verbs`] (the original `svc DIR VERB`), [`named`] (`svc VERB
 //! NAME...`), [`flags`] (daemontools `svc -dx DIR...`), [`list`] (`svc status
@@ -29,7 +28,6 @@ pub mod help;
 pub mod interrupt;
 pub mod list;
 pub mod named;
-pub mod proc;
 pub mod reload;
 pub mod root;
 pub mod run;

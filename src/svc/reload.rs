@@ -5,9 +5,10 @@
 
 use super::code::Code;
 use super::dir::{self, Problem};
-use super::proc;
 use super::root::Root;
 use super::run::{complain, say};
+use crate::supervisor::Target;
+use crate::sys::process;
 
 /// Sends SIGHUP to the scanner of `root`; returns the exit status.
 pub fn reload(root: &Root) -> i32 {
@@ -29,13 +30,13 @@ pub fn reload(root: &Root) -> i32 {
 
 fn hang_up(root: &Root) -> Result<u32, Problem> {
     let pid = dir::scanner_pid(&root.path)?;
-    match proc::hang_up(pid) {
+    match process::kill(Target::Child(pid), libc::SIGHUP) {
         Ok(()) => Ok(pid),
-        Err(nix::errno::Errno::ESRCH) => Err(Problem::new(
+        Err(e) if e.raw_os_error() == Some(libc::ESRCH) => Err(Problem::new(
             Code::NotRunning,
             format!("supervise-scan (pid {pid}) exited before it could be asked"),
         )),
-        Err(nix::errno::Errno::EPERM) => Err(Problem::new(
+        Err(e) if e.raw_os_error() == Some(libc::EPERM) => Err(Problem::new(
             Code::Permission,
             format!("permission denied: may not signal supervise-scan (pid {pid})"),
         )),

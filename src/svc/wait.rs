@@ -10,10 +10,10 @@ use std::time::{Duration, Instant};
 use super::code::Code;
 use super::dir::{self, Problem};
 use super::goal::{self, Goal, Seen, Verdict};
+use super::interrupt;
 use super::run::Failure;
 use super::show::{self, Observed, Supervise};
-use super::{interrupt, proc};
-use crate::sys::clock;
+use crate::sys::{clock, process};
 
 /// The first pause between two looks at the status file.
 const FIRST_PAUSE: Duration = Duration::from_millis(2);
@@ -91,7 +91,7 @@ fn observe(dir: &Path, groups: &mut Vec<u32>) -> Seen {
     Seen {
         status,
         supervise_alive: dir::supervise_alive(dir),
-        groups_alive: groups.iter().any(|&pgid| proc::group_alive(pgid)),
+        groups_alive: groups.iter().any(|&pgid| process::group_alive(pgid)),
     }
 }
 
@@ -106,14 +106,14 @@ fn explain(seen: &Seen, groups: &[u32]) -> String {
             Supervise::Running { pid: None }
         } else {
             Supervise::NotRunning {
-                pid_alive: proc::pid_alive(status.pid),
+                pid_alive: process::pid_alive(status.pid),
             }
         },
     };
     let mut text = show::describe(&observed, clock::now().wall);
     let alive: Vec<String> = groups
         .iter()
-        .filter(|&&pgid| proc::group_alive(pgid))
+        .filter(|&&pgid| process::group_alive(pgid))
         .map(u32::to_string)
         .collect();
     if status.pid == 0 && !alive.is_empty() {

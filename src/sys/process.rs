@@ -20,26 +20,38 @@ fn kill_target(target: Target) -> Option<libc::pid_t> {
     }
 }
 
+/// `kill(2)`: ESRCH when nobody is there (nor for a refused pid).
+pub fn kill(target: Target, signal: i32) -> io::Result<()> {
+    let pid = kill_target(target).ok_or_else(|| io::Error::from_raw_os_error(libc::ESRCH))?;
+    // SAFETY: kill has no memory arguments.
+    check(unsafe { libc::kill(pid, signal) }).map(drop)
+}
+
 /// Sends `signal`; a target that is already gone is not an error.
 pub fn signal(target: Target, signal: i32) -> io::Result<()> {
-    let Some(pid) = kill_target(target) else {
-        return Ok(());
-    };
-    // SAFETY: kill has no memory arguments.
-    match check(unsafe { libc::kill(pid, signal) }) {
+    match kill(target, signal) {
         Err(e) if e.raw_os_error() == Some(libc::ESRCH) => Ok(()),
-        other => other.map(drop),
+        other => other,
     }
+}
+
+/// Whether `target` exists: signal 0 sends nothing, and EPERM means someone
+/// we may not signal is there.
+fn exists(target: Target) -> bool {
+    match kill(target, 0) {
+        Ok(()) => true,
+        Err(e) => e.raw_os_error() == Some(libc::EPERM),
+    }
+}
+
+/// Whether process `pid` exists.
+pub fn pid_alive(pid: u32) -> bool {
+    exists(Target::Child(pid))
 }
 
 /// Whether any process is left in process group `pgid`.
 pub fn group_alive(pgid: u32) -> bool {
-    let Some(target) = kill_target(Target::Group(pgid)) else {
-        return false;
-    };
-    // SAFETY: signal 0 only checks for existence.
-    let rc = unsafe { libc::kill(target, 0) };
-    rc == 0 || io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+    exists(Target::Group(pgid))
 }
 
 /// Makes orphaned descendants of the service our children, so they are
@@ -113,6 +125,14 @@ mod tests {
             assert_eq!(kill_target(Target::Group(pid)), None, "{pid}");
         }
         assert!(!group_alive(u32::MAX), "not init's group by wrap-around");
+        assert!(!pid_alive(0) && !pid_alive(1) && !group_alive(0) && !group_alive(1));
+    }
+
+    #[test]
+    fn our_own_process_and_group_exist() {
+        assert!(pid_alive(std::process::id()));
+        // SAFETY: getpgrp has no preconditions and cannot fail.
+        assert!(group_alive(unsafe { libc::getpgrp() } as u32));
     }
 
     #[test]

@@ -28,6 +28,22 @@ pub enum Received {
 /// signalfd.
 extern "C" fn never_runs(_: libc::c_int) {}
 
+/// Installs `handler` for each of `signals`, with SA_RESTART. The handler
+/// must be async-signal-safe (store into an atomic, or nothing at all).
+pub fn handle(signals: &[libc::c_int], handler: extern "C" fn(libc::c_int)) -> io::Result<()> {
+    for &sig in signals {
+        // SAFETY: an all-zero sigaction is a valid value of this plain C
+        // struct (empty mask); the handler is a plain function.
+        unsafe {
+            let mut action: libc::sigaction = std::mem::zeroed();
+            action.sa_sigaction = handler as *const () as libc::sighandler_t;
+            action.sa_flags = libc::SA_RESTART;
+            check(libc::sigaction(sig, &action, std::ptr::null_mut()))?;
+        }
+    }
+    Ok(())
+}
+
 /// The signalfd.
 pub struct Signals {
     fd: File,
@@ -44,11 +60,8 @@ impl Signals {
             libc::sigemptyset(&mut set);
             for sig in HANDLED {
                 libc::sigaddset(&mut set, sig);
-                let mut action: libc::sigaction = std::mem::zeroed();
-                action.sa_sigaction = never_runs as *const () as libc::sighandler_t;
-                action.sa_flags = libc::SA_RESTART;
-                check(libc::sigaction(sig, &action, std::ptr::null_mut()))?;
             }
+            handle(&HANDLED, never_runs)?;
             check(libc::sigprocmask(
                 libc::SIG_BLOCK,
                 &set,
