@@ -252,7 +252,8 @@ fn split_blanks(command: &[u8]) -> Vec<OsString> {
         .collect()
 }
 
-fn trim_dir(dir: &[u8]) -> Vec<u8> {
+/// `dir` without trailing slashes and blanks (a lone `/` stays).
+pub fn trim_dir(dir: &[u8]) -> Vec<u8> {
     let mut end = dir.len();
     while end > 1 && matches!(dir[end - 1], b'/' | b' ' | b'\t') {
         end -= 1;
@@ -260,8 +261,9 @@ fn trim_dir(dir: &[u8]) -> Vec<u8> {
     dir[..end].to_vec()
 }
 
-/// Everything after the first `status/`, when not empty.
-fn service_name(dir: &[u8]) -> Option<String> {
+/// Everything after the first `status/`, when not empty: the service NAME
+/// of a (trimmed) status directory path; `svc` derives names the same way.
+pub fn service_name(dir: &[u8]) -> Option<String> {
     let at = dir.windows(7).position(|w| w == b"status/")?;
     let name = &dir[at + 7..];
     (!name.is_empty()).then(|| lossy(name))

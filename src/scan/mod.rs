@@ -24,8 +24,8 @@ use crate::sys::signals::{Received, Signals};
 use crate::sys::{clock, localtime, logfile, poll, process, reap, spawn, user};
 use plan::{Change, ServiceSpec};
 
-/// Exit code for a set-up failure.
-pub const EXIT_SETUP: i32 = 111;
+/// Exit code for a set-up failure: supervise's.
+use crate::driver::EXIT_SETUP;
 
 /// Back-off for a supervise that keeps dying: one that ran at least 10 s is
 /// restarted at once; otherwise 0, 0.1 s, doubling to 30 s.

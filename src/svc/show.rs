@@ -180,12 +180,8 @@ pub fn json_string(text: &str) -> String {
 /// The service NAME as supervise derives it: everything after `status/` in
 /// the path as typed, else in the canonical path, else the last component.
 pub fn service_name(typed: &str, canonical: Option<&str>) -> String {
-    fn after_status(path: &str) -> Option<String> {
-        let path = path.trim_end_matches(['/', ' ', '\t']);
-        let at = path.find("status/")?;
-        let name = &path[at + "status/".len()..];
-        (!name.is_empty()).then(|| name.to_string())
-    }
+    let after_status =
+        |path: &str| crate::cli::service_name(&crate::cli::trim_dir(path.as_bytes()));
     after_status(typed)
         .or_else(|| canonical.and_then(after_status))
         .unwrap_or_else(|| {
