@@ -104,12 +104,6 @@ impl Conf {
     }
 }
 
-impl Default for Conf {
-    fn default() -> Conf {
-        Conf::unread()
-    }
-}
-
 /// Longest line, in bytes without its `\n`, that is read whole; the original
 /// reads lines with a 2048-byte buffer.
 pub const MAX_LINE: usize = 2048;

@@ -89,13 +89,8 @@ pub fn assert_exit(output: &Output, code: i32) {
 }
 
 /// Polls `condition` until it holds; fails the test after [`PATIENCE`].
-#[track_caller]
-pub fn wait_until(what: &str, mut condition: impl FnMut() -> bool) {
-    let deadline = Instant::now() + PATIENCE;
-    while !condition() {
-        assert!(Instant::now() < deadline, "gave up waiting for {what}");
-        std::thread::sleep(Duration::from_millis(5));
-    }
+pub fn wait_until(what: &str, condition: impl FnMut() -> bool) {
+    shared::wait_until_for(PATIENCE, what, condition)
 }
 
 pub fn now() -> Duration {
