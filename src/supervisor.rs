@@ -198,6 +198,8 @@ enum Child {
         stop: Option<Stop>,
         /// The operator sent a signal that ends it (`t`, `k`, `i`).
         signalled: bool,
+        /// Stopped by `p` and not continued since (`c`, or a stop).
+        paused: bool,
     },
     /// The child exited but its process group lives on; it is being stopped.
     Draining { pgid: u32, stop: Stop },
@@ -221,7 +223,6 @@ pub struct Supervisor {
     child: Child,
     want: Want,
     alarms_on: bool,
-    paused: bool,
     since: Duration,
     /// `x` or SIGTERM: exit as soon as the service is down.
     exit_pending: bool,
@@ -253,7 +254,6 @@ impl Supervisor {
             child: Child::Down,
             want: Want::Up,
             alarms_on: true,
-            paused: false,
             since: Duration::ZERO,
             exit_pending: false,
             terminating: false,
@@ -275,13 +275,13 @@ impl Supervisor {
 
     /// The status file as it should read now.
     pub fn status(&self) -> Status {
-        let pid = match self.child {
-            Child::Running { pid, .. } => pid,
-            _ => 0,
+        let (pid, paused) = match self.child {
+            Child::Running { pid, paused, .. } => (pid, paused),
+            _ => (0, false),
         };
         Status {
             since: self.since,
-            paused: self.paused && pid != 0,
+            paused,
             want: self.want,
             alarms_on: self.alarms_on,
             pid,
@@ -395,9 +395,9 @@ impl Supervisor {
             started: now.mono,
             stop: None,
             signalled: false,
+            paused: false,
         };
         self.since = now.wall;
-        self.paused = false;
         out.push(Effect::Log(
             Level::Notice,
             format!("service started, pid {pid}"),
@@ -414,6 +414,7 @@ impl Supervisor {
             started,
             stop,
             signalled,
+            ..
         } = self.child
         else {
             return;
@@ -423,7 +424,6 @@ impl Supervisor {
         }
         let run_time = now.mono.saturating_sub(started);
         self.since = now.wall;
-        self.paused = false;
         out.push(Effect::Log(Level::Notice, exit_line(how, run_time, pid)));
         let requested = stop.is_some() || signalled || self.exit_pending;
         self.child = if group_alive {
@@ -620,14 +620,14 @@ impl Supervisor {
     }
 
     fn begin_stop(&mut self, now: Now, pid: u32, out: &mut Vec<Effect>) {
-        if let Child::Running { stop, .. } = &mut self.child
+        if let Child::Running { stop, paused, .. } = &mut self.child
             && stop.is_none()
         {
             *stop = Some(Stop {
                 deadline: Some(now.mono + self.conf.stop_timeout),
                 killed: false,
             });
-            self.paused = false;
+            *paused = false;
             self.signal_group_to_stop(pid, out);
         }
     }
@@ -661,12 +661,12 @@ impl Supervisor {
                 self.settle(now, out);
             }
             Command::Pause | Command::Continue => {
-                if let Some(pid) = self.child_pid() {
+                if let Child::Running { pid, paused, .. } = &mut self.child {
                     let pause = command == Command::Pause;
-                    self.paused = pause;
+                    *paused = pause;
                     out.push(Effect::Signal {
                         signal: if pause { libc::SIGSTOP } else { libc::SIGCONT },
-                        target: Target::Child(pid),
+                        target: Target::Child(*pid),
                     });
                 }
             }
