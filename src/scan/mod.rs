@@ -5,41 +5,33 @@
 //! reconciles on SIGHUP, reaps every orphan, and on SIGTERM/SIGINT stops all
 //! services in parallel and exits once all are down.
 //!
-//! [`plan`] decides what should run (pure); this module carries it out with
-//! one single-threaded poll loop, like supervise's own driver.
+//! [`plan`] reads what should run and [`machine`] decides what to do (both
+//! pure); this module is the thin loop that carries it out: it waits in
+//! `poll`, turns what woke it into machine inputs, and carries out the
+//! effects, feeding their outcomes back. It decides nothing.
 
 pub mod forward;
+pub mod machine;
 pub mod plan;
 
+use std::collections::VecDeque;
 use std::ffi::OsString;
 use std::io;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
-use crate::backoff::{Backoff, Policy};
 use crate::status;
-use crate::supervisor::{Exit, Level, Now, Target};
+use crate::supervisor::{Level, Now, Target};
 use crate::sys::lock::{self, Acquired};
 use crate::sys::signals::{Received, Signals};
 use crate::sys::{clock, localtime, logfile, poll, process, reap, spawn, user};
-use plan::{Change, ServiceSpec};
+use machine::{Effect, Ended, Input, Load, Machine, Signal};
+use plan::ServiceSpec;
 
 /// Exit code for a set-up failure: supervise's.
 use crate::driver::EXIT_SETUP;
 
-/// Back-off for a supervise that keeps dying: one that ran at least 10 s is
-/// restarted at once; otherwise 0, 0.1 s, doubling to 30 s.
-const BACKOFF: Policy = Policy {
-    healthy_after: Duration::from_secs(10),
-    start: Duration::from_millis(100),
-    cap: Duration::from_secs(30),
-};
-/// After supervise's own stop timeout, how long to wait for it at shutdown
-/// before killing it (its KILL grace is 2 s).
-const SHUTDOWN_SLACK: Duration = Duration::from_secs(5);
-
 /// The scanner's command line, checked.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ScanOptions {
     /// supervise.conf (absolute).
     pub conf: PathBuf,
@@ -51,51 +43,12 @@ pub struct ScanOptions {
     pub forward_output: bool,
 }
 
-/// What one service's supervise is doing.
-#[derive(Debug)]
-enum State {
-    Running {
-        pid: u32,
-        started: Duration,
-    },
-    /// Waiting to start (again) at this time.
-    Waiting {
-        until: Duration,
-    },
-    /// SIGTERM sent; when it exits, `then` happens.
-    Stopping {
-        pid: u32,
-        then: Then,
-    },
-    /// Exited on purpose (`x`, or gave up): left alone until a reload.
-    Stopped,
-}
-
-#[derive(Debug)]
-enum Then {
-    /// The section was removed.
-    Remove,
-    /// Start again, with the settings already in `Managed::spec`.
-    Start,
-}
-
-#[derive(Debug)]
-struct Managed {
-    spec: ServiceSpec,
-    state: State,
-    backoff: Backoff,
-}
-
-/// The scanner.
-pub struct Scanner {
+/// The scanner's loop and what it holds.
+struct Scanner {
     options: ScanOptions,
-    services: Vec<Managed>,
+    machine: Machine,
     signals: Signals,
     forward: Option<forward::Forwarder>,
-    /// SIGTERM/SIGINT received: when to give up waiting for supervise.
-    shutdown_by: Option<Duration>,
-    /// Some supervise had to be killed at shutdown.
-    forced: bool,
     _lock: std::fs::File,
 }
 
@@ -137,8 +90,6 @@ impl Scanner {
             }
             Err(e) => return Err(format!("cannot lock {}: {e}", lock_path.display())),
         };
-        std::fs::read(&options.conf)
-            .map_err(|e| format!("cannot read {}: {e}", options.conf.display()))?;
         let signals = Signals::open().map_err(|e| format!("cannot set up signals: {e}"))?;
         if std::process::id() != 1
             && let Err(e) = process::become_subreaper()
@@ -152,11 +103,9 @@ impl Scanner {
         };
         Ok(Scanner {
             options,
-            services: Vec::new(),
+            machine: Machine::new(),
             signals,
             forward,
-            shutdown_by: None,
-            forced: false,
             _lock: lock,
         })
     }
@@ -171,209 +120,144 @@ impl Scanner {
                 self.options.root.display()
             ),
         );
-        self.reload(clock::now());
+        let first = self.read_load();
+        if let Some(code) = self.feed(clock::now(), Input::Load(first)) {
+            return code;
+        }
         loop {
             let now = clock::now();
-            if self.shutdown_by.is_some() && self.services.is_empty() {
-                log(Level::Notice, "every service is down; exiting");
-                return i32::from(self.forced);
-            }
             let mut fds = vec![self.signals.raw_fd()];
             fds.extend(self.forward.as_ref().map(|f| f.raw_fd()));
-            let timeout = self.next_deadline().map(|t| t.saturating_sub(now.mono));
+            let timeout = self
+                .machine
+                .next_deadline()
+                .map(|t| t.saturating_sub(now.mono));
             if let Err(e) = poll::wait(&fds, timeout) {
                 log(Level::Fatal, &format!("poll failed: {e}"));
                 return EXIT_SETUP;
             }
             let now = clock::now();
+            let mut inputs = Vec::new();
             for received in self.signals.drain() {
                 match received {
-                    Received::Child => self.reap(now),
-                    Received::Hangup if self.shutdown_by.is_none() => self.reload(now),
-                    Received::Hangup => {}
-                    Received::Terminate => self.shut_down(now),
+                    Received::Child => {
+                        while let Some((pid, how)) = reap::reap_one() {
+                            inputs.push(Input::Exited {
+                                pid,
+                                ended: Ended::Reaped(how),
+                            });
+                        }
+                    }
+                    Received::Hangup => inputs.push(Input::Load(self.read_load())),
+                    Received::Terminate => inputs.push(Input::Terminate),
                 }
             }
             if let Some(forward) = &mut self.forward {
                 forward.pump();
             }
-            self.on_deadlines(now);
+            if self.machine.next_deadline().is_some_and(|t| t <= now.mono) {
+                inputs.push(Input::Deadline);
+            }
+            for input in inputs {
+                if let Some(code) = self.feed(now, input) {
+                    return code;
+                }
+            }
         }
     }
 
-    fn next_deadline(&self) -> Option<Duration> {
-        self.services
-            .iter()
-            .filter_map(|m| match m.state {
-                State::Waiting { until } => Some(until),
-                _ => None,
-            })
-            .chain(self.shutdown_by)
-            .min()
+    /// Gives the machine one input, carries out its effects and feeds their
+    /// outcomes back; returns the exit code once the machine says to exit.
+    fn feed(&mut self, now: Now, input: Input) -> Option<i32> {
+        let mut queue = VecDeque::from([input]);
+        while let Some(input) = queue.pop_front() {
+            for effect in self.machine.handle(now.mono, input) {
+                if let Effect::Exit(code) = effect {
+                    return Some(code);
+                }
+                queue.extend(self.carry_out(effect));
+            }
+        }
+        None
     }
 
-    fn managed(&mut self, name: &str) -> Option<&mut Managed> {
-        self.services.iter_mut().find(|m| m.spec.name == name)
+    /// Does what one effect says; returns its outcome, if it has one.
+    fn carry_out(&mut self, effect: Effect) -> Option<Input> {
+        match effect {
+            Effect::Launch(spec) => {
+                let name = spec.name.clone();
+                Some(match self.launch(&spec) {
+                    Ok(pid) => Input::Launched { name, pid },
+                    Err(e) => Input::LaunchFailed {
+                        name,
+                        error: e.to_string(),
+                    },
+                })
+            }
+            Effect::Reread(spec) => {
+                if let Err(e) = send_control(&self.status_dir(&spec.name), b"r") {
+                    log(
+                        Level::Warning,
+                        &format!("{}: cannot send r: {e}", spec.name),
+                    );
+                }
+                None
+            }
+            Effect::Signal { pid, signal } => {
+                let number = match signal {
+                    Signal::Term => libc::SIGTERM,
+                    Signal::Kill => libc::SIGKILL,
+                };
+                let _ = process::signal(Target::Child(pid), number);
+                None
+            }
+            Effect::KillService { name } => {
+                if let Ok(status) = status::read(&self.status_dir(&name))
+                    && status.pid > 1
+                {
+                    let _ = process::signal(Target::Group(status.pid), libc::SIGKILL);
+                }
+                None
+            }
+            Effect::Log(level, message) => {
+                log(level, &message);
+                None
+            }
+            Effect::Watch { .. }
+            | Effect::Unwatch { .. }
+            | Effect::Check { .. }
+            | Effect::Report(_)
+            | Effect::Exit(_) => None,
+        }
     }
 
     fn status_dir(&self, name: &str) -> PathBuf {
         self.options.root.join("status").join(name)
     }
 
-    /// Reads the config file and makes the running set match it.
-    fn reload(&mut self, now: Now) {
-        let text = match std::fs::read(&self.options.conf) {
+    /// Reads and checks the config file as a whole.
+    fn read_load(&self) -> Load {
+        let path = &self.options.conf;
+        let text = match std::fs::read(path) {
             Ok(text) => text,
             Err(e) => {
-                log(
-                    Level::Warning,
-                    &format!(
-                        "cannot read {}: {e}; nothing changed",
-                        self.options.conf.display()
-                    ),
-                );
-                return;
+                return Load::Refused {
+                    errors: vec![format!("cannot read {}: {e}", path.display())],
+                };
             }
         };
         let plan = plan::plan(&text);
-        for warning in &plan.warnings {
-            log(
-                Level::Warning,
-                &format!(
-                    "{}:{}: {}",
-                    self.options.conf.display(),
-                    warning.line,
-                    warning.message
-                ),
-            );
-        }
-        let current: Vec<ServiceSpec> = self
-            .services
-            .iter()
-            .filter(|m| {
-                !matches!(
-                    m.state,
-                    State::Stopping {
-                        then: Then::Remove,
-                        ..
-                    }
-                )
-            })
-            .map(|m| m.spec.clone())
-            .collect();
-        for change in plan::diff(&current, &plan.services) {
-            let spec_of = |name: &str| {
-                plan.services
-                    .iter()
-                    .find(|s| s.name == name)
-                    .cloned()
-                    .expect("a started or changed service is in the plan")
-            };
-            match change {
-                // Left out of `current` only while its removal is in
-                // flight: start it again once its supervise has exited
-                // (two would fight over the lock).
-                Change::Start(name) => match self.managed(&name) {
-                    Some(m) => {
-                        log(
-                            Level::Notice,
-                            &format!("{name}: section back; starting it again once stopped"),
-                        );
-                        m.spec = spec_of(&name);
-                        if let State::Stopping { then, .. } = &mut m.state {
-                            *then = Then::Start;
-                        }
-                    }
-                    None => {
-                        log(Level::Notice, &format!("{name}: new section, starting"));
-                        self.services.push(Managed {
-                            spec: spec_of(&name),
-                            state: State::Waiting { until: now.mono },
-                            backoff: Backoff::default(),
-                        });
-                    }
-                },
-                Change::Stop(name) => {
-                    log(Level::Notice, &format!("{name}: section removed, stopping"));
-                    self.stop(&name, Then::Remove);
-                }
-                Change::Restart { name, because } => {
-                    log(
-                        Level::Notice,
-                        &format!("{name}: {because} changed, restarting the service"),
-                    );
-                    if let Some(m) = self.managed(&name) {
-                        m.spec = spec_of(&name);
-                    }
-                    self.stop(&name, Then::Start);
-                }
-                Change::Reread(name) => {
-                    log(
-                        Level::Notice,
-                        &format!("{name}: alarms or limits changed, sending r"),
-                    );
-                    let dir = self.status_dir(&name);
-                    if let Err(e) = send_control(&dir, b"r") {
-                        log(Level::Warning, &format!("{name}: cannot send r: {e}"));
-                    }
-                    if let Some(m) = self.managed(&name) {
-                        m.spec = spec_of(&name);
-                    }
-                }
-            }
-        }
-        // A reload also revives services that were left stopped.
-        for m in &mut self.services {
-            if matches!(m.state, State::Stopped) {
-                m.state = State::Waiting { until: now.mono };
-            }
-        }
-        self.on_deadlines(now);
-    }
-
-    /// Asks a service's supervise to stop its service and exit.
-    fn stop(&mut self, name: &str, then: Then) {
-        let Some(at) = self.services.iter().position(|m| m.spec.name == name) else {
-            return;
-        };
-        let managed = &mut self.services[at];
-        match managed.state {
-            State::Running { pid, .. } | State::Stopping { pid, .. } => {
-                let _ = process::signal(Target::Child(pid), libc::SIGTERM);
-                managed.state = State::Stopping { pid, then };
-            }
-            State::Waiting { .. } | State::Stopped => match then {
-                Then::Remove => {
-                    self.services.remove(at);
-                }
-                Then::Start => {
-                    managed.state = State::Waiting {
-                        until: clock::now().mono,
-                    };
-                }
-            },
+        Load::Valid {
+            warnings: plan
+                .warnings
+                .iter()
+                .map(|w| format!("{}:{}: {}", path.display(), w.line, w.message))
+                .collect(),
+            services: plan.services,
         }
     }
 
-    fn on_deadlines(&mut self, now: Now) {
-        if self.shutdown_by.is_some_and(|t| now.mono >= t) {
-            self.force_shutdown();
-            return;
-        }
-        if self.shutdown_by.is_some() {
-            return;
-        }
-        for at in 0..self.services.len() {
-            if let State::Waiting { until } = self.services[at].state
-                && now.mono >= until
-            {
-                self.start(at, now);
-            }
-        }
-    }
-
-    fn start(&mut self, at: usize, now: Now) {
-        let spec = self.services[at].spec.clone();
+    fn launch(&mut self, spec: &ServiceSpec) -> io::Result<u32> {
         let dir = self.status_dir(&spec.name);
         // Followed from before the start, so the service's first lines are
         // not taken for old output.
@@ -382,39 +266,10 @@ impl Scanner {
         {
             forward.watch(&spec.name, &dir);
         }
-        match self.launch(&spec, &dir) {
-            Ok(pid) => {
-                log(
-                    Level::Notice,
-                    &format!("{}: supervise started (pid {pid})", spec.name),
-                );
-                self.services[at].state = State::Running {
-                    pid,
-                    started: now.mono,
-                };
-            }
-            Err(e) => {
-                let delay = self.backoff(at, Duration::ZERO);
-                log(
-                    Level::Warning,
-                    &format!(
-                        "{}: cannot start supervise: {e}; retrying in {} s",
-                        spec.name,
-                        delay.as_secs_f64()
-                    ),
-                );
-                self.services[at].state = State::Waiting {
-                    until: now.mono + delay,
-                };
-            }
-        }
-    }
-
-    fn launch(&self, spec: &ServiceSpec, dir: &Path) -> io::Result<u32> {
         let identity = spec.user.as_deref().map(user::lookup).transpose()?;
-        std::fs::create_dir_all(dir)?;
+        std::fs::create_dir_all(&dir)?;
         if let Some(who) = &identity {
-            user::hand_over(dir, who)?;
+            user::hand_over(&dir, who)?;
         }
         let mut env = Vec::new();
         if let Some(file) = &spec.environment_file {
@@ -448,131 +303,6 @@ impl Scanner {
             umask: spec.umask,
             user: identity.as_ref(),
         })
-    }
-
-    /// The delay before restarting a supervise that ran for `ran`.
-    fn backoff(&mut self, at: usize, ran: Duration) -> Duration {
-        self.services[at].backoff.after_exit(ran, BACKOFF)
-    }
-
-    /// Reaps every child: our supervise processes, and as PID 1 or
-    /// subreaper any orphan re-parented to us.
-    fn reap(&mut self, now: Now) {
-        while let Some((pid, how)) = reap::reap_one() {
-            if let Some(at) = self.services.iter().position(|m| match m.state {
-                State::Running { pid: p, .. } | State::Stopping { pid: p, .. } => p == pid,
-                _ => false,
-            }) {
-                self.supervise_exited(at, how, now);
-            }
-        }
-    }
-
-    fn supervise_exited(&mut self, at: usize, how: Exit, now: Now) {
-        let name = self.services[at].spec.name.clone();
-        // Shutting down: whatever was planned for it (a restart included),
-        // nothing is started again.
-        if self.shutdown_by.is_some() {
-            log(
-                Level::Notice,
-                &format!("{name}: supervise exited ({})", how.describe()),
-            );
-            self.services.remove(at);
-            return;
-        }
-        let state = std::mem::replace(&mut self.services[at].state, State::Stopped);
-        match state {
-            State::Stopping { then, .. } => {
-                log(
-                    Level::Notice,
-                    &format!("{name}: supervise exited ({})", how.describe()),
-                );
-                match then {
-                    Then::Remove => {
-                        self.services.remove(at);
-                    }
-                    Then::Start => {
-                        self.services[at].backoff.reset();
-                        self.services[at].state = State::Waiting { until: now.mono };
-                        self.on_deadlines(now);
-                    }
-                }
-            }
-            State::Running { started, .. } => {
-                match how {
-                    // `x` (or `svc exit`), and give-up: supervise chose to go.
-                    Exit::Code(0) | Exit::Code(crate::supervisor::EXIT_GAVE_UP) => {
-                        log(
-                            Level::Warning,
-                            &format!(
-                                "{name}: supervise exited ({}); not restarted until the next reload",
-                                how.describe()
-                            ),
-                        );
-                    }
-                    _ => {
-                        let delay = self.backoff(at, now.mono.saturating_sub(started));
-                        log(
-                            Level::Warning,
-                            &format!(
-                                "{name}: supervise died ({}); starting it again in {} s",
-                                how.describe(),
-                                delay.as_secs_f64()
-                            ),
-                        );
-                        self.services[at].state = State::Waiting {
-                            until: now.mono + delay,
-                        };
-                        self.on_deadlines(now);
-                    }
-                }
-            }
-            other => self.services[at].state = other,
-        }
-    }
-
-    /// SIGTERM/SIGINT: every supervise brings its service down in parallel.
-    /// A second signal is passed on too, and supervise then kills at once.
-    fn shut_down(&mut self, now: Now) {
-        if self.shutdown_by.is_none() {
-            log(Level::Notice, "stopping every service");
-            let longest = self
-                .services
-                .iter()
-                .map(|m| m.spec.conf.stop_timeout)
-                .max()
-                .unwrap_or_default();
-            self.shutdown_by = Some(now.mono + longest + SHUTDOWN_SLACK);
-        }
-        self.services
-            .retain(|m| matches!(m.state, State::Running { .. } | State::Stopping { .. }));
-        for m in &self.services {
-            if let State::Running { pid, .. } | State::Stopping { pid, .. } = m.state {
-                let _ = process::signal(Target::Child(pid), libc::SIGTERM);
-            }
-        }
-    }
-
-    /// The shutdown deadline passed: kill what is left, services included.
-    fn force_shutdown(&mut self) {
-        for m in std::mem::take(&mut self.services) {
-            if let State::Running { pid, .. } | State::Stopping { pid, .. } = m.state {
-                log(
-                    Level::Warning,
-                    &format!(
-                        "{}: supervise did not exit in time; killing it",
-                        m.spec.name
-                    ),
-                );
-                let _ = process::signal(Target::Child(pid), libc::SIGKILL);
-                if let Ok(status) = status::read(&self.status_dir(&m.spec.name))
-                    && status.pid > 1
-                {
-                    let _ = process::signal(Target::Group(status.pid), libc::SIGKILL);
-                }
-                self.forced = true;
-            }
-        }
     }
 }
 

@@ -7,6 +7,7 @@
 //! neither is config for a supervise started some other way and is left
 //! alone. `[global]` is never a service.
 
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 
 use crate::conf::{self, Conf, SCANNER_KEYS, Warning};
@@ -195,11 +196,27 @@ pub enum Change {
     Reread(String),
 }
 
+impl std::fmt::Display for Change {
+    /// The line of the reload result file: `start NAME`, `stop NAME`,
+    /// `restart NAME: WHAT changed`, `reread NAME`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Change::Start(name) => write!(f, "start {name}"),
+            Change::Stop(name) => write!(f, "stop {name}"),
+            Change::Restart { name, because } => write!(f, "restart {name}: {because} changed"),
+            Change::Reread(name) => write!(f, "reread {name}"),
+        }
+    }
+}
+
 /// The changes that take `old` to `new`; unchanged services are absent.
-pub fn diff(old: &[ServiceSpec], new: &[ServiceSpec]) -> Vec<Change> {
+/// Starts, restarts and rereads in the order of `new`, then stops in the
+/// order of `old`. Linear: one map of the old services, one set of the new.
+pub fn diff(old: &[&ServiceSpec], new: &[ServiceSpec]) -> Vec<Change> {
+    let before: HashMap<&str, &ServiceSpec> = old.iter().map(|s| (s.name.as_str(), *s)).collect();
     let mut changes = Vec::new();
     for spec in new {
-        match old.iter().find(|o| o.name == spec.name) {
+        match before.get(spec.name.as_str()) {
             None => changes.push(Change::Start(spec.name.clone())),
             Some(before) => {
                 if let Some(because) = before.runs_differently(spec) {
@@ -213,8 +230,9 @@ pub fn diff(old: &[ServiceSpec], new: &[ServiceSpec]) -> Vec<Change> {
             }
         }
     }
+    let after: HashSet<&str> = new.iter().map(|s| s.name.as_str()).collect();
     for before in old {
-        if !new.iter().any(|s| s.name == before.name) {
+        if !after.contains(before.name.as_str()) {
             changes.push(Change::Stop(before.name.clone()));
         }
     }
@@ -224,6 +242,10 @@ pub fn diff(old: &[ServiceSpec], new: &[ServiceSpec]) -> Vec<Change> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn refs(plan: &Plan) -> Vec<&ServiceSpec> {
+        plan.services.iter().collect()
+    }
 
     fn names(plan: &Plan) -> Vec<&str> {
         plan.services.iter().map(|s| s.name.as_str()).collect()
@@ -287,7 +309,7 @@ mod tests {
               [d]\ncommand : sleep 4\nuser : root\n[f]\ncommand : sleep 6\n",
         );
         assert_eq!(
-            diff(&before.services, &after.services),
+            diff(&refs(&before), &after.services),
             vec![
                 Change::Reread("b".into()),
                 Change::Restart {
@@ -302,7 +324,7 @@ mod tests {
                 Change::Stop("e".into()),
             ]
         );
-        assert!(diff(&after.services, &after.services).is_empty());
+        assert!(diff(&refs(&after), &after.services).is_empty());
     }
 
     #[test]
@@ -310,7 +332,7 @@ mod tests {
         let before = plan(b"[global]\nmax_tries : 3\n[a]\ncommand : true\n");
         let after = plan(b"[global]\nmax_tries : 5\n[a]\ncommand : true\n");
         assert_eq!(
-            diff(&before.services, &after.services),
+            diff(&refs(&before), &after.services),
             vec![Change::Reread("a".into())]
         );
     }
