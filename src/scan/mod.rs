@@ -20,6 +20,7 @@ use std::ffi::OsString;
 use std::io;
 use std::path::{Path, PathBuf};
 
+use crate::conf;
 use crate::status;
 use crate::supervisor::{Level, Now, Target};
 use crate::sys::lock::{self, Acquired};
@@ -30,6 +31,14 @@ use plan::ServiceSpec;
 
 /// Exit code for a set-up failure: supervise's.
 use crate::driver::EXIT_SETUP;
+
+/// The scanner's lock, in the status root: one scanner per root.
+pub const LOCK_FILE: &str = "supervise-scan.lock";
+/// The outcome of the last load, in the status root (see docs/scan.md).
+pub const RELOAD_FILE: &str = "supervise-scan.reload";
+/// A copy of the configuration last applied, in the status root: what
+/// `--check` compares with, and what a new scanner adopts by.
+pub const APPLIED_FILE: &str = "supervise-scan.applied";
 
 /// The scanner's command line, checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,6 +59,9 @@ struct Scanner {
     machine: Machine,
     signals: Signals,
     forward: Option<forward::Forwarder>,
+    /// The text of the last configuration read, kept until it is applied
+    /// (then recorded in [`APPLIED_FILE`]) or refused.
+    read_text: Option<Vec<u8>>,
     _lock: std::fs::File,
 }
 
@@ -64,11 +76,185 @@ pub fn run(options: ScanOptions) -> i32 {
     }
 }
 
-/// `--check`: reads CONF as a reload would; exit 0 when it would be
-/// applied, 1 when refused.
-pub fn check(conf: &Path, _root: Option<&Path>) -> i32 {
-    let _ = conf;
-    1
+/// `--check`: reads CONF as a reload would and prints every error and
+/// warning; with `root`, and a scanner running there, also what a reload
+/// would do (`start NAME`...). Touches nothing. Exit 0 when a reload would
+/// apply it, 1 when it would be refused.
+pub fn check(conf: &Path, root: Option<&Path>) -> i32 {
+    use std::io::Write;
+    let (load, _) = load_file(conf);
+    let mut lines = match &load {
+        Load::Valid { warnings, .. } => warnings.clone(),
+        Load::Refused { errors } => errors.clone(),
+    };
+    if let Some(root) = root {
+        lines.extend(compare_with_scanner(root, &load));
+    }
+    lines.push(match &load {
+        Load::Valid { services, .. } => {
+            format!("{}: valid, {} services", conf.display(), services.len())
+        }
+        Load::Refused { errors } => format!(
+            "{}: a reload would be refused ({} errors)",
+            conf.display(),
+            errors.len()
+        ),
+    });
+    let mut out = io::stdout().lock();
+    for line in lines {
+        let _ = writeln!(out, "{line}");
+    }
+    i32::from(matches!(load, Load::Refused { .. }))
+}
+
+/// What a reload of the scanner running on `root` would do with `load`.
+fn compare_with_scanner(root: &Path, load: &Load) -> Vec<String> {
+    let Some(pid) = lock::holder_pid(&root.join(LOCK_FILE)) else {
+        return vec![format!(
+            "no supervise-scan runs on {}: nothing to compare with",
+            root.display()
+        )];
+    };
+    let Load::Valid { services, .. } = load else {
+        return vec![format!(
+            "supervise-scan (pid {pid}) on {} would keep every service as it runs",
+            root.display()
+        )];
+    };
+    let record = root.join(APPLIED_FILE);
+    let applied = match std::fs::read(&record) {
+        Ok(text) => plan::plan(&text).services,
+        Err(e) => {
+            return vec![format!(
+                "cannot read {}: {e}: cannot tell what a reload of supervise-scan (pid {pid}) would do",
+                record.display()
+            )];
+        }
+    };
+    let old: Vec<&ServiceSpec> = applied.iter().collect();
+    let mut changes: Vec<String> = plan::diff(&old, services)
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    // A reload also starts again a supervise that exited on purpose.
+    let changed: std::collections::HashSet<&str> = changes
+        .iter()
+        .filter_map(|c| c.split_whitespace().nth(1))
+        .map(|n| n.trim_end_matches(':'))
+        .collect();
+    let revived: Vec<String> = services
+        .iter()
+        .filter(|s| !changed.contains(s.name.as_str()))
+        .filter(|s| applied.iter().any(|a| a.name == s.name))
+        .filter(|s| {
+            crate::sys::fifo::open_writer(&root.join("status").join(&s.name).join("ok")).is_err()
+        })
+        .map(|s| format!("start {}", s.name))
+        .collect();
+    changes.extend(revived);
+    if changes.is_empty() {
+        changes.push(format!(
+            "a reload of supervise-scan (pid {pid}) would change nothing"
+        ));
+    }
+    changes
+}
+
+/// Reads CONF and checks it as a whole, the file ([`plan::plan`]) and then
+/// what only the system can tell (users, directories, environment files);
+/// returns the load and the text read.
+pub fn load_file(path: &Path) -> (Load, Option<Vec<u8>>) {
+    let text = match std::fs::read(path) {
+        Ok(text) => text,
+        Err(e) => {
+            return (
+                Load::Refused {
+                    errors: vec![format!("{}: cannot read: {e}", path.display())],
+                },
+                None,
+            );
+        }
+    };
+    let mut plan = plan::plan(&text);
+    plan.errors
+        .extend(plan.services.iter().flat_map(host_problems));
+    plan.errors.sort_by_key(|w| w.line);
+    let located = |w: &conf::Warning, kind: &str| {
+        let at = if w.line == 0 {
+            String::new()
+        } else {
+            format!(":{}", w.line)
+        };
+        one_line(&format!("{}{at}: {kind}{}", path.display(), w.message))
+    };
+    let load = if plan.errors.is_empty() {
+        Load::Valid {
+            warnings: plan
+                .warnings
+                .iter()
+                .map(|w| located(w, "warning: "))
+                .collect(),
+            services: plan.services,
+        }
+    } else {
+        Load::Refused {
+            errors: plan.errors.iter().map(|w| located(w, "")).collect(),
+        }
+    };
+    (load, Some(text))
+}
+
+/// What the system says against a service's settings: a user that does
+/// not exist, a directory that is not one, an environment file that cannot
+/// be read or holds a line that is not `KEY=VALUE`.
+fn host_problems(spec: &ServiceSpec) -> Vec<conf::Warning> {
+    let mut problems = Vec::new();
+    let mut problem = |message: String| {
+        problems.push(conf::Warning {
+            line: spec.line,
+            message: format!("[{}]: {message}", spec.name),
+        })
+    };
+    if let Some(name) = &spec.user
+        && let Err(e) = user::lookup(name)
+    {
+        problem(format!("user {name}: {e}"));
+    }
+    if let Some(dir) = &spec.directory {
+        match std::fs::metadata(dir) {
+            Ok(meta) if meta.is_dir() => {}
+            Ok(_) => problem(format!("directory {}: not a directory", dir.display())),
+            Err(e) => problem(format!("directory {}: {e}", dir.display())),
+        }
+    }
+    if let Some(file) = &spec.environment_file
+        && let Err(message) = read_env_file(file)
+    {
+        problem(message);
+    }
+    problems
+}
+
+/// The variables of an environment file, or what is wrong, naming it.
+fn read_env_file(file: &Path) -> Result<Vec<(String, String)>, String> {
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| format!("environment_file {}: {e}", file.display()))?;
+    plan::parse_env_file(&text)
+        .map_err(|(line, message)| format!("environment_file {}:{line}: {message}", file.display()))
+}
+
+/// `text` as one line of a file that is read line by line.
+fn one_line(text: &str) -> String {
+    text.replace('\n', "\\n")
+}
+
+/// Writes `bytes` to `path` through a temporary file and a rename, so that
+/// a reader sees the old contents or the new, never a part.
+fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    std::fs::write(&tmp, bytes)?;
+    std::fs::rename(&tmp, path)
 }
 
 /// Scanner log lines go to stderr, for `docker logs` and journald.
@@ -86,7 +272,7 @@ impl Scanner {
     fn new(options: ScanOptions) -> Result<Scanner, String> {
         std::fs::create_dir_all(options.root.join("status"))
             .map_err(|e| format!("cannot create {}/status: {e}", options.root.display()))?;
-        let lock_path = options.root.join("supervise-scan.lock");
+        let lock_path = options.root.join(LOCK_FILE);
         let lock = match lock::acquire(&lock_path) {
             Ok(Acquired::Held(file)) => file,
             Ok(Acquired::Busy(pid)) => {
@@ -114,6 +300,7 @@ impl Scanner {
             machine: Machine::new(),
             signals,
             forward,
+            read_text: None,
             _lock: lock,
         })
     }
@@ -231,10 +418,13 @@ impl Scanner {
                 log(level, &message);
                 None
             }
+            Effect::Report(report) => {
+                self.report(report);
+                None
+            }
             Effect::Watch { .. }
             | Effect::Unwatch { .. }
             | Effect::Check { .. }
-            | Effect::Report(_)
             | Effect::Exit(_) => None,
         }
     }
@@ -243,25 +433,45 @@ impl Scanner {
         self.options.root.join("status").join(name)
     }
 
-    /// Reads and checks the config file as a whole.
-    fn read_load(&self) -> Load {
-        let path = &self.options.conf;
-        let text = match std::fs::read(path) {
-            Ok(text) => text,
-            Err(e) => {
-                return Load::Refused {
-                    errors: vec![format!("cannot read {}: {e}", path.display())],
-                };
+    /// Reads and checks the config file as a whole; keeps its text for
+    /// the record, should it be applied.
+    fn read_load(&mut self) -> Load {
+        let (load, text) = load_file(&self.options.conf);
+        self.read_text = text;
+        load
+    }
+
+    /// Writes the reload result file, and the record of the configuration
+    /// when it was applied (first, so that a reader of the result finds
+    /// the record already there).
+    fn report(&mut self, report: machine::Report) {
+        if report.applied
+            && let Some(text) = self.read_text.take()
+        {
+            let path = self.options.root.join(APPLIED_FILE);
+            if let Err(e) = write_atomically(&path, &text) {
+                log(
+                    Level::Warning,
+                    &format!("cannot write {}: {e}", path.display()),
+                );
             }
-        };
-        let plan = plan::plan(&text);
-        Load::Valid {
-            warnings: plan
-                .warnings
-                .iter()
-                .map(|w| format!("{}:{}: {}", path.display(), w.line, w.message))
-                .collect(),
-            services: plan.services,
+        }
+        let mut body = format!(
+            "{} {}\npid {}\n",
+            report.generation,
+            if report.applied { "applied" } else { "refused" },
+            std::process::id()
+        );
+        for line in &report.lines {
+            body.push_str(&one_line(line));
+            body.push('\n');
+        }
+        let path = self.options.root.join(RELOAD_FILE);
+        if let Err(e) = write_atomically(&path, body.as_bytes()) {
+            log(
+                Level::Warning,
+                &format!("cannot write {}: {e}", path.display()),
+            );
         }
     }
 
@@ -281,18 +491,7 @@ impl Scanner {
         }
         let mut env = Vec::new();
         if let Some(file) = &spec.environment_file {
-            let text = std::fs::read_to_string(file).map_err(|e| {
-                io::Error::new(
-                    e.kind(),
-                    format!("environment_file {}: {e}", file.display()),
-                )
-            })?;
-            env.extend(
-                text.lines()
-                    .map(str::trim)
-                    .filter(|l| !l.is_empty() && !l.starts_with('#'))
-                    .filter_map(plan::parse_env),
-            );
+            env = read_env_file(file).map_err(io::Error::other)?;
         }
         env.extend(spec.env.iter().cloned());
         let mut args: Vec<OsString> = vec![
