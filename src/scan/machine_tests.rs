@@ -250,6 +250,28 @@ fn a_changed_command_restarts_and_changed_limits_reread() {
 }
 
 #[test]
+fn a_reload_acts_only_on_what_changed_however_many_services_run() {
+    for n in [10u32, 1000] {
+        let specs: Vec<ServiceSpec> = (0..n).map(|i| spec(&format!("s{i}"), "sleep 1")).collect();
+        let mut m = Machine::new();
+        m.handle(secs(0), valid(&specs));
+        for i in 0..n {
+            m.handle(secs(0), launched(&format!("s{i}"), 100 + i));
+        }
+        let mut changed = specs.clone();
+        changed[1] = with_max_tries(changed[1].clone(), 9);
+        assert_eq!(
+            acts(&m.handle(secs(1), valid(&changed))),
+            [
+                Effect::Reread(Box::new(changed[1].clone())),
+                report(2, true, &["reread s1"])
+            ],
+            "{n} services"
+        );
+    }
+}
+
+#[test]
 fn a_refused_load_changes_nothing_and_says_so() {
     let (mut m, _, _) = running_ab();
     let before = m.clone();

@@ -39,6 +39,9 @@ pub const RELOAD_FILE: &str = "supervise-scan.reload";
 /// A copy of the configuration last applied, in the status root: what
 /// `--check` compares with, and what a new scanner adopts by.
 pub const APPLIED_FILE: &str = "supervise-scan.applied";
+/// In each status directory: the service's settings as the scanner
+/// resolved them ([`conf::render`]), the only file its supervise reads.
+pub const SETTINGS_FILE: &str = "supervise.conf";
 
 /// The scanner's command line, checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -390,7 +393,9 @@ impl Scanner {
                 })
             }
             Effect::Reread(spec) => {
-                if let Err(e) = send_control(&self.status_dir(&spec.name), b"r") {
+                let dir = self.status_dir(&spec.name);
+                let sent = write_settings(&dir, &spec).and_then(|()| send_control(&dir, b"r"));
+                if let Err(e) = sent {
                     log(
                         Level::Warning,
                         &format!("{}: cannot send r: {e}", spec.name),
@@ -485,9 +490,14 @@ impl Scanner {
             forward.watch(&spec.name, &dir);
         }
         let identity = spec.user.as_deref().map(user::lookup).transpose()?;
-        std::fs::create_dir_all(&dir)?;
+        std::fs::create_dir_all(&dir).map_err(|e| {
+            io::Error::new(e.kind(), format!("cannot create {}: {e}", dir.display()))
+        })?;
+        write_settings(&dir, spec)?;
         if let Some(who) = &identity {
-            user::hand_over(&dir, who)?;
+            user::hand_over(&dir, who).map_err(|e| {
+                io::Error::new(e.kind(), format!("cannot hand {} over: {e}", dir.display()))
+            })?;
         }
         let mut env = Vec::new();
         if let Some(file) = &spec.environment_file {
@@ -497,7 +507,7 @@ impl Scanner {
         let mut args: Vec<OsString> = vec![
             "--foreground".into(),
             "-F".into(),
-            self.options.conf.clone().into(),
+            dir.join(SETTINGS_FILE).into(),
             "-u".into(),
             dir.as_os_str().to_owned(),
         ];
@@ -511,6 +521,14 @@ impl Scanner {
             user: identity.as_ref(),
         })
     }
+}
+
+/// Writes a service's settings file in its status directory, atomically:
+/// its supervise may read it (`r`) at any moment.
+fn write_settings(dir: &Path, spec: &ServiceSpec) -> io::Result<()> {
+    let path = dir.join(SETTINGS_FILE);
+    write_atomically(&path, conf::render(&spec.name, &spec.conf).as_bytes())
+        .map_err(|e| io::Error::new(e.kind(), format!("cannot write {}: {e}", path.display())))
 }
 
 /// Writes control bytes to a status directory without blocking.
