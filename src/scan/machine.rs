@@ -178,6 +178,8 @@ pub enum Effect {
     /// Watch an adopted supervise (not our child) for its exit; answer
     /// `Unwatched` if that cannot be done.
     Watch {
+        /// Its section.
+        name: String,
         /// The supervise.
         pid: u32,
     },
@@ -188,6 +190,8 @@ pub enum Effect {
     },
     /// Answer `Exited` if this adopted supervise is gone.
     Check {
+        /// Its section.
+        name: String,
         /// The supervise.
         pid: u32,
     },
@@ -356,7 +360,10 @@ impl Machine {
             Level::Notice,
             format!("{name}: adopted the supervise already running (pid {pid})"),
         ));
-        out.push(Effect::Watch { pid });
+        out.push(Effect::Watch {
+            name: name.clone(),
+            pid,
+        });
         let service = self.services.entry(name.clone()).or_insert(Service {
             spec: runs.map(|b| *b),
             state: State::Stopped,
@@ -725,17 +732,21 @@ impl Machine {
     }
 
     fn deadline(&mut self, now: Duration, out: &mut Vec<Effect>) {
-        let mut checks: Vec<u32> = Vec::new();
-        for service in self.services.values_mut() {
+        let mut checks: Vec<(String, u32)> = Vec::new();
+        for (name, service) in &mut self.services {
             if let (Some(at), Some(pid)) = (service.check_at, service.pid())
                 && at <= now
             {
                 service.check_at = Some(now + CHECK_EVERY);
-                checks.push(pid);
+                checks.push((name.clone(), pid));
             }
         }
         checks.sort_unstable();
-        out.extend(checks.into_iter().map(|pid| Effect::Check { pid }));
+        out.extend(
+            checks
+                .into_iter()
+                .map(|(name, pid)| Effect::Check { name, pid }),
+        );
         if self.shutdown.is_some_and(|s| now >= s.by) {
             self.force_shutdown(out);
             return;

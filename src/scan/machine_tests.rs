@@ -318,7 +318,13 @@ fn a_refused_first_load_keeps_what_was_adopted() {
             runs: Some(Box::new(a.clone())),
         },
     );
-    assert_eq!(acts(&out), [Effect::Watch { pid: 100 }]);
+    assert_eq!(
+        acts(&out),
+        [Effect::Watch {
+            name: "a".into(),
+            pid: 100
+        }]
+    );
     let out = m.handle(secs(0), refused(&["s.conf:1: bad"]));
     assert_eq!(acts(&out), [report(1, false, &["s.conf:1: bad"])]);
     assert_eq!(m.supervise_pids().collect::<Vec<_>>(), [100]);
@@ -409,7 +415,13 @@ fn a_supervise_found_when_starting_is_adopted_not_doubled() {
             runs: None,
         },
     );
-    assert_eq!(acts(&out), [Effect::Watch { pid: 100 }]);
+    assert_eq!(
+        acts(&out),
+        [Effect::Watch {
+            name: "a".into(),
+            pid: 100
+        }]
+    );
     assert_eq!(m.supervise_pids().collect::<Vec<_>>(), [100]);
     // It keeps the settings it was being started with.
     assert_eq!(
@@ -440,7 +452,10 @@ fn an_unwatchable_adopted_supervise_is_checked_every_second() {
     assert_eq!(m.next_deadline(), Some(CHECK_EVERY));
     assert_eq!(
         acts(&m.handle(CHECK_EVERY, Input::Deadline)),
-        [Effect::Check { pid: 100 }]
+        [Effect::Check {
+            name: "a".into(),
+            pid: 100
+        }]
     );
     assert_eq!(m.next_deadline(), Some(CHECK_EVERY * 2));
 }

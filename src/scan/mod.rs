@@ -15,7 +15,7 @@ pub mod forward;
 pub mod machine;
 pub mod plan;
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::ffi::OsString;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -24,6 +24,7 @@ use crate::conf;
 use crate::status;
 use crate::supervisor::{Level, Now, Target};
 use crate::sys::lock::{self, Acquired};
+use crate::sys::pidfd::PidFd;
 use crate::sys::signals::{Received, Signals};
 use crate::sys::{clock, localtime, logfile, poll, process, reap, spawn, user};
 use machine::{Effect, Ended, Input, Load, Machine, Signal};
@@ -62,6 +63,8 @@ struct Scanner {
     machine: Machine,
     signals: Signals,
     forward: Option<forward::Forwarder>,
+    /// Adopted supervise, each watched by a pidfd: pid -> (section, pidfd).
+    watched: HashMap<u32, (String, PidFd)>,
     /// The text of the last configuration read, kept until it is applied
     /// (then recorded in [`APPLIED_FILE`]) or refused.
     read_text: Option<Vec<u8>>,
@@ -303,6 +306,7 @@ impl Scanner {
             machine: Machine::new(),
             signals,
             forward,
+            watched: HashMap::new(),
             read_text: None,
             _lock: lock,
         })
@@ -318,24 +322,42 @@ impl Scanner {
                 self.options.root.display()
             ),
         );
-        let first = self.read_load();
-        if let Some(code) = self.feed(clock::now(), Input::Load(first)) {
-            return code;
+        let mut inputs = self.adoptions();
+        inputs.push(Input::Load(self.read_load()));
+        for input in inputs {
+            if let Some(code) = self.feed(clock::now(), input) {
+                return code;
+            }
         }
         loop {
             let now = clock::now();
             let mut fds = vec![self.signals.raw_fd()];
             fds.extend(self.forward.as_ref().map(|f| f.raw_fd()));
+            let watched: Vec<u32> = self.watched.keys().copied().collect();
+            fds.extend(watched.iter().map(|pid| self.watched[pid].1.raw_fd()));
             let timeout = self
                 .machine
                 .next_deadline()
                 .map(|t| t.saturating_sub(now.mono));
-            if let Err(e) = poll::wait(&fds, timeout) {
-                log(Level::Fatal, &format!("poll failed: {e}"));
-                return EXIT_SETUP;
-            }
+            let ready = match poll::wait(&fds, timeout) {
+                Ok(ready) => ready,
+                Err(e) => {
+                    log(Level::Fatal, &format!("poll failed: {e}"));
+                    return EXIT_SETUP;
+                }
+            };
             let now = clock::now();
             let mut inputs = Vec::new();
+            let first_pidfd = fds.len() - watched.len();
+            for (pid, _) in watched
+                .iter()
+                .zip(&ready[first_pidfd..])
+                .filter(|(_, r)| **r)
+            {
+                if let Some((name, _)) = self.watched.remove(pid) {
+                    inputs.push(self.vanished(&name, *pid));
+                }
+            }
             for received in self.signals.drain() {
                 match received {
                     Received::Child => {
@@ -384,6 +406,13 @@ impl Scanner {
         match effect {
             Effect::Launch(spec) => {
                 let name = spec.name.clone();
+                if let Some(pid) = self.holder(&name) {
+                    return Some(Input::Adopted {
+                        name,
+                        pid,
+                        runs: None,
+                    });
+                }
                 Some(match self.launch(&spec) {
                     Ok(pid) => Input::Launched { name, pid },
                     Err(e) => Input::LaunchFailed {
@@ -427,10 +456,72 @@ impl Scanner {
                 self.report(report);
                 None
             }
-            Effect::Watch { .. }
-            | Effect::Unwatch { .. }
-            | Effect::Check { .. }
-            | Effect::Exit(_) => None,
+            Effect::Watch { name, pid } => match PidFd::open(pid) {
+                Ok(pidfd) => {
+                    self.watched.insert(pid, (name, pidfd));
+                    None
+                }
+                Err(e) if e.raw_os_error() == Some(libc::ESRCH) => Some(self.vanished(&name, pid)),
+                Err(e) => Some(Input::Unwatched {
+                    pid,
+                    error: e.to_string(),
+                }),
+            },
+            Effect::Unwatch { pid } => {
+                self.watched.remove(&pid);
+                None
+            }
+            Effect::Check { name, pid } => {
+                (!process::pid_alive(pid)).then(|| self.vanished(&name, pid))
+            }
+            Effect::Exit(_) => None,
+        }
+    }
+
+    /// The supervise a previous scanner left running for the sections it
+    /// had applied (its record): each is adopted with the settings it was
+    /// started with, so that the first load is a reload against them.
+    fn adoptions(&self) -> Vec<Input> {
+        let Ok(text) = std::fs::read(self.options.root.join(APPLIED_FILE)) else {
+            return Vec::new();
+        };
+        plan::plan(&text)
+            .services
+            .into_iter()
+            .filter_map(|spec| {
+                let pid = self.holder(&spec.name)?;
+                Some(Input::Adopted {
+                    name: spec.name.clone(),
+                    pid,
+                    runs: Some(Box::new(spec)),
+                })
+            })
+            .collect()
+    }
+
+    /// The live supervise holding section `name`'s lock, if any.
+    fn holder(&self, name: &str) -> Option<u32> {
+        let lock = self.status_dir(name).join("lock");
+        if !lock.exists() {
+            return None;
+        }
+        lock::holder_pid(&lock).filter(|&pid| pid != std::process::id() && process::pid_alive(pid))
+    }
+
+    /// An adopted supervise is gone; its status directory says whether it
+    /// meant to go: wanted down (`svc exit`), or gave up (its log says so).
+    fn vanished(&self, name: &str, pid: u32) -> Input {
+        let dir = self.status_dir(name);
+        let wanted_down = status::read(&dir).is_ok_and(|s| s.want == status::Want::Down);
+        let gave_up = logfile::tail(&dir.join("supervise.log"), 4096, 20)
+            .lines()
+            .last()
+            .is_some_and(|l| l.contains("refused to restart"));
+        Input::Exited {
+            pid,
+            ended: Ended::Vanished {
+                on_purpose: wanted_down || gave_up,
+            },
         }
     }
 

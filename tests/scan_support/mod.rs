@@ -62,45 +62,26 @@ impl Scan {
 
     /// Starts a scanner on `dir` as it is (its s.conf already written).
     pub fn launch(dir: TempDir, extra: &[&str], prefix: &[&str], stdout: Stdout) -> Scan {
-        let mut args: Vec<String> = prefix.iter().map(|s| s.to_string()).collect();
-        args.extend(
-            [
-                scan_bin(),
-                "-F",
-                "s.conf",
-                "-d",
-                "root",
-                "--supervise",
-                bin(),
-            ]
-            .map(String::from),
-        );
-        args.extend(extra.iter().map(|s| s.to_string()));
-        let stdout = match stdout {
-            Stdout::File => std::fs::File::create(dir.join("out.log")).unwrap(),
-            Stdout::Fd(file) => file,
-        };
-        // Appended, so that a second scanner on the same dir keeps the
-        // first one's lines (the clean-up reads them).
-        let err = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(dir.join("err.log"))
-            .unwrap();
-        let child = Command::new(&args[0])
-            .args(&args[1..])
-            .current_dir(dir.path())
-            .stdin(Stdio::null())
-            .stdout(stdout)
-            .stderr(err)
-            .spawn()
-            .unwrap();
+        let child = spawn_scanner(dir.path(), extra, prefix, stdout);
         Scan {
             dir,
             child: Some(child),
             inner_pid: None,
             earlier_logs: Vec::new(),
         }
+    }
+
+    /// Kills the scanner with SIGKILL (only it: its supervise and
+    /// services live on) and starts a new one on the same root, with the
+    /// same log; returns the old scanner's pid.
+    pub fn crash_and_restart(&mut self, extra: &[&str]) -> u32 {
+        let mut old = self.child.take().expect("a scanner to crash");
+        let pid = old.id();
+        kill(pid, libc::SIGKILL);
+        let _ = old.wait();
+        self.earlier_logs.push(self.err());
+        self.child = Some(spawn_scanner(self.dir.path(), extra, &[], Stdout::File));
+        pid
     }
 
     pub fn pid(&self) -> u32 {
@@ -197,21 +178,33 @@ impl Scan {
         self.wait_generation(before + 1)
     }
 
-    /// The generation in the reload result file (0 when there is none).
+    /// The generation in the reload result file, if this scanner wrote it
+    /// (0 when there is none, or an earlier scanner's).
     pub fn generation(&self) -> u64 {
-        generation_of(&self.reload_file())
+        let text = self.reload_file();
+        if self.wrote(&text) {
+            generation_of(&text)
+        } else {
+            0
+        }
+    }
+
+    /// Whether a reload result names this scanner on its second line.
+    fn wrote(&self, report: &str) -> bool {
+        report.lines().nth(1) == Some(&format!("pid {}", self.pid()))
     }
 
     pub fn reload_file(&self) -> String {
         std::fs::read_to_string(self.dir.join("root/supervise-scan.reload")).unwrap_or_default()
     }
 
-    /// Waits until the reload result file shows generation `n`.
+    /// Waits until the reload result file shows generation `n`, written by
+    /// this scanner.
     pub fn wait_generation(&self, n: u64) -> String {
         let mut text = String::new();
         wait_until(&format!("reload result generation {n}"), || {
             text = self.reload_file();
-            generation_of(&text) >= n
+            self.wrote(&text) && generation_of(&text) >= n
         });
         text
     }
@@ -246,6 +239,43 @@ impl Scan {
         pids.dedup();
         pids
     }
+}
+
+/// Starts `PREFIX... supervise-scan -F s.conf -d root --supervise BIN
+/// EXTRA...` in `dir`, stderr appended to `dir/err.log` (so that a second
+/// scanner on the same dir keeps the first one's lines).
+pub fn spawn_scanner(dir: &Path, extra: &[&str], prefix: &[&str], stdout: Stdout) -> Child {
+    let mut args: Vec<String> = prefix.iter().map(|s| s.to_string()).collect();
+    args.extend(
+        [
+            scan_bin(),
+            "-F",
+            "s.conf",
+            "-d",
+            "root",
+            "--supervise",
+            bin(),
+        ]
+        .map(String::from),
+    );
+    args.extend(extra.iter().map(|s| s.to_string()));
+    let stdout = match stdout {
+        Stdout::File => std::fs::File::create(dir.join("out.log")).unwrap(),
+        Stdout::Fd(file) => file,
+    };
+    let err = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(dir.join("err.log"))
+        .unwrap();
+    Command::new(&args[0])
+        .args(&args[1..])
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .stdout(stdout)
+        .stderr(err)
+        .spawn()
+        .unwrap()
 }
 
 /// The generation on the first line of a reload result file.
