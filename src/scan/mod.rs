@@ -13,11 +13,13 @@
 pub mod cli;
 pub mod forward;
 pub mod machine;
+pub mod output;
 pub mod plan;
 
 use std::collections::{HashMap, VecDeque};
 use std::ffi::OsString;
-use std::io;
+use std::io::{self, Read};
+use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
 
 use crate::conf;
@@ -26,8 +28,10 @@ use crate::supervisor::{Level, Now, Target};
 use crate::sys::lock::{self, Acquired};
 use crate::sys::pidfd::PidFd;
 use crate::sys::signals::{Received, Signals};
+use crate::sys::stdio::{self, Sink};
 use crate::sys::{clock, localtime, logfile, poll, process, reap, spawn, user};
 use machine::{Effect, Ended, Input, Load, Machine, Signal};
+use output::{Lines, Output, Stream};
 use plan::ServiceSpec;
 
 /// Exit code for a set-up failure: supervise's.
@@ -62,6 +66,11 @@ struct Scanner {
     options: ScanOptions,
     machine: Machine,
     signals: Signals,
+    /// Our stdout and stderr, never blocking.
+    output: Output,
+    /// What our children write to descriptors 1 and 2 (see
+    /// [`crate::sys::stdio::capture`]), and its partial last line.
+    captured: Option<(std::fs::File, Lines)>,
     forward: Option<forward::Forwarder>,
     /// Adopted supervise, each watched by a pidfd: pid -> (section, pidfd).
     watched: HashMap<u32, (String, PidFd)>,
@@ -76,7 +85,7 @@ pub fn run(options: ScanOptions) -> i32 {
     match Scanner::new(options) {
         Ok(mut scanner) => scanner.run(),
         Err(message) => {
-            log(Level::Fatal, &message);
+            log_now(Level::Fatal, &message);
             EXIT_SETUP
         }
     }
@@ -263,15 +272,21 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
     std::fs::rename(&tmp, path)
 }
 
-/// Scanner log lines go to stderr, for `docker logs` and journald.
-fn log(level: Level, message: &str) {
-    use std::io::Write;
-    let line = logfile::format_line(
+/// A scanner log line, as it goes to stderr (for `docker logs` and
+/// journald): `[LEVEL] TIME  supervise-scan: message`.
+pub(crate) fn log_line(level: Level, message: &str) -> String {
+    logfile::format_line(
         level,
         &localtime::format(clock::now().wall),
         &format!("supervise-scan: {message}"),
-    );
-    let _ = io::stderr().write_all(line.as_bytes());
+    )
+}
+
+/// Logs straight to stderr, before the output queues exist (a set-up
+/// failure, just before exiting).
+fn log_now(level: Level, message: &str) {
+    use std::io::Write;
+    let _ = io::stderr().write_all(log_line(level, message).as_bytes());
 }
 
 impl Scanner {
@@ -291,99 +306,163 @@ impl Scanner {
             Err(e) => return Err(format!("cannot lock {}: {e}", lock_path.display())),
         };
         let signals = Signals::open().map_err(|e| format!("cannot set up signals: {e}"))?;
+        let mut problems = Vec::new();
         if std::process::id() != 1
             && let Err(e) = process::become_subreaper()
         {
-            log(Level::Warning, &format!("cannot become a subreaper: {e}"));
+            problems.push(format!("cannot become a subreaper: {e}"));
         }
         let forward = if options.forward_output {
             Some(forward::Forwarder::new().map_err(|e| format!("cannot watch output: {e}"))?)
         } else {
             None
         };
-        Ok(Scanner {
+        let (output, captured) = match stdio::capture() {
+            Ok(c) => (
+                Output::new(c.stdout, c.stderr),
+                Some((c.pipe, Lines::default())),
+            ),
+            Err(e) => {
+                problems.push(format!(
+                    "cannot route the output of supervise through a pipe: {e}"
+                ));
+                (Output::new(Sink::of(1), Sink::of(2)), None)
+            }
+        };
+        let mut scanner = Scanner {
             options,
             machine: Machine::new(),
             signals,
+            output,
+            captured,
             forward,
             watched: HashMap::new(),
             read_text: None,
             _lock: lock,
-        })
+        };
+        for problem in problems {
+            scanner.log(Level::Warning, &problem);
+        }
+        Ok(scanner)
+    }
+
+    /// Queues a log line on stderr.
+    fn log(&mut self, level: Level, message: &str) {
+        let line = log_line(level, message);
+        self.output.push(Stream::Err, line.as_bytes(), true);
     }
 
     fn run(&mut self) -> i32 {
-        log(
-            Level::Notice,
-            &format!(
-                "started (pid {}) with {} under {}",
-                std::process::id(),
-                self.options.conf.display(),
-                self.options.root.display()
-            ),
+        let started = format!(
+            "started (pid {}) with {} under {}",
+            std::process::id(),
+            self.options.conf.display(),
+            self.options.root.display()
         );
+        self.log(Level::Notice, &started);
         let mut inputs = self.adoptions();
         inputs.push(Input::Load(self.read_load()));
-        for input in inputs {
-            if let Some(code) = self.feed(clock::now(), input) {
-                return code;
-            }
-        }
-        loop {
-            let now = clock::now();
-            let mut fds = vec![self.signals.raw_fd()];
-            fds.extend(self.forward.as_ref().map(|f| f.raw_fd()));
-            let watched: Vec<u32> = self.watched.keys().copied().collect();
-            fds.extend(watched.iter().map(|pid| self.watched[pid].1.raw_fd()));
-            let timeout = self
-                .machine
-                .next_deadline()
-                .map(|t| t.saturating_sub(now.mono));
-            let ready = match poll::wait(&fds, timeout) {
-                Ok(ready) => ready,
-                Err(e) => {
-                    log(Level::Fatal, &format!("poll failed: {e}"));
-                    return EXIT_SETUP;
-                }
-            };
-            let now = clock::now();
-            let mut inputs = Vec::new();
-            let first_pidfd = fds.len() - watched.len();
-            for (pid, _) in watched
-                .iter()
-                .zip(&ready[first_pidfd..])
-                .filter(|(_, r)| **r)
-            {
-                if let Some((name, _)) = self.watched.remove(pid) {
-                    inputs.push(self.vanished(&name, *pid));
-                }
-            }
-            for received in self.signals.drain() {
-                match received {
-                    Received::Child => {
-                        while let Some((pid, how)) = reap::reap_one() {
-                            inputs.push(Input::Exited {
-                                pid,
-                                ended: Ended::Reaped(how),
-                            });
-                        }
+        let code = self.feed_all(clock::now(), inputs).unwrap_or_else(|| {
+            loop {
+                let woken = match self.wait() {
+                    Ok(woken) => woken,
+                    Err(e) => {
+                        self.log(Level::Fatal, &format!("poll failed: {e}"));
+                        break EXIT_SETUP;
                     }
-                    Received::Hangup => inputs.push(Input::Load(self.read_load())),
-                    Received::Terminate => inputs.push(Input::Terminate),
+                };
+                let now = clock::now();
+                let inputs = self.inputs(woken, now);
+                if let Some(code) = self.feed_all(now, inputs) {
+                    break code;
                 }
             }
-            if let Some(forward) = &mut self.forward {
-                forward.pump();
-            }
-            if self.machine.next_deadline().is_some_and(|t| t <= now.mono) {
-                inputs.push(Input::Deadline);
-            }
-            for input in inputs {
-                if let Some(code) = self.feed(now, input) {
-                    return code;
-                }
+        });
+        if let Some(summary) = self.output.summary() {
+            self.log(Level::Warning, &summary);
+        }
+        self.output.flush();
+        code
+    }
+
+    /// Sleeps in poll until a signal, a watched exit, output to forward,
+    /// room for our output, or the machine's deadline; returns the pids
+    /// of the adopted supervise whose pidfd woke us.
+    fn wait(&mut self) -> io::Result<Vec<u32>> {
+        self.output.flush();
+        let mut fds = vec![self.signals.raw_fd()];
+        fds.extend(self.forward.as_ref().map(|f| f.raw_fd()));
+        fds.extend(self.captured.as_ref().map(|(pipe, _)| pipe.as_raw_fd()));
+        let watched: Vec<u32> = self.watched.keys().copied().collect();
+        let first_pidfd = fds.len();
+        fds.extend(watched.iter().map(|pid| self.watched[pid].1.raw_fd()));
+        let now = clock::now();
+        let timeout = self
+            .machine
+            .next_deadline()
+            .map(|t| t.saturating_sub(now.mono));
+        let ready = poll::wait_for(&fds, &self.output.writable_fds(), timeout)?;
+        Ok(watched
+            .into_iter()
+            .zip(&ready[first_pidfd..])
+            .filter_map(|(pid, ready)| ready.then_some(pid))
+            .collect())
+    }
+
+    /// Turns what woke the loop into inputs, in a fixed order: exits of
+    /// adopted supervise, then signals (reaping every child), then the
+    /// deadline. Passes on output on the way.
+    fn inputs(&mut self, exited: Vec<u32>, now: Now) -> Vec<Input> {
+        let mut inputs = Vec::new();
+        for pid in exited {
+            if let Some((name, _)) = self.watched.remove(&pid) {
+                inputs.push(self.vanished(&name, pid));
             }
         }
+        for received in self.signals.drain() {
+            match received {
+                Received::Child => {
+                    while let Some((pid, how)) = reap::reap_one() {
+                        inputs.push(Input::Exited {
+                            pid,
+                            ended: Ended::Reaped(how),
+                        });
+                    }
+                }
+                Received::Hangup => inputs.push(Input::Load(self.read_load())),
+                Received::Terminate => inputs.push(Input::Terminate),
+            }
+        }
+        self.pass_on_output();
+        if self.machine.next_deadline().is_some_and(|t| t <= now.mono) {
+            inputs.push(Input::Deadline);
+        }
+        inputs
+    }
+
+    /// Queues what supervise wrote to the captured pipe, and the services'
+    /// new output when forwarding.
+    fn pass_on_output(&mut self) {
+        if let Some((pipe, lines)) = &mut self.captured {
+            let mut buf = [0u8; 8192];
+            while let Ok(n) = pipe.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                let out = lines.split(&buf[..n], b"");
+                self.output.push(Stream::Err, &out, true);
+            }
+        }
+        if let Some(forward) = &mut self.forward {
+            for problem in forward.pump(&mut self.output) {
+                self.log(Level::Warning, &problem);
+            }
+        }
+    }
+
+    /// [`Scanner::feed`] for each input in turn.
+    fn feed_all(&mut self, now: Now, inputs: Vec<Input>) -> Option<i32> {
+        inputs.into_iter().find_map(|input| self.feed(now, input))
     }
 
     /// Gives the machine one input, carries out its effects and feeds their
@@ -425,7 +504,7 @@ impl Scanner {
                 let dir = self.status_dir(&spec.name);
                 let sent = write_settings(&dir, &spec).and_then(|()| send_control(&dir, b"r"));
                 if let Err(e) = sent {
-                    log(
+                    self.log(
                         Level::Warning,
                         &format!("{}: cannot send r: {e}", spec.name),
                     );
@@ -449,7 +528,7 @@ impl Scanner {
                 None
             }
             Effect::Log(level, message) => {
-                log(level, &message);
+                self.log(level, &message);
                 None
             }
             Effect::Report(report) => {
@@ -458,6 +537,7 @@ impl Scanner {
             }
             Effect::Watch { name, pid } => match PidFd::open(pid) {
                 Ok(pidfd) => {
+                    self.follow_output(&name);
                     self.watched.insert(pid, (name, pidfd));
                     None
                 }
@@ -497,6 +577,14 @@ impl Scanner {
                 })
             })
             .collect()
+    }
+
+    /// With `--forward-output`, follows the service's output files.
+    fn follow_output(&mut self, name: &str) {
+        let dir = self.status_dir(name);
+        if let Some(problem) = self.forward.as_mut().and_then(|f| f.watch(name, &dir)) {
+            self.log(Level::Warning, &problem);
+        }
     }
 
     /// The live supervise holding section `name`'s lock, if any.
@@ -546,7 +634,7 @@ impl Scanner {
         {
             let path = self.options.root.join(APPLIED_FILE);
             if let Err(e) = write_atomically(&path, &text) {
-                log(
+                self.log(
                     Level::Warning,
                     &format!("cannot write {}: {e}", path.display()),
                 );
@@ -564,7 +652,7 @@ impl Scanner {
         }
         let path = self.options.root.join(RELOAD_FILE);
         if let Err(e) = write_atomically(&path, body.as_bytes()) {
-            log(
+            self.log(
                 Level::Warning,
                 &format!("cannot write {}: {e}", path.display()),
             );
@@ -575,10 +663,8 @@ impl Scanner {
         let dir = self.status_dir(&spec.name);
         // Followed from before the start, so the service's first lines are
         // not taken for old output.
-        if let Some(forward) = &mut self.forward
-            && std::fs::create_dir_all(&dir).is_ok()
-        {
-            forward.watch(&spec.name, &dir);
+        if std::fs::create_dir_all(&dir).is_ok() {
+            self.follow_output(&spec.name);
         }
         let identity = spec.user.as_deref().map(user::lookup).transpose()?;
         std::fs::create_dir_all(&dir).map_err(|e| {

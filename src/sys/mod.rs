@@ -16,6 +16,7 @@ pub mod process;
 pub mod reap;
 pub mod signals;
 pub mod spawn;
+pub mod stdio;
 pub mod user;
 
 use std::io;

@@ -30,12 +30,14 @@ pub fn run_scan(dir: &Path, args: &[impl AsRef<OsStr>]) -> Output {
         .expect("run supervise-scan")
 }
 
-/// Where the scanner's stdout goes.
+/// Where the scanner's stdout (and stderr) go.
 pub enum Stdout {
-    /// `out.log` in the temp dir.
+    /// `out.log` and `err.log` (appended) in the temp dir.
     File,
-    /// This descriptor (the write end of a pipe the test holds).
-    Fd(std::fs::File),
+    /// stdout to this pipe, stderr to `err.log`.
+    Pipe(std::io::PipeWriter),
+    /// Both to this pipe.
+    BothPipe(std::io::PipeWriter),
 }
 
 /// A running supervise-scan in a temp dir (`-F s.conf -d root`, in the
@@ -259,15 +261,22 @@ pub fn spawn_scanner(dir: &Path, extra: &[&str], prefix: &[&str], stdout: Stdout
         .map(String::from),
     );
     args.extend(extra.iter().map(|s| s.to_string()));
-    let stdout = match stdout {
-        Stdout::File => std::fs::File::create(dir.join("out.log")).unwrap(),
-        Stdout::Fd(file) => file,
+    let err_log = || -> Stdio {
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(dir.join("err.log"))
+            .unwrap()
+            .into()
     };
-    let err = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(dir.join("err.log"))
-        .unwrap();
+    let (stdout, err): (Stdio, Stdio) = match stdout {
+        Stdout::File => (
+            std::fs::File::create(dir.join("out.log")).unwrap().into(),
+            err_log(),
+        ),
+        Stdout::Pipe(pipe) => (pipe.into(), err_log()),
+        Stdout::BothPipe(pipe) => (pipe.try_clone().unwrap().into(), pipe.into()),
+    };
     Command::new(&args[0])
         .args(&args[1..])
         .current_dir(dir)
