@@ -15,6 +15,7 @@ pub mod forward;
 pub mod machine;
 pub mod output;
 pub mod plan;
+pub mod words;
 
 use std::collections::{HashMap, VecDeque};
 use std::ffi::OsString;

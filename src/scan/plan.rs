@@ -33,7 +33,7 @@ pub struct ServiceSpec {
     pub name: String,
     /// Line of the section header.
     pub line: usize,
-    /// The command, split on blanks as `supervise -f` does.
+    /// The command, split into words as a shell would ([`super::words`]).
     pub command: Vec<String>,
     /// The working directory of supervise and the service.
     pub directory: Option<PathBuf>,
@@ -206,13 +206,11 @@ fn spec(section: &conf::Section, conf: Conf) -> Result<ServiceSpec, Vec<Warning>
             continue;
         }
         match key {
-            "command" => {
-                spec.command = value
-                    .split([' ', '\t'])
-                    .filter(|w| !w.is_empty())
-                    .map(str::to_owned)
-                    .collect();
-            }
+            "command" => match super::words::split(value) {
+                Ok(words) if words.is_empty() => problem("empty command".into()),
+                Ok(words) => spec.command = words,
+                Err(why) => problem(format!("command: {why}")),
+            },
             "directory" => spec.directory = Some(PathBuf::from(value)),
             "user" => spec.user = Some(value.to_owned()),
             "environment_file" => spec.environment_file = Some(PathBuf::from(value)),
