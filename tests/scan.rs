@@ -398,3 +398,37 @@ fn a_section_re_added_while_its_removal_is_in_flight_runs_once() {
     assert_eq!(starts_of(&scan, "a"), 2, "{err}");
     assert!(!err.contains("exit code 111"), "{err}");
 }
+
+#[test]
+fn a_failed_start_names_the_directory_or_program_that_failed() {
+    // issue 10 item 10: a missing directory used to be logged as a bare
+    // "No such file or directory (os error 2)", retried for ever.
+    let dir = TempDir::new("scan-paths");
+    let work = dir.join("work");
+    std::fs::create_dir(&work).unwrap();
+    let conf = format!(
+        "[global]\nstop_timeout : 2\n[a]\ncommand : sleep 1000\ndirectory : {}\n",
+        work.display()
+    );
+    let scan = Scan::start_in(dir, &conf, &[], &[]);
+    scan.service_pid("a");
+    let sup = scan.supervise_pid("a");
+    std::fs::remove_dir(&work).unwrap_or_else(|_| {
+        // The service runs in it; move it away instead.
+        std::fs::rename(&work, scan.dir.join("moved")).unwrap()
+    });
+    kill(sup, libc::SIGKILL);
+    scan.wait_err(&format!(
+        "a: cannot start supervise: directory {}: No such file or directory",
+        work.display()
+    ));
+    // A supervise binary that is not there.
+    let mut scan2 = Scan::start(
+        "scan-paths-bin",
+        "[b]\ncommand : sleep 1000\n",
+        &["--supervise", "/nonexistent/supervise"],
+    );
+    scan2.wait_err("b: cannot start supervise: /nonexistent/supervise: No such file or directory");
+    kill(scan2.pid(), libc::SIGTERM);
+    assert_eq!(scan2.wait_exit(Duration::from_secs(20)).code(), Some(0));
+}

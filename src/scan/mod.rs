@@ -232,9 +232,9 @@ fn host_problems(spec: &ServiceSpec) -> Vec<conf::Warning> {
         })
     };
     if let Some(name) = &spec.user
-        && let Err(e) = user::lookup(name)
+        && let Err(e) = lookup_user(name)
     {
-        problem(format!("user {name}: {e}"));
+        problem(e.to_string());
     }
     if let Some(dir) = &spec.directory {
         match std::fs::metadata(dir) {
@@ -249,6 +249,19 @@ fn host_problems(spec: &ServiceSpec) -> Vec<conf::Warning> {
         problem(message);
     }
     problems
+}
+
+/// [`user::lookup`], its errors naming the user and, when the files could
+/// not be read, /etc/passwd.
+fn lookup_user(name: &str) -> io::Result<user::Identity> {
+    user::lookup(name).map_err(|e| {
+        let file = if e.get_ref().is_some() {
+            ""
+        } else {
+            "/etc/passwd: "
+        };
+        io::Error::new(e.kind(), format!("user {name}: {file}{e}"))
+    })
 }
 
 /// The variables of an environment file, or what is wrong, naming it.
@@ -562,9 +575,19 @@ impl Scanner {
     /// The supervise a previous scanner left running for the sections it
     /// had applied (its record): each is adopted with the settings it was
     /// started with, so that the first load is a reload against them.
-    fn adoptions(&self) -> Vec<Input> {
-        let Ok(text) = std::fs::read(self.options.root.join(APPLIED_FILE)) else {
-            return Vec::new();
+    fn adoptions(&mut self) -> Vec<Input> {
+        let record = self.options.root.join(APPLIED_FILE);
+        let text = match std::fs::read(&record) {
+            Ok(text) => text,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Vec::new(),
+            Err(e) => {
+                let message = format!(
+                    "cannot read {}: {e}; supervise left running by an earlier scanner are adopted only as their sections start",
+                    record.display()
+                );
+                self.log(Level::Warning, &message);
+                return Vec::new();
+            }
         };
         plan::plan(&text)
             .services
@@ -667,7 +690,7 @@ impl Scanner {
         if std::fs::create_dir_all(&dir).is_ok() {
             self.follow_output(&spec.name);
         }
-        let identity = spec.user.as_deref().map(user::lookup).transpose()?;
+        let identity = spec.user.as_deref().map(lookup_user).transpose()?;
         std::fs::create_dir_all(&dir).map_err(|e| {
             io::Error::new(e.kind(), format!("cannot create {}: {e}", dir.display()))
         })?;
@@ -682,6 +705,14 @@ impl Scanner {
             env = read_env_file(file).map_err(io::Error::other)?;
         }
         env.extend(spec.env.iter().cloned());
+        if let Some(dir) = &spec.directory
+            && let Err(e) = std::fs::read_dir(dir)
+        {
+            return Err(io::Error::new(
+                e.kind(),
+                format!("directory {}: {e}", dir.display()),
+            ));
+        }
         let mut args: Vec<OsString> = vec![
             "--foreground".into(),
             "-F".into(),
@@ -690,14 +721,16 @@ impl Scanner {
             dir.as_os_str().to_owned(),
         ];
         args.extend(spec.command.iter().map(OsString::from));
+        let program = &self.options.supervise;
         spawn::supervise(spawn::SuperviseLaunch {
-            program: &self.options.supervise,
+            program,
             args,
             directory: spec.directory.as_deref(),
             env,
             umask: spec.umask,
             user: identity.as_ref(),
         })
+        .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", program.display())))
     }
 }
 
@@ -712,5 +745,8 @@ fn write_settings(dir: &Path, spec: &ServiceSpec) -> io::Result<()> {
 /// Writes control bytes to a status directory without blocking.
 fn send_control(dir: &Path, bytes: &[u8]) -> io::Result<()> {
     use std::io::Write;
-    crate::sys::fifo::open_writer(&dir.join("control"))?.write_all(bytes)
+    let control = dir.join("control");
+    crate::sys::fifo::open_writer(&control)
+        .and_then(|mut fifo| fifo.write_all(bytes))
+        .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", control.display())))
 }
