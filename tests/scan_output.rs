@@ -38,8 +38,8 @@ fn wait_talked(scan: &Scan) {
 /// the scanner reaped and replaced it.
 fn replace_quiet(scan: &Scan) {
     let service = scan.service_pid("quiet");
-    let dir = scan.status_dir("quiet");
-    let sup = supervise::sys::lock::holder_pid(&dir.join("lock")).expect("quiet's supervise");
+    // Its supervise is its parent (the scanner's log may be unreadable).
+    let sup = parent_of(service).expect("quiet's supervise");
     kill(sup, libc::SIGKILL);
     scan.new_service_pid("quiet", service);
 }
