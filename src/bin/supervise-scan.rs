@@ -37,7 +37,7 @@ fn real_main() -> i32 {
             0
         }
         Request::Check { conf, root } => {
-            scan::check(&absolute(conf), root.map(absolute).as_deref())
+            scan::check::check(&absolute(conf), root.map(absolute).as_deref())
         }
         Request::Run(args) => {
             let supervise = args.supervise.unwrap_or_else(|| {

@@ -17,7 +17,7 @@
 //! - a shutdown ends with every supervise gone, by SIGTERM and, past the
 //!   deadline, SIGKILL.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use super::plan::{self, Change, ServiceSpec};
@@ -441,83 +441,109 @@ impl Machine {
     /// Applies a configuration, or refuses it and changes nothing.
     fn load(&mut self, load: Load, now: Duration, out: &mut Vec<Effect>) {
         self.generation += 1;
-        let generation = self.generation;
-        let (services, warnings) = match load {
+        match load {
             _ if self.shutdown.is_some() => {
                 let line = "supervise-scan is shutting down: nothing reloaded".to_owned();
-                out.push(Effect::Log(Level::Warning, line.clone()));
-                out.push(Effect::Report(Report {
-                    generation,
-                    applied: false,
-                    lines: vec![line],
-                }));
-                return;
+                self.refuse(vec![line], false, out);
             }
-            Load::Refused { errors } => {
-                for error in &errors {
-                    out.push(Effect::Log(Level::Warning, error.clone()));
-                }
-                let fatal = !self.applied_once && self.services.is_empty();
-                out.push(Effect::Log(
-                    if fatal { Level::Fatal } else { Level::Warning },
-                    if fatal {
-                        format!(
-                            "configuration refused ({} errors); nothing runs, so exiting",
-                            errors.len()
-                        )
-                    } else {
-                        format!(
-                            "reload refused ({} errors): every service is left as it runs",
-                            errors.len()
-                        )
-                    },
-                ));
-                out.push(Effect::Report(Report {
-                    generation,
-                    applied: false,
-                    lines: errors,
-                }));
-                if fatal {
-                    out.push(Effect::Exit(EXIT_REFUSED));
-                }
-                return;
-            }
-            Load::Valid { services, warnings } => (services, warnings),
-        };
+            Load::Refused { errors } => self.refuse(errors, true, out),
+            Load::Valid { services, warnings } => self.apply_load(services, warnings, now, out),
+        }
+    }
+
+    /// Refuses a load: logs and reports `errors` (with a summary line),
+    /// touches no service. The first configuration refused with nothing
+    /// running ends the scanner.
+    fn refuse(&mut self, errors: Vec<String>, summarise: bool, out: &mut Vec<Effect>) {
+        for error in &errors {
+            out.push(Effect::Log(Level::Warning, error.clone()));
+        }
+        let fatal = summarise && !self.applied_once && self.services.is_empty();
+        if fatal {
+            let line = format!(
+                "configuration refused ({} errors); nothing runs, so exiting",
+                errors.len()
+            );
+            out.push(Effect::Log(Level::Fatal, line));
+        } else if summarise {
+            let line = format!(
+                "reload refused ({} errors): every service is left as it runs",
+                errors.len()
+            );
+            out.push(Effect::Log(Level::Warning, line));
+        }
+        out.push(Effect::Report(Report {
+            generation: self.generation,
+            applied: false,
+            lines: errors,
+        }));
+        if fatal {
+            out.push(Effect::Exit(EXIT_REFUSED));
+        }
+    }
+
+    /// Makes the services match a valid configuration; reports each change.
+    fn apply_load(
+        &mut self,
+        services: Vec<ServiceSpec>,
+        warnings: Vec<String>,
+        now: Duration,
+        out: &mut Vec<Effect>,
+    ) {
         for warning in &warnings {
             out.push(Effect::Log(Level::Warning, warning.clone()));
         }
-        let mut lines = Vec::new();
+        let changes = self.changes(&services);
+        let mut specs: HashMap<String, ServiceSpec> =
+            services.into_iter().map(|s| (s.name.clone(), s)).collect();
+        let mut lines: Vec<String> = changes
+            .into_iter()
+            .filter_map(|change| self.apply(change, &mut specs, now, out))
+            .collect();
+        lines.extend(self.revive_stopped(now, out));
+        self.applied_once = true;
+        self.start_due(now, out);
+        lines.extend(warnings);
+        out.push(Effect::Report(Report {
+            generation: self.generation,
+            applied: true,
+            lines,
+        }));
+    }
+
+    /// What it takes to go from the services managed now to `services`.
+    fn changes(&self, services: &[ServiceSpec]) -> Vec<Change> {
         let current: Vec<&ServiceSpec> = self
             .services
             .values()
             .filter(|s| !s.removing())
             .filter_map(|s| s.spec.as_ref())
             .collect();
-        let mut changes = plan::diff(&current, &services);
-        // Stops come in the map's order: sort them, for a stable log.
-        changes.sort_by(|a, b| match (a, b) {
-            (Change::Stop(a), Change::Stop(b)) => a.cmp(b),
-            _ => std::cmp::Ordering::Equal,
-        });
-        let mut specs: HashMap<String, ServiceSpec> =
-            services.into_iter().map(|s| (s.name.clone(), s)).collect();
+        let mut changes = plan::diff(&current, services);
         // Adopted without a record of their settings, so outside the diff:
         // removed unless the new file names them.
-        let mut unknown: Vec<String> = self
-            .services
+        let named: HashSet<&str> = services.iter().map(|s| s.name.as_str()).collect();
+        changes.extend(
+            self.services
+                .iter()
+                .filter(|(name, s)| {
+                    s.spec.is_none() && !s.removing() && !named.contains(name.as_str())
+                })
+                .map(|(name, _)| Change::Stop(name.clone())),
+        );
+        // The stops come last, in the map's order: sorted by name, for a
+        // stable log.
+        let stops = changes
             .iter()
-            .filter(|(name, s)| s.spec.is_none() && !s.removing() && !specs.contains_key(*name))
-            .map(|(name, _)| name.clone())
-            .collect();
-        unknown.sort();
-        changes.extend(unknown.into_iter().map(Change::Stop));
-        for change in changes {
-            if let Some(line) = self.apply(change, &mut specs, now, out) {
-                lines.push(line);
-            }
-        }
-        // A reload also starts again what stopped on purpose.
+            .position(|c| matches!(c, Change::Stop(_)))
+            .unwrap_or(changes.len());
+        changes[stops..].sort_by_key(ToString::to_string);
+        changes
+    }
+
+    /// A reload also starts again what stopped on purpose; returns the
+    /// report lines.
+    fn revive_stopped(&mut self, now: Duration, out: &mut Vec<Effect>) -> Vec<String> {
         let mut revived: Vec<String> = self
             .services
             .iter()
@@ -525,25 +551,17 @@ impl Machine {
             .map(|(n, _)| n.clone())
             .collect();
         revived.sort();
-        for name in revived {
+        for name in &revived {
             out.push(Effect::Log(
                 Level::Notice,
                 format!("{name}: starting its supervise again (it had exited on purpose)"),
             ));
-            lines.push(format!("start {name}"));
-            if let Some(service) = self.services.get_mut(&name) {
+            if let Some(service) = self.services.get_mut(name) {
                 service.state = State::BackingOff { until: now };
                 service.backoff.reset();
             }
         }
-        self.applied_once = true;
-        self.start_due(now, out);
-        lines.extend(warnings);
-        out.push(Effect::Report(Report {
-            generation,
-            applied: true,
-            lines,
-        }));
+        revived.into_iter().map(|n| format!("start {n}")).collect()
     }
 
     /// Carries out one change of a reload; returns its report line.
@@ -558,52 +576,7 @@ impl Machine {
         match change {
             Change::Start(name) => {
                 let spec = specs.remove(&name)?;
-                match self.services.get_mut(&name) {
-                    // Left out of the diff while its removal is in flight:
-                    // start it again once its supervise has exited (two
-                    // would fight over the lock).
-                    Some(service) if service.removing() => {
-                        out.push(Effect::Log(
-                            Level::Notice,
-                            format!("{name}: section back; starting it again once stopped"),
-                        ));
-                        service.spec = Some(spec);
-                        service.set_then(Then::Start);
-                    }
-                    // Adopted without a record of its settings: give it
-                    // these.
-                    Some(service) => {
-                        service.spec = Some(spec.clone());
-                        if !matches!(service.state, State::Running { .. }) {
-                            if service.state == State::Stopped {
-                                service.state = State::BackingOff { until: now };
-                            }
-                            return Some(line);
-                        }
-                        out.push(Effect::Log(
-                            Level::Notice,
-                            format!("{name}: settings not known; sending r with the new ones"),
-                        ));
-                        out.push(Effect::Reread(Box::new(spec)));
-                        return Some(Change::Reread(name).to_string());
-                    }
-                    None => {
-                        out.push(Effect::Log(
-                            Level::Notice,
-                            format!("{name}: new section, starting"),
-                        ));
-                        self.services.insert(
-                            name,
-                            Service {
-                                spec: Some(spec),
-                                state: State::BackingOff { until: now },
-                                backoff: Backoff::default(),
-                                adopted: false,
-                                check_at: None,
-                            },
-                        );
-                    }
-                }
+                return Some(self.start_section(name, spec, now, out));
             }
             Change::Stop(name) => {
                 out.push(Effect::Log(
@@ -622,20 +595,82 @@ impl Machine {
                 self.stop(&name, Then::Start, out);
             }
             Change::Reread(name) => {
-                out.push(Effect::Log(
-                    Level::Notice,
-                    format!("{name}: alarms or limits changed, sending r"),
-                ));
                 let service = self.services.get_mut(&name)?;
-                let spec = specs.remove(&name)?;
-                // Not running: it reads the new settings when it starts.
-                if matches!(service.state, State::Running { .. }) {
-                    out.push(Effect::Reread(Box::new(spec.clone())));
+                service.spec = specs.remove(&name);
+                match service.state {
+                    State::Running { .. } => {
+                        out.push(Effect::Log(
+                            Level::Notice,
+                            format!("{name}: alarms or limits changed, sending r"),
+                        ));
+                        let spec = service.spec.clone()?;
+                        out.push(Effect::Reread(Box::new(spec)));
+                    }
+                    // Started again below, with them.
+                    State::Stopped => return None,
+                    // It reads the new settings when it starts.
+                    _ => {}
                 }
-                service.spec = Some(spec);
             }
         }
         Some(line)
+    }
+
+    /// A section new to the diff: a new service, one whose removal is in
+    /// flight, or one adopted without a record of its settings. Returns
+    /// the report line.
+    fn start_section(
+        &mut self,
+        name: String,
+        spec: ServiceSpec,
+        now: Duration,
+        out: &mut Vec<Effect>,
+    ) -> String {
+        let start = Change::Start(name.clone()).to_string();
+        let Some(service) = self.services.get_mut(&name) else {
+            out.push(Effect::Log(
+                Level::Notice,
+                format!("{name}: new section, starting"),
+            ));
+            self.services.insert(
+                name,
+                Service {
+                    spec: Some(spec),
+                    state: State::BackingOff { until: now },
+                    backoff: Backoff::default(),
+                    adopted: false,
+                    check_at: None,
+                },
+            );
+            return start;
+        };
+        if service.removing() {
+            // Start it again once its supervise has exited: two would
+            // fight over the lock.
+            out.push(Effect::Log(
+                Level::Notice,
+                format!("{name}: section back; starting it again once stopped"),
+            ));
+            service.spec = Some(spec);
+            service.set_then(Then::Start);
+            return start;
+        }
+        service.spec = Some(spec.clone());
+        match service.state {
+            State::Running { .. } => {
+                out.push(Effect::Log(
+                    Level::Notice,
+                    format!("{name}: settings not known; sending r with the new ones"),
+                ));
+                out.push(Effect::Reread(Box::new(spec)));
+                Change::Reread(name).to_string()
+            }
+            State::Stopped => {
+                service.state = State::BackingOff { until: now };
+                start
+            }
+            _ => start,
+        }
     }
 
     /// Asks a service's supervise to stop its service and exit; then `then`.

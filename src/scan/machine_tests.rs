@@ -184,6 +184,15 @@ fn a_supervise_that_exits_on_purpose_waits_for_the_next_reload() {
 }
 
 #[test]
+fn a_stopped_service_with_new_limits_is_started_with_them() {
+    let (mut m, a, b) = running_ab();
+    m.handle(secs(5), exited(100, EXIT_GAVE_UP));
+    let a2 = with_max_tries(a, 9);
+    let out = m.handle(secs(6), valid(&[a2.clone(), b]));
+    assert_eq!(acts(&out), [launch(&a2), report(2, true, &["start a"])]);
+}
+
+#[test]
 fn a_removed_section_is_stopped_and_forgotten() {
     let (mut m, a, _) = running_ab();
     let out = m.handle(secs(1), valid(std::slice::from_ref(&a)));

@@ -10,8 +10,10 @@
 //! `poll`, turns what woke it into machine inputs, and carries out the
 //! effects, feeding their outcomes back. It decides nothing.
 
+pub mod check;
 pub mod cli;
 pub mod forward;
+pub mod load;
 pub mod machine;
 pub mod output;
 pub mod plan;
@@ -31,6 +33,7 @@ use crate::sys::pidfd::PidFd;
 use crate::sys::signals::{Received, Signals};
 use crate::sys::stdio::{self, Sink};
 use crate::sys::{clock, localtime, logfile, poll, process, reap, spawn, user};
+use load::{load_file, lookup_user, read_env_file};
 use machine::{Effect, Ended, Input, Load, Machine, Signal};
 use output::{Lines, Output, Stream};
 use plan::ServiceSpec;
@@ -92,188 +95,8 @@ pub fn run(options: ScanOptions) -> i32 {
     }
 }
 
-/// `--check`: reads CONF as a reload would and prints every error and
-/// warning; with `root`, and a scanner running there, also what a reload
-/// would do (`start NAME`...). Touches nothing. Exit 0 when a reload would
-/// apply it, 1 when it would be refused.
-pub fn check(conf: &Path, root: Option<&Path>) -> i32 {
-    use std::io::Write;
-    let (load, _) = load_file(conf);
-    let mut lines = match &load {
-        Load::Valid { warnings, .. } => warnings.clone(),
-        Load::Refused { errors } => errors.clone(),
-    };
-    if let Some(root) = root {
-        lines.extend(compare_with_scanner(root, &load));
-    }
-    lines.push(match &load {
-        Load::Valid { services, .. } => {
-            format!("{}: valid, {} services", conf.display(), services.len())
-        }
-        Load::Refused { errors } => format!(
-            "{}: a reload would be refused ({} errors)",
-            conf.display(),
-            errors.len()
-        ),
-    });
-    let mut out = io::stdout().lock();
-    for line in lines {
-        let _ = writeln!(out, "{line}");
-    }
-    i32::from(matches!(load, Load::Refused { .. }))
-}
-
-/// What a reload of the scanner running on `root` would do with `load`.
-fn compare_with_scanner(root: &Path, load: &Load) -> Vec<String> {
-    let Some(pid) = lock::holder_pid(&root.join(LOCK_FILE)) else {
-        return vec![format!(
-            "no supervise-scan runs on {}: nothing to compare with",
-            root.display()
-        )];
-    };
-    let Load::Valid { services, .. } = load else {
-        return vec![format!(
-            "supervise-scan (pid {pid}) on {} would keep every service as it runs",
-            root.display()
-        )];
-    };
-    let record = root.join(APPLIED_FILE);
-    let applied = match std::fs::read(&record) {
-        Ok(text) => plan::plan(&text).services,
-        Err(e) => {
-            return vec![format!(
-                "cannot read {}: {e}: cannot tell what a reload of supervise-scan (pid {pid}) would do",
-                record.display()
-            )];
-        }
-    };
-    let old: Vec<&ServiceSpec> = applied.iter().collect();
-    let mut changes: Vec<String> = plan::diff(&old, services)
-        .iter()
-        .map(ToString::to_string)
-        .collect();
-    // A reload also starts again a supervise that exited on purpose.
-    let changed: std::collections::HashSet<&str> = changes
-        .iter()
-        .filter_map(|c| c.split_whitespace().nth(1))
-        .map(|n| n.trim_end_matches(':'))
-        .collect();
-    let revived: Vec<String> = services
-        .iter()
-        .filter(|s| !changed.contains(s.name.as_str()))
-        .filter(|s| applied.iter().any(|a| a.name == s.name))
-        .filter(|s| {
-            crate::sys::fifo::open_writer(&root.join("status").join(&s.name).join("ok")).is_err()
-        })
-        .map(|s| format!("start {}", s.name))
-        .collect();
-    changes.extend(revived);
-    if changes.is_empty() {
-        changes.push(format!(
-            "a reload of supervise-scan (pid {pid}) would change nothing"
-        ));
-    }
-    changes
-}
-
-/// Reads CONF and checks it as a whole, the file ([`plan::plan`]) and then
-/// what only the system can tell (users, directories, environment files);
-/// returns the load and the text read.
-pub fn load_file(path: &Path) -> (Load, Option<Vec<u8>>) {
-    let text = match std::fs::read(path) {
-        Ok(text) => text,
-        Err(e) => {
-            return (
-                Load::Refused {
-                    errors: vec![format!("{}: cannot read: {e}", path.display())],
-                },
-                None,
-            );
-        }
-    };
-    let mut plan = plan::plan(&text);
-    plan.errors
-        .extend(plan.services.iter().flat_map(host_problems));
-    plan.errors.sort_by_key(|w| w.line);
-    let located = |w: &conf::Warning, kind: &str| {
-        let at = if w.line == 0 {
-            String::new()
-        } else {
-            format!(":{}", w.line)
-        };
-        one_line(&format!("{}{at}: {kind}{}", path.display(), w.message))
-    };
-    let load = if plan.errors.is_empty() {
-        Load::Valid {
-            warnings: plan
-                .warnings
-                .iter()
-                .map(|w| located(w, "warning: "))
-                .collect(),
-            services: plan.services,
-        }
-    } else {
-        Load::Refused {
-            errors: plan.errors.iter().map(|w| located(w, "")).collect(),
-        }
-    };
-    (load, Some(text))
-}
-
-/// What the system says against a service's settings: a user that does
-/// not exist, a directory that is not one, an environment file that cannot
-/// be read or holds a line that is not `KEY=VALUE`.
-fn host_problems(spec: &ServiceSpec) -> Vec<conf::Warning> {
-    let mut problems = Vec::new();
-    let mut problem = |message: String| {
-        problems.push(conf::Warning {
-            line: spec.line,
-            message: format!("[{}]: {message}", spec.name),
-        })
-    };
-    if let Some(name) = &spec.user
-        && let Err(e) = lookup_user(name)
-    {
-        problem(e.to_string());
-    }
-    if let Some(dir) = &spec.directory {
-        match std::fs::metadata(dir) {
-            Ok(meta) if meta.is_dir() => {}
-            Ok(_) => problem(format!("directory {}: not a directory", dir.display())),
-            Err(e) => problem(format!("directory {}: {e}", dir.display())),
-        }
-    }
-    if let Some(file) = &spec.environment_file
-        && let Err(message) = read_env_file(file)
-    {
-        problem(message);
-    }
-    problems
-}
-
-/// [`user::lookup`], its errors naming the user and, when the files could
-/// not be read, /etc/passwd.
-fn lookup_user(name: &str) -> io::Result<user::Identity> {
-    user::lookup(name).map_err(|e| {
-        let file = if e.get_ref().is_some() {
-            ""
-        } else {
-            "/etc/passwd: "
-        };
-        io::Error::new(e.kind(), format!("user {name}: {file}{e}"))
-    })
-}
-
-/// The variables of an environment file, or what is wrong, naming it.
-fn read_env_file(file: &Path) -> Result<Vec<(String, String)>, String> {
-    let text = std::fs::read_to_string(file)
-        .map_err(|e| format!("environment_file {}: {e}", file.display()))?;
-    plan::parse_env_file(&text)
-        .map_err(|(line, message)| format!("environment_file {}:{line}: {message}", file.display()))
-}
-
 /// `text` as one line of a file that is read line by line.
-fn one_line(text: &str) -> String {
+pub(crate) fn one_line(text: &str) -> String {
     text.replace('\n', "\\n")
 }
 

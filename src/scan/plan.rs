@@ -298,6 +298,16 @@ pub enum Change {
     Reread(String),
 }
 
+impl Change {
+    /// The section it changes.
+    pub fn name(&self) -> &str {
+        match self {
+            Change::Start(name) | Change::Stop(name) | Change::Reread(name) => name,
+            Change::Restart { name, .. } => name,
+        }
+    }
+}
+
 impl std::fmt::Display for Change {
     /// The line of the reload result file: `start NAME`, `stop NAME`,
     /// `restart NAME: WHAT changed`, `reread NAME`.
