@@ -9,7 +9,7 @@
 //! And descriptors 1 and 2 themselves become a pipe the scanner reads
 //! ([`capture`]): every supervise inherits them, so a stalled reader cannot
 //! block a supervise at its start either; the scanner passes their lines
-//! on through its own sinks.
+//! on through its own sinks. A panic message goes to the old stderr.
 
 use std::fs::File;
 use std::io;
@@ -42,41 +42,45 @@ pub struct Sink {
 impl Sink {
     /// A sink for what descriptor `fd` is now.
     pub fn of(fd: RawFd) -> Sink {
-        let path = format!("/proc/self/fd/{fd}");
-        let Ok(meta) = std::fs::metadata(&path) else {
-            return Sink {
-                kind: Kind::Closed,
-                fd: None,
-            };
+        let closed = Sink {
+            kind: Kind::Closed,
+            fd: None,
+        };
+        let Ok(dup) = duplicate(fd) else {
+            return closed;
+        };
+        let file = File::from(dup);
+        let Ok(meta) = file.metadata() else {
+            return closed;
         };
         let kind = meta.file_type();
         if kind.is_fifo() || kind.is_char_device() {
             let private = std::fs::OpenOptions::new()
                 .write(true)
                 .custom_flags(libc::O_NONBLOCK | libc::O_CLOEXEC | libc::O_NOCTTY)
-                .open(&path);
+                .open(format!("/proc/self/fd/{fd}"));
             return match private {
-                Ok(file) => Sink {
+                Ok(private) => Sink {
                     kind: Kind::Nonblocking,
-                    fd: Some(file.into()),
+                    fd: Some(private.into()),
                 },
+                // A FIFO nobody reads.
+                Err(e) if e.raw_os_error() == Some(libc::ENXIO) => closed,
+                // No /proc: the shared description, as it is. It may
+                // block, but output is not lost.
                 Err(_) => Sink {
-                    kind: Kind::Closed,
-                    fd: None,
+                    kind: Kind::Plain,
+                    fd: Some(file.into()),
                 },
             };
         }
-        let kind = if kind.is_socket() {
-            Kind::Socket
-        } else {
-            Kind::Plain
-        };
-        match duplicate(fd) {
-            Ok(fd) => Sink { kind, fd: Some(fd) },
-            Err(_) => Sink {
-                kind: Kind::Closed,
-                fd: None,
+        Sink {
+            kind: if kind.is_socket() {
+                Kind::Socket
+            } else {
+                Kind::Plain
             },
+            fd: Some(file.into()),
         }
     }
 
@@ -130,6 +134,12 @@ pub struct Captured {
 pub fn capture() -> io::Result<Captured> {
     let stdout = Sink::of(1);
     let stderr = Sink::of(2);
+    // A panic message written to descriptor 2 would now go into the pipe,
+    // unread: it goes where stderr was, without blocking.
+    let panics: &'static Sink = Box::leak(Box::new(Sink::of(2)));
+    std::panic::set_hook(Box::new(move |info| {
+        let _ = panics.write(format!("supervise-scan: {info}\n").as_bytes());
+    }));
     let mut fds = [0; 2];
     // SAFETY: pipe2 writes two new descriptors into `fds`.
     check(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC | libc::O_NONBLOCK) })?;
