@@ -251,6 +251,7 @@ impl Scanner {
     /// deadline. Passes on output on the way.
     fn inputs(&mut self, exited: Vec<u32>, now: Now) -> Vec<Input> {
         let mut inputs = Vec::new();
+        let mut reload = false;
         for pid in exited {
             if let Some((name, _)) = self.watched.remove(&pid) {
                 inputs.push(self.vanished(&name, pid));
@@ -266,7 +267,12 @@ impl Scanner {
                         });
                     }
                 }
-                Received::Hangup => inputs.push(Input::Load(self.read_load())),
+                // Several at once are one reload.
+                Received::Hangup if reload => {}
+                Received::Hangup => {
+                    reload = true;
+                    inputs.push(Input::Load(self.read_load()));
+                }
                 Received::Terminate => inputs.push(Input::Terminate),
             }
         }
@@ -372,18 +378,22 @@ impl Scanner {
                 self.report(report);
                 None
             }
-            Effect::Watch { name, pid } => match PidFd::open(pid) {
-                Ok(pidfd) => {
-                    self.follow_output(&name);
-                    self.watched.insert(pid, (name, pidfd));
-                    None
+            Effect::Watch { name, pid } => {
+                self.follow_output(&name);
+                match PidFd::open(pid) {
+                    Ok(pidfd) => {
+                        self.watched.insert(pid, (name, pidfd));
+                        None
+                    }
+                    Err(e) if e.raw_os_error() == Some(libc::ESRCH) => {
+                        Some(self.vanished(&name, pid))
+                    }
+                    Err(e) => Some(Input::Unwatched {
+                        pid,
+                        error: e.to_string(),
+                    }),
                 }
-                Err(e) if e.raw_os_error() == Some(libc::ESRCH) => Some(self.vanished(&name, pid)),
-                Err(e) => Some(Input::Unwatched {
-                    pid,
-                    error: e.to_string(),
-                }),
-            },
+            }
             Effect::Unwatch { pid } => {
                 self.watched.remove(&pid);
                 None
