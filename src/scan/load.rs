@@ -3,6 +3,7 @@
 //! as one [`Load`], every problem formatted `FILE:LINE: message`. Shared
 //! by the scanner and `--check`, so that both judge a file alike.
 
+use std::collections::HashMap;
 use std::io;
 use std::path::Path;
 
@@ -28,8 +29,7 @@ pub fn load_file(path: &Path) -> (Load, Option<Vec<u8>>) {
         }
     };
     let mut plan = plan::plan(&text);
-    plan.errors
-        .extend(plan.services.iter().flat_map(host_problems));
+    plan.errors.extend(host_problems(&plan.services));
     plan.errors.sort_by_key(|w| w.line);
     let located = |w: &conf::Warning, kind: &str| {
         let at = if w.line == 0 {
@@ -56,33 +56,44 @@ pub fn load_file(path: &Path) -> (Load, Option<Vec<u8>>) {
     (load, Some(text))
 }
 
-/// What the system says against a service's settings: a user that does
+/// What the system says against the services' settings: a user that does
 /// not exist, a directory that is not one, an environment file that cannot
-/// be read or holds a line that is not `KEY=VALUE`.
-fn host_problems(spec: &ServiceSpec) -> Vec<conf::Warning> {
+/// be read or holds a line that is not `KEY=VALUE`. Each user and each
+/// file is looked at once, however many services name it.
+fn host_problems(services: &[ServiceSpec]) -> Vec<conf::Warning> {
+    let mut users: HashMap<&str, Option<String>> = HashMap::new();
+    let mut files: HashMap<&Path, Option<String>> = HashMap::new();
     let mut problems = Vec::new();
-    let mut problem = |message: String| {
-        problems.push(conf::Warning {
-            line: spec.line,
-            message: format!("[{}]: {message}", spec.name),
-        })
-    };
-    if let Some(name) = &spec.user
-        && let Err(e) = lookup_user(name)
-    {
-        problem(e.to_string());
-    }
-    if let Some(dir) = &spec.directory {
-        match std::fs::metadata(dir) {
-            Ok(meta) if meta.is_dir() => {}
-            Ok(_) => problem(format!("directory {}: not a directory", dir.display())),
-            Err(e) => problem(format!("directory {}: {e}", dir.display())),
-        }
-    }
-    if let Some(file) = &spec.environment_file
-        && let Err(message) = read_env_file(file)
-    {
-        problem(message);
+    for spec in services {
+        let user = spec.user.as_deref().and_then(|name| {
+            users
+                .entry(name)
+                .or_insert_with(|| lookup_user(name).err().map(|e| e.to_string()))
+                .clone()
+        });
+        let directory = spec
+            .directory
+            .as_deref()
+            .and_then(|dir| match std::fs::metadata(dir) {
+                Ok(meta) if meta.is_dir() => None,
+                Ok(_) => Some(format!("directory {}: not a directory", dir.display())),
+                Err(e) => Some(format!("directory {}: {e}", dir.display())),
+            });
+        let environment = spec.environment_file.as_deref().and_then(|file| {
+            files
+                .entry(file)
+                .or_insert_with(|| read_env_file(file).err())
+                .clone()
+        });
+        problems.extend(
+            [user, directory, environment]
+                .into_iter()
+                .flatten()
+                .map(|message| conf::Warning {
+                    line: spec.line,
+                    message: format!("[{}]: {message}", spec.name),
+                }),
+        );
     }
     problems
 }

@@ -435,7 +435,7 @@ impl Machine {
                 delay.as_secs_f64()
             ),
         ));
-        self.start_due(now, out);
+        self.start_if_due(name, now, out);
     }
 
     /// Applies a configuration, or refuses it and changes nothing.
@@ -762,7 +762,7 @@ impl Machine {
         if shutting_down {
             self.exit_if_done(out);
         } else {
-            self.start_due(now, out);
+            self.start_if_due(&name, now, out);
         }
     }
 
@@ -790,30 +790,41 @@ impl Machine {
     }
 
     /// Launches every service whose start time has come (none while
-    /// shutting down), in name order.
+    /// shutting down), in name order. Linear: for loads and deadlines.
     fn start_due(&mut self, now: Duration, out: &mut Vec<Effect>) {
-        if self.shutdown.is_some() {
-            return;
-        }
-        let mut due: Vec<&String> = self
+        let mut due: Vec<String> = self
             .services
             .iter()
             .filter(|(_, s)| matches!(s.state, State::BackingOff { until } if until <= now))
-            .map(|(n, _)| n)
+            .map(|(n, _)| n.clone())
             .collect();
         due.sort();
-        let due: Vec<String> = due.into_iter().cloned().collect();
         for name in due {
-            let service = self.services.get_mut(&name).expect("listed above");
-            let Some(spec) = service.spec.clone() else {
-                // Only adopted services lack settings, and they are not
-                // started by us until a load gives them some.
-                service.state = State::Stopped;
-                continue;
-            };
-            service.state = State::Starting { then: None };
-            out.push(Effect::Launch(Box::new(spec)));
+            self.start_if_due(&name, now, out);
         }
+    }
+
+    /// Launches service `name` if its start time has come (and the scanner
+    /// is not shutting down). For one exit, so that a storm of them does
+    /// not look at every service each time.
+    fn start_if_due(&mut self, name: &str, now: Duration, out: &mut Vec<Effect>) {
+        if self.shutdown.is_some() {
+            return;
+        }
+        let Some(service) = self.services.get_mut(name) else {
+            return;
+        };
+        if !matches!(service.state, State::BackingOff { until } if until <= now) {
+            return;
+        }
+        let Some(spec) = service.spec.clone() else {
+            // Only adopted services lack settings, and they are not
+            // started by us until a load gives them some.
+            service.state = State::Stopped;
+            return;
+        };
+        service.state = State::Starting { then: None };
+        out.push(Effect::Launch(Box::new(spec)));
     }
 
     /// SIGTERM/SIGINT: every supervise brings its service down, in
