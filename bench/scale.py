@@ -158,7 +158,7 @@ def mem_available_kb():
 def kernel_limits(n):
     """[(name, value, needed, ok)] for what N services need: a supervise and a
     service per section plus the scanner, on top of what already runs; about ten
-    open files per supervise; two inotify instances (the benchmark's own and svc's);
+    open files per supervise; two inotify instances (the benchmark's one, one to spare);
     memory."""
     tasks = tasks_now() + 2 * n + 64
     rows = [
@@ -194,16 +194,18 @@ def raise_rlimits(n):
         soft, hard = resource.getrlimit(which)
         new_hard = want if root and hard != inf and hard < want else hard
         new_soft = soft if soft == inf or soft >= want else min(want, new_hard)
-        if new_hard == inf or new_soft <= new_hard:
-            try:
-                resource.setrlimit(which, (new_soft, new_hard))
-            except (OSError, ValueError) as e:
-                log(f"cannot raise {name}: {e}")
+        try:
+            resource.setrlimit(which, (new_soft, new_hard))
+        except (OSError, ValueError) as e:
+            # root without CAP_SYS_RESOURCE (a container): the soft limit up to the hard
+            log(f"cannot raise {name} to {want}: {e}")
+            resource.setrlimit(which, (hard, hard))
         got = resource.getrlimit(which)
 
         def show(v):
             return "unlimited" if v == inf else str(v)
-        said.append(f"{name} {show(soft)}/{show(hard)} → {show(got[0])}/{show(got[1])}")
+        said.append(f"{name} {show(soft)}/{show(hard)} → {show(got[0])}/{show(got[1])}"
+                    + ("" if got[0] == inf or got[0] >= want else f" (wanted {want})"))
     return ", ".join(said) + " (soft/hard, set by the benchmark, inherited by the scanner, " \
         "every supervise and every service)"
 
@@ -605,15 +607,15 @@ def report(runs, args, limits, rlimits, ev, started_at, took, load):
            f"{load[1]:.2f} after",
            f"- command: `bench/scale.py{''.join(' ' + a for a in sys.argv[1:])}`",
            f"- version: {B.versions([B.Ours(None, None)], None)}",
-           f"- timing: {ev.source if ev else 'status files read every 0.1 s or more, idle window with /proc'}"
+           "- timing: " + (ev.source if ev else "status files read every 0.1 s or more")
            + (f"; {ev.lost} event batches lost" if ev and ev.lost else ""),
            f"- limits: {rlimits}",
            "- kernel (value, needed for the largest N): "
            + ", ".join(f"{name} {'unlimited' if v is None else v} ({need}{'' if ok else ' ✗'})"
                        for name, v, need, ok in limits),
-           f"- sections are `[sI]` with `command : sleep 1000NN` (100,000 + I); `[global]` `alarm_interval : 0` "
-           f"(no alarms, no limits); the reload gives section s{{N/2}} a new command; "
-           f"`svc status` {args.svc_reps} times, cells median (min–max); memory: "
+           "- sections are `[sI]` with `command : sleep 1000NN` (100,000 + I); `[global]` "
+           "`alarm_interval : 0` (no alarms, no limits); the reload gives section s(N/2) a "
+           f"new command; `svc status` {args.svc_reps} times, cells median (min–max); memory: "
            f"median (min–max) over the processes, after `sync`",
            ]
     if largest != 10000:
