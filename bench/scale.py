@@ -671,7 +671,7 @@ def main():
                     help="no proc connector even as root (read status files)")
     args = ap.parse_args()
     try:
-        sizes = [int(s) for s in args.services.split(",")]
+        sizes = sorted({int(s) for s in args.services.split(",")})
     except ValueError:
         sys.exit(f"scale.py: --services takes numbers separated by commas, not {args.services!r}")
     if not sizes or min(sizes) < 2:
