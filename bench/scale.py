@@ -277,7 +277,7 @@ class Scale:
             # Reading N status files costs CPU the scanner needs: with kernel events,
             # read them only once the events say every service has exec'd (or every 2 s).
             if ev and self.started_services() < n and time.monotonic() - last_pass < 2:
-                time.sleep(0.05)
+                time.sleep(0.2)  # counting takes the event lock for O(N)
                 continue
             t_pass = time.monotonic()
             still = []
