@@ -42,12 +42,14 @@ use std::io::Write;
 /// Parses `args` (without the program name), runs the command, and returns
 /// the process exit status.
 pub fn main(args: impl IntoIterator<Item = OsString>) -> i32 {
-    match cli::parse(args, &dir::is_status_dir) {
+    let command = cli::parse(args).and_then(|options| options.command(&dir::is_status_dir));
+    match command {
         Ok(command) => run::run(command),
-        Err(cli::UsageError(message)) => {
+        Err(usage) => {
             let _ = writeln!(
                 std::io::stderr(),
-                "svc: {message}\n{}\nTry 'svc --help' for more.",
+                "svc: {}\n{}\nTry 'svc --help' for more.",
+                usage.message,
                 help::USAGE
             );
             code::Code::Usage.status()
