@@ -5,8 +5,9 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use super::cli::Target;
+use super::code::Form;
 use super::dir::{self, Problem};
-use super::goal::Goal;
+use super::goal::{Goal, Service, Shows};
 use super::run::{Failure, complain, report};
 use super::wait::{Waiting, nonzero};
 use crate::status::Status;
@@ -27,7 +28,7 @@ pub fn send(bytes: &[u8], until: Option<Target>, dirs: &[PathBuf], wait: Duratio
             Ok(before) => sent.push((dir, before)),
             Err(problem) => {
                 complain(dir, &problem.message);
-                fail(problem.code.status());
+                fail(problem.code.status(Form::Extended));
             }
         }
     }
@@ -35,19 +36,23 @@ pub fn send(bytes: &[u8], until: Option<Target>, dirs: &[PathBuf], wait: Duratio
         return first_failure;
     };
     for (dir, before) in sent {
-        let (goal, what) = match target {
-            Target::Up => (Goal::Up { after: None }, "to be up"),
-            Target::Down => (Goal::Down, "to be down"),
+        let service = match target {
+            Target::Up => Service::Up { after: None },
+            Target::Down => Service::Down,
         };
+        let goal = Goal::Shows(Shows {
+            service: Some(service),
+            ..Shows::default()
+        });
         let waiting = Waiting {
             dir,
             wait,
             deadline,
         };
         let mut groups = before.map_or(Vec::new(), |s| nonzero(s.pid));
-        if let Err(failure) = waiting.until(goal, &mut groups, what) {
+        if let Err(failure) = waiting.until(goal, &mut groups) {
             let interrupted = matches!(failure, Failure::Interrupted(_));
-            fail(report(dir, failure));
+            fail(report(dir, failure, Form::Extended));
             if interrupted {
                 break;
             }

@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use super::cli::Operand;
-use super::code::Code;
+use super::code::{Code, Form};
 use super::dir::{self, Problem};
 use super::root::{self, Root};
 use super::run::{complain, label, name, say};
@@ -102,7 +102,7 @@ pub fn status(operands: &[Operand], json: bool, root: &Root) -> i32 {
     } else if whole_root && (first_failure == Code::Ok || !entries.is_empty()) {
         say(&table::render(&rows));
     }
-    first_failure.status()
+    first_failure.status(Form::Extended)
 }
 
 /// Adds every service of the status root `base`, sorted by name.

@@ -46,13 +46,15 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> i32 {
     match command {
         Ok(command) => run::run(command),
         Err(usage) => {
-            let _ = writeln!(
-                std::io::stderr(),
-                "svc: {}\n{}\nTry 'svc --help' for more.",
-                usage.message,
-                help::USAGE
-            );
-            code::Code::Usage.status()
+            let _ = writeln!(std::io::stderr(), "svc: {}", usage.message);
+            let text = format!("{}\nTry 'svc --help' for more.", help::USAGE);
+            // Fewer than two arguments: the usage on stdout, as the original.
+            let _ = if usage.too_few {
+                writeln!(std::io::stdout(), "{text}")
+            } else {
+                writeln!(std::io::stderr(), "{text}")
+            };
+            code::Code::Usage.status(code::Form::Original)
         }
     }
 }

@@ -6,6 +6,7 @@
 use std::time::{Duration, Instant};
 
 use super::cli::{Operand, Verb};
+use super::code::Form;
 use super::dir;
 use super::root::Root;
 use super::run::{Failure, report};
@@ -19,7 +20,7 @@ pub fn each(verb: Verb, operands: &[Operand], root: &Root, wait: Duration) -> i3
         let deadline = Instant::now() + wait;
         if let Err(failure) = verbs::run(&dir, verb, wait, deadline) {
             let interrupted = matches!(failure, Failure::Interrupted(_));
-            let status = report(&dir, failure);
+            let status = report(&dir, failure, Form::Extended);
             if first_failure == 0 {
                 first_failure = status;
             }

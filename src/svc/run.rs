@@ -8,7 +8,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use super::cli::Command;
-use super::code;
+use super::code::{self, Form};
 use super::dir::Problem;
 use super::show;
 use super::{dir, flags, interrupt, list, named, reload, root, verbs};
@@ -79,7 +79,7 @@ pub fn run(command: Command) -> i32 {
             let deadline = Instant::now() + wait;
             match verbs::run(&dir, verb, wait, deadline) {
                 Ok(()) => 0,
-                Err(failure) => report(&dir, failure),
+                Err(failure) => report(&dir, failure, Form::Original),
             }
         }
         Command::Send {
@@ -99,12 +99,12 @@ fn choose_root(option: Option<std::path::PathBuf>) -> root::Root {
     root::choose(option, std::env::var_os(root::ENV))
 }
 
-/// Prints a failure; returns its exit status.
-pub fn report(dir: &Path, failure: Failure) -> i32 {
+/// Prints a failure; returns its exit status in `form`.
+pub fn report(dir: &Path, failure: Failure, form: Form) -> i32 {
     match failure {
         Failure::Problem(problem) => {
             complain(dir, &problem.message);
-            problem.code.status()
+            problem.code.status(form)
         }
         Failure::Interrupted(signal) => {
             complain(dir, &format!("interrupted by signal {signal}"));

@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use super::code::Code;
+use super::code::{Code, Form};
 use crate::status::{Status, Want};
 
 /// What `svc` learned about one status directory.
@@ -43,7 +43,8 @@ pub fn want_word(want: Want) -> &'static str {
     }
 }
 
-fn on_off(on: bool) -> &'static str {
+/// `on` or `off`, as svc shows status byte 14.
+pub fn on_off(on: bool) -> &'static str {
     if on { "on" } else { "off" }
 }
 
@@ -152,7 +153,7 @@ pub fn json_error(label: &str, name: &str, code: Code, message: &str) -> String 
         json_string(label),
         json_string(name),
         json_string(message),
-        code.status()
+        code.status(Form::Extended)
     )
 }
 
