@@ -10,11 +10,10 @@ use super::cli::Verb;
 use super::code::Code;
 use super::dir::{self, Control, Problem};
 use super::goal::{Goal, Seen, Service, Shows};
-use super::run::{Failure, name, say};
-use super::show::{self, Observed, Supervise};
+use super::run::{Failure, name, observed, say, wall_now};
+use super::show::{self, Supervise};
 use super::wait::{Waiting, nonzero};
 use crate::status::{Status, Want};
-use crate::sys::{clock, localtime};
 
 /// The checks of the original script, in its order: a directory we can
 /// enter, supervise alive (`ok`), a readable 20-byte status, `control` a
@@ -31,17 +30,10 @@ fn prepare(dir: &Path) -> Result<Status, Problem> {
 pub fn run(dir: &Path, verb: Verb, wait: Duration, deadline: Instant) -> Result<(), Failure> {
     let status = prepare(dir)?;
     if verb == Verb::Status {
-        let observed = Observed {
-            status,
-            supervise: Supervise::Running {
-                pid: dir::supervise_pid(dir),
-            },
+        let supervise = Supervise::Running {
+            pid: dir::supervise_pid(dir),
         };
-        let text = show::original_lines(
-            &observed,
-            clock::now().wall,
-            localtime::utc_offset(status.since),
-        );
+        let text = show::original_lines(&observed(status, supervise), wall_now());
         let _ = write!(std::io::stdout(), "{text}");
         return Ok(());
     }

@@ -11,10 +11,10 @@ use super::code::Code;
 use super::dir::{self, Problem};
 use super::goal::{self, Goal, Seen, Verdict};
 use super::interrupt;
-use super::run::Failure;
-use super::show::{self, Observed, Supervise};
+use super::run::{Failure, observed, wall_now};
+use super::show::{self, Supervise};
 use crate::conf;
-use crate::sys::{clock, process};
+use crate::sys::process;
 
 /// The first pause between two looks at the status file.
 const FIRST_PAUSE: Duration = Duration::from_millis(2);
@@ -102,17 +102,14 @@ fn explain(seen: &Seen, groups: &[u32]) -> String {
     let Some(status) = seen.status else {
         return "the status file cannot be read".to_string();
     };
-    let observed = Observed {
-        status,
-        supervise: if seen.supervise_alive {
-            Supervise::Running { pid: None }
-        } else {
-            Supervise::NotRunning {
-                pid_alive: process::pid_alive(status.pid),
-            }
-        },
+    let supervise = if seen.supervise_alive {
+        Supervise::Running { pid: None }
+    } else {
+        Supervise::NotRunning {
+            pid_alive: process::pid_alive(status.pid),
+        }
     };
-    let mut text = show::describe(&observed, clock::now().wall);
+    let mut text = show::describe(&observed(status, supervise), wall_now());
     let alive: Vec<String> = groups
         .iter()
         .filter(|&&pgid| process::group_alive(pgid))

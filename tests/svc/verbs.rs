@@ -317,6 +317,18 @@ fn status_keeps_the_original_lines_first() {
     assert_eq!(lines[3], "alarm: ON");
     assert!(lines[4].starts_with(&format!("state: up (pid {pid}) ")));
     assert_eq!(lines[5], format!("supervise pid: {}", std::process::id()));
+    // The local calendar, eight hours east.
+    let output = svc_command()
+        .arg(&fake.dir)
+        .arg("status")
+        .env("TZ", "CST-8")
+        .output()
+        .unwrap();
+    assert!(
+        stdout(&output).contains("\nstart time: 20261126 15:12:45\n"),
+        "{}",
+        stdout(&output)
+    );
 }
 
 #[test]
