@@ -129,3 +129,35 @@ fn status_checks_control_as_the_original_does() {
     let output = svc_command().arg("status").arg(&fake.dir).output().unwrap();
     assert_exit(&output, 0);
 }
+
+#[test]
+fn outcomes_the_original_never_had_keep_their_own_codes() {
+    // A service that ignores TERM: supervise needs its stop timeout (10 s)
+    // before KILL, so svc is still waiting when supervise is killed.
+    let mut real = Real::start_script(
+        "o-gone",
+        "trap '' TERM; touch ready; while :; do sleep 0.2; done",
+    );
+    real.wait_ready();
+    let dir = real.dir.clone();
+    let mut stop = Svc(Some(
+        svc_command()
+            .arg(&dir)
+            .arg("stop")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap(),
+    ));
+    real.wait_status("svc's d read", |s| s.want == supervise::status::Want::Down);
+    let mut supervise = real.child.take().unwrap();
+    supervise.kill().unwrap();
+    supervise.wait().unwrap();
+    let output = stop.0.take().unwrap().wait_with_output().unwrap();
+    assert_exit(&output, 10);
+    assert!(
+        stderr(&output).contains("supervise exited while svc waited for: down"),
+        "{}",
+        stderr(&output)
+    );
+}
