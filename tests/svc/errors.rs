@@ -127,16 +127,28 @@ fn missing_control_or_control_not_a_fifo_exits_6() {
     let tmp = TempDir::new("nocontrol");
     let fake = Fake::new(tmp.path(), "x");
     let control = fake.dir.join("control");
-    std::fs::remove_file(&control).unwrap();
-    let output = svc_command().arg(&fake.dir).arg("start").output().unwrap();
-    assert_exit(&output, 6);
-    assert!(stderr(&output).contains("no control FIFO"));
-    std::fs::write(&control, "").unwrap();
-    let output = svc_command().arg(&fake.dir).arg("start").output().unwrap();
-    assert_exit(&output, 6);
-    assert!(stderr(&output).contains("not a FIFO"));
+    // `status` checks control too, as the original script does.
+    for (control_file, says) in [(false, "no control FIFO"), (true, "control is not a FIFO")] {
+        if control_file {
+            std::fs::write(&control, "").unwrap();
+        } else {
+            std::fs::remove_file(&control).unwrap();
+        }
+        for verb in ["start", "status"] {
+            let output = svc_command().arg(&fake.dir).arg(verb).output().unwrap();
+            assert_exit(&output, 6);
+            assert!(
+                stderr(&output).contains(says),
+                "{verb}: {}",
+                stderr(&output)
+            );
+        }
+    }
     let output = svc_command().arg("-u").arg(&fake.dir).output().unwrap();
     assert_exit(&output, 6);
+    // The listing only reads the status file.
+    let output = svc_command().arg("status").arg(&fake.dir).output().unwrap();
+    assert_exit(&output, 0);
 }
 
 #[test]

@@ -114,23 +114,6 @@ fn a_directory_without_ok_is_4_in_the_original_form() {
 }
 
 #[test]
-fn status_checks_control_as_the_original_does() {
-    let tmp = TempDir::new("o-statusctl");
-    let fake = Fake::new(tmp.path(), "x");
-    let control = fake.dir.join("control");
-    std::fs::remove_file(&control).unwrap();
-    let output = svc_command().arg(&fake.dir).arg("status").output().unwrap();
-    assert_exit(&output, 6);
-    std::fs::write(&control, "").unwrap();
-    let output = svc_command().arg(&fake.dir).arg("status").output().unwrap();
-    assert_exit(&output, 6);
-    assert!(stderr(&output).contains("control is not a FIFO"));
-    // The listing only reads the status file.
-    let output = svc_command().arg("status").arg(&fake.dir).output().unwrap();
-    assert_exit(&output, 0);
-}
-
-#[test]
 fn outcomes_the_original_never_had_keep_their_own_codes() {
     // A service that ignores TERM: supervise needs its stop timeout (10 s)
     // before KILL, so svc is still waiting when supervise is killed.
