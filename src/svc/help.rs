@@ -18,12 +18,14 @@ Usage: svc STATUSDIR COMMAND [ARGV]
 const BODY: &str = "
 DIR is a status directory kept by supervise (e.g. /home/work/status/redis).
 
-Commands, each waiting for its result (at most -w SECONDS, default 30):
-  start       send u; wait until the service runs; print its pid
+Commands, each waiting until the status file shows all it asked for (at
+most -w SECONDS, default 30):
+  start       send u; wait until the service runs, wanted up; print its pid
   stop        silence alarms (if on), send d; wait until the service and its
-              whole process group are gone; turn alarms back on
+              whole process group are gone; turn alarms back on and wait
+              until the status file shows them on
   restart     silence alarms (if on), send du; wait until a new child runs;
-              turn alarms back on
+              turn alarms back on and wait for them too
   status      the original lines (pid:, start time:, alarm:), then more
   alarm on    send n (alarm off: send s); wait until the status file shows it
   reconf      send r (supervise re-reads its config; see DIR/supervise.log)
@@ -31,7 +33,8 @@ Commands, each waiting for its result (at most -w SECONDS, default 30):
 supervise stops a service with TERM (and CONT), then KILL after its stop
 timeout; a stop or restart asked for this way never alarms and never counts
 toward max_tries. If a wait ends early (timeout, Ctrl-C), alarms are still
-turned back on.
+turned back on. svc DIR COMMAND exits with the original script's codes (the
+second column below).
 
 daemontools form: each flag sends its control byte, in order, to every DIR:
   -u up   -d down   -o once   -x exit when down   -p pause (STOP)
