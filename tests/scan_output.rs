@@ -26,6 +26,22 @@ fn chatty(dir: &TempDir) -> String {
     )
 }
 
+/// A forwarding scanner of [`chatty`] services, its output as given, once
+/// the talker has written all it writes.
+fn start_chatty(
+    tag: &str,
+    stdout: impl FnOnce(std::io::PipeWriter) -> Stdout,
+    keep_reader: bool,
+) -> (Scan, Option<std::io::PipeReader>) {
+    let dir = TempDir::new(tag);
+    dir.write("s.conf", &chatty(&dir));
+    let (reader, writer) = std::io::pipe().unwrap();
+    let reader = keep_reader.then_some(reader);
+    let scan = Scan::launch(dir, &["--forward-output"], &[], stdout(writer));
+    wait_talked(&scan);
+    (scan, reader)
+}
+
 /// Waits until the talker has written all it writes.
 fn wait_talked(scan: &Scan) {
     let out = scan.status_dir("talk").join("__stdout");
@@ -46,11 +62,7 @@ fn replace_quiet(scan: &Scan) {
 
 #[test]
 fn a_stalled_stdout_reader_never_blocks_the_scanner() {
-    let dir = TempDir::new("scan-stalled");
-    dir.write("s.conf", &chatty(&dir));
-    let (reader, writer) = std::io::pipe().unwrap();
-    let mut scan = Scan::launch(dir, &["--forward-output"], &[], Stdout::Pipe(writer));
-    wait_talked(&scan);
+    let (mut scan, reader) = start_chatty("scan-stalled", Stdout::Pipe, true);
     let sup = scan.supervise_pid("quiet");
     kill(sup, libc::SIGKILL);
     scan.wait_err("quiet: supervise died (killed by signal 9 SIGKILL)");
@@ -69,11 +81,7 @@ fn a_stalled_stdout_reader_never_blocks_the_scanner() {
 
 #[test]
 fn a_stalled_reader_of_both_stdout_and_stderr_never_blocks_the_scanner_or_its_supervise() {
-    let dir = TempDir::new("scan-stalled-both");
-    dir.write("s.conf", &chatty(&dir));
-    let (reader, writer) = std::io::pipe().unwrap();
-    let mut scan = Scan::launch(dir, &["--forward-output"], &[], Stdout::BothPipe(writer));
-    wait_talked(&scan);
+    let (mut scan, reader) = start_chatty("scan-stalled-both", Stdout::BothPipe, true);
     // Its log cannot be read: watch what it does. A new supervise says on
     // stderr that it stops the old service: that must not block it either.
     replace_quiet(&scan);
@@ -88,12 +96,7 @@ fn a_stalled_reader_of_both_stdout_and_stderr_never_blocks_the_scanner_or_its_su
 
 #[test]
 fn a_reader_that_is_gone_costs_nothing_but_the_output() {
-    let dir = TempDir::new("scan-gone");
-    dir.write("s.conf", &chatty(&dir));
-    let (reader, writer) = std::io::pipe().unwrap();
-    drop(reader);
-    let mut scan = Scan::launch(dir, &["--forward-output"], &[], Stdout::Pipe(writer));
-    wait_talked(&scan);
+    let (mut scan, _) = start_chatty("scan-gone", Stdout::Pipe, false);
     scan.wait_err("stdout is closed");
     replace_quiet(&scan);
     kill(scan.pid(), libc::SIGTERM);

@@ -264,6 +264,14 @@ impl Service {
         }
     }
 
+    /// Waits to start again after a run of `ran` (nothing: a failed
+    /// start); returns the delay.
+    fn back_off(&mut self, ran: Duration, now: Duration) -> Duration {
+        let delay = self.backoff.after_exit(ran, BACKOFF);
+        self.state = State::BackingOff { until: now + delay };
+        delay
+    }
+
     fn stop_timeout(&self) -> Duration {
         self.spec
             .as_ref()
@@ -426,8 +434,7 @@ impl Machine {
             self.exit_if_done(out);
             return;
         }
-        let delay = service.backoff.after_exit(Duration::ZERO, BACKOFF);
-        service.state = State::BackingOff { until: now + delay };
+        let delay = service.back_off(Duration::ZERO, now);
         out.push(Effect::Log(
             Level::Warning,
             format!(
@@ -741,10 +748,7 @@ impl Machine {
                 false
             }
             State::Running { since, .. } => {
-                let delay = service
-                    .backoff
-                    .after_exit(now.saturating_sub(since), BACKOFF);
-                service.state = State::BackingOff { until: now + delay };
+                let delay = service.back_off(now.saturating_sub(since), now);
                 out.push(Effect::Log(
                     Level::Warning,
                     format!(
