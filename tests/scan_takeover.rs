@@ -141,3 +141,33 @@ fn a_config_changed_while_no_scanner_ran_is_applied_against_what_runs() {
         scan.err()
     );
 }
+
+#[test]
+fn a_broken_file_at_takeover_keeps_what_runs_until_a_good_one_comes() {
+    let mut scan = Scan::start("scan-takeover-broken", ABC, &[]);
+    let services: Vec<u32> = ["a", "b", "c"]
+        .iter()
+        .map(|n| scan.service_pid(n))
+        .collect();
+    scan.conf("[a]\ncommand : sleep 1000\n[b\n");
+    scan.crash_and_restart(&[]);
+    let report = scan.wait_generation(1);
+    assert!(report.starts_with("1 refused\n"), "{report}");
+    assert!(
+        report.contains("s.conf:3: malformed section header `[b`"),
+        "{report}"
+    );
+    scan.wait_err("reload refused (1 error): every service is left as it runs");
+    let after: Vec<u32> = ["a", "b", "c"]
+        .iter()
+        .map(|n| scan.service_pid(n))
+        .collect();
+    assert_eq!(after, services);
+    scan.conf(ABC);
+    assert_eq!(scan.reload(), format!("2 applied\npid {}\n", scan.pid()));
+    let after: Vec<u32> = ["a", "b", "c"]
+        .iter()
+        .map(|n| scan.service_pid(n))
+        .collect();
+    assert_eq!(after, services);
+}

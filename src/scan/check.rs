@@ -30,12 +30,16 @@ pub fn check(conf: &Path, root: Option<&Path>) -> i32 {
     }
     lines.push(match &load {
         Load::Valid { services, .. } => {
-            format!("{}: valid, {} services", conf.display(), services.len())
+            format!(
+                "{}: valid, {}",
+                conf.display(),
+                plan::count(services.len(), "service")
+            )
         }
         Load::Refused { errors } => format!(
-            "{}: a reload would be refused ({} errors)",
+            "{}: a reload would be refused ({})",
             conf.display(),
-            errors.len()
+            plan::count(errors.len(), "error")
         ),
     });
     let mut out = io::stdout().lock();

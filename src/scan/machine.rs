@@ -468,14 +468,14 @@ impl Machine {
         let fatal = summarise && !self.applied_once && self.services.is_empty();
         if fatal {
             let line = format!(
-                "configuration refused ({} errors); nothing runs, so exiting",
-                errors.len()
+                "configuration refused ({}); nothing runs, so exiting",
+                plan::count(errors.len(), "error")
             );
             out.push(Effect::Log(Level::Fatal, line));
         } else if summarise {
             let line = format!(
-                "reload refused ({} errors): every service is left as it runs",
-                errors.len()
+                "reload refused ({}): every service is left as it runs",
+                plan::count(errors.len(), "error")
             );
             out.push(Effect::Log(Level::Warning, line));
         }

@@ -269,6 +269,11 @@ pub fn parse_env_file(text: &str) -> Result<Vec<(String, String)>, (usize, Strin
     Ok(vars)
 }
 
+/// `1 error`, `2 errors`: for messages.
+pub fn count(n: usize, noun: &str) -> String {
+    format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
+}
+
 /// A name that is one safe path component.
 pub fn safe_name(name: &str) -> bool {
     !name.is_empty()
