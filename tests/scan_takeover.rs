@@ -171,3 +171,29 @@ fn a_broken_file_at_takeover_keeps_what_runs_until_a_good_one_comes() {
         .collect();
     assert_eq!(after, services);
 }
+
+#[test]
+fn an_adopted_supervise_that_gives_up_is_left_down() {
+    let dir = TempDir::new("scan-takeover-giveup");
+    let crash = dir.join("crash");
+    let conf = format!(
+        "[global]\nstop_timeout : 2\nalarm_interval : 60\nmax_tries : 1\n\
+         [flaky]\ncommand : sh -c 'while [ ! -e {} ]; do sleep 0.05; done; exit 1'\n",
+        crash.display()
+    );
+    let mut scan = Scan::start_in(dir, &conf, &[], &[]);
+    scan.service_pid("flaky");
+    let sup = scan.supervise_pid("flaky");
+    scan.crash_and_restart(&[]);
+    scan.wait_err(&format!(
+        "flaky: adopted the supervise already running (pid {sup})"
+    ));
+    std::fs::write(&crash, "").unwrap();
+    scan.wait_err("flaky: supervise exited (not our child: exit status unknown); not restarted until the next reload");
+    assert_eq!(starts_of(&scan, "flaky"), 1, "{}", scan.err());
+    let log = std::fs::read_to_string(scan.status_dir("flaky").join("supervise.log")).unwrap();
+    assert!(
+        log.contains("supervise refused to restart flaky any more"),
+        "{log}"
+    );
+}

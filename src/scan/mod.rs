@@ -458,10 +458,11 @@ impl Scanner {
     fn vanished(&self, name: &str, pid: u32) -> Input {
         let dir = self.status_dir(name);
         let wanted_down = status::read(&dir).is_ok_and(|s| s.want == status::Want::Down);
-        let gave_up = logfile::tail(&dir.join("supervise.log"), 4096, 20)
+        // The give-up line is followed by `supervise exiting`; a supervise
+        // that started since writes far more than three lines.
+        let gave_up = logfile::tail(&dir.join("supervise.log"), 4096, 3)
             .lines()
-            .last()
-            .is_some_and(|l| l.contains("refused to restart"));
+            .any(|l| l.contains("refused to restart"));
         Input::Exited {
             pid,
             ended: Ended::Vanished {
