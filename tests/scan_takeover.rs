@@ -197,3 +197,22 @@ fn an_adopted_supervise_that_gives_up_is_left_down() {
         "{log}"
     );
 }
+
+#[test]
+fn an_adopted_supervise_told_to_exit_is_left_down_and_a_reload_brings_it_back() {
+    let mut scan = Scan::start("scan-takeover-exit", ABC, &[]);
+    let a = scan.service_pid("a");
+    let sup = scan.supervise_pid("a");
+    scan.crash_and_restart(&[]);
+    scan.wait_err(&format!(
+        "a: adopted the supervise already running (pid {sup})"
+    ));
+    std::fs::write(scan.status_dir("a").join("control"), "dx").unwrap();
+    scan.wait_err("a: supervise exited (not our child: exit status unknown); not restarted until the next reload");
+    assert!(!alive(a) && !alive(sup));
+    assert_eq!(
+        scan.reload(),
+        format!("2 applied\npid {}\nstart a\n", scan.pid())
+    );
+    scan.new_service_pid("a", a);
+}
