@@ -164,6 +164,7 @@ fn try_it_runs_as_written() {
                 !cargo
             })
             .collect();
+        let starts = script.iter().any(|l| l.starts_with("supervise "));
         let kills = script.iter().any(|l| l.starts_with("kill "));
         let before = supervise::status::read(&status_dir).map_or(0, |s| s.pid);
         let output = Command::new("bash")
@@ -181,10 +182,10 @@ fn try_it_runs_as_written() {
             script.join("\n"),
             output.status
         );
-        if kills {
-            // A person types the next command; the test waits for the
-            // restart the README promises.
-            wait_until("the killed service is running again", || {
+        if starts || kills {
+            // A person types the next command; the test waits for what the
+            // README promises: the service running (again, after a kill).
+            wait_until("the service runs (again)", || {
                 supervise::status::read(&status_dir)
                     .is_ok_and(|s| s.pid != 0 && s.pid != before && alive(s.pid))
             });
@@ -219,6 +220,31 @@ fn try_it_runs_as_written() {
     );
     let wf = fs::read_to_string(status_dir.join("supervise.log.wf")).unwrap();
     assert!(wf.contains("Cannot open config file. Old configurations unchanged."));
+}
+
+/// README: "the prompt comes back with the service running". It comes back
+/// once the status directory is set up, but before the first status file is
+/// written (src/driver.rs sends the verdict before `run` starts the
+/// service), so a script's `svc DIR status` or `od ... status` right after
+/// `supervise` can find no status file.
+#[test]
+#[ignore = "supervise detaches before its first status write (src/driver.rs, supervise branch)"]
+fn the_prompt_comes_back_with_the_service_running() {
+    let dir = TempDir::new("prompt");
+    for i in 0..20 {
+        let status_dir = dir.join(&format!("status/s{i}"));
+        let _daemon = Detached(status_dir.clone());
+        let output = run(
+            dir.path(),
+            &["-p", &format!("status/s{i}"), "-f", "sleep 1000"],
+        );
+        assert!(output.status.success(), "{output:?}");
+        let status = supervise::status::read(&status_dir);
+        assert!(
+            status.as_ref().is_ok_and(|s| s.pid != 0),
+            "run {i}: supervise returned, and the status file says {status:?}"
+        );
+    }
 }
 
 // --- docs/example.conf --------------------------------------------------------
