@@ -5,19 +5,17 @@
 //! the scanner and not its services, docs/contract.md lists the control
 //! bytes supervise obeys, and every link stays inside the repository.
 
+mod scanner;
 mod support;
 
 use std::collections::BTreeSet;
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Output, Stdio};
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
 
+use scanner::{Scanner, scan_bin};
 use support::*;
-
-fn scan_bin() -> &'static str {
-    env!("CARGO_BIN_EXE_supervise-scan")
-}
 
 fn svc_bin() -> &'static str {
     env!("CARGO_BIN_EXE_svc")
@@ -319,97 +317,6 @@ fn example_conf_passes_supervise_scan_check() {
     assert!(output.status.success(), "{}\n{text}", output.status);
     for word in ["warning", "error"] {
         assert!(!text.to_lowercase().contains(word), "{text}");
-    }
-}
-
-/// A supervise-scan started by a test; on drop it, every supervise of its
-/// root and their services are killed by pid, even after the scanner died.
-struct Scanner {
-    dir: TempDir,
-    root: PathBuf,
-    child: Option<Child>,
-}
-
-impl Scanner {
-    /// Runs `PREFIX... supervise-scan -F CONF -d ROOT --supervise BIN`.
-    fn start(dir: TempDir, conf: &Path, prefix: &[&str], env: &[(&str, &str)]) -> Scanner {
-        let root = dir.join("root");
-        let mut words: Vec<&std::ffi::OsStr> = prefix.iter().map(|w| w.as_ref()).collect();
-        words.push(scan_bin().as_ref());
-        let mut command = Command::new(words[0]);
-        command
-            .args(&words[1..])
-            .arg("-F")
-            .arg(conf)
-            .arg("-d")
-            .arg(&root)
-            .args(["--supervise", bin()])
-            .envs(env.iter().copied())
-            .current_dir(dir.path())
-            .stdin(Stdio::null())
-            .stdout(fs::File::create(dir.join("scan.out")).unwrap())
-            .stderr(fs::File::create(dir.join("scan.err")).unwrap());
-        let child = command.spawn().unwrap();
-        Scanner {
-            dir,
-            root,
-            child: Some(child),
-        }
-    }
-
-    fn pid(&self) -> u32 {
-        self.child.as_ref().unwrap().id()
-    }
-
-    fn status_dir(&self, name: &str) -> PathBuf {
-        self.root.join("status").join(name)
-    }
-
-    fn log(&self) -> String {
-        fs::read_to_string(self.dir.join("scan.err")).unwrap_or_default()
-    }
-
-    /// Waits until service `name` runs; returns its pid.
-    fn wait_running(&self, name: &str) -> u32 {
-        let dir = self.status_dir(name);
-        let mut pid = 0;
-        wait_until(&format!("service {name} runs"), || {
-            pid = supervise::status::read(&dir).map_or(0, |s| s.pid);
-            pid != 0 && alive(pid)
-        });
-        pid
-    }
-
-    /// SIGTERM, as `docker stop` and the kubelet send; waits for the exit.
-    fn stop(&mut self) -> ExitStatus {
-        kill(self.pid(), libc::SIGTERM);
-        let child = self.child.as_mut().unwrap();
-        let mut status = None;
-        wait_until("supervise-scan exits", || {
-            status = child.try_wait().unwrap();
-            status.is_some()
-        });
-        status.unwrap()
-    }
-}
-
-impl Drop for Scanner {
-    fn drop(&mut self) {
-        if let Some(child) = self.child.take() {
-            kill_child_tree(child);
-        }
-        let status = self.root.join("status");
-        for dir in fs::read_dir(status).into_iter().flatten().flatten() {
-            let dir = dir.path();
-            if let Some(supervise) = supervise::sys::lock::holder_pid(&dir.join("lock")) {
-                kill_tree(supervise);
-            }
-            let last = supervise::status::read(&dir).map_or(0, |s| s.pid);
-            for pid in started_pids(&dir).into_iter().chain([last]) {
-                kill_group(pid, libc::SIGKILL);
-                kill(pid, libc::SIGKILL);
-            }
-        }
     }
 }
 
