@@ -248,7 +248,7 @@ fn root_with_services(dir: &TempDir) -> PathBuf {
 
 /// What bash completes for `line` (the last word is the one completed),
 /// with `file` sourced.
-fn bash_complete(file: &Path, line: &str, env: &[(&str, &Path)]) -> Vec<String> {
+fn bash_complete(file: &Path, line: &str, env: Env) -> Vec<String> {
     let mut words: Vec<&str> = line.split(' ').collect();
     if line.ends_with(' ') {
         words.pop();
@@ -274,7 +274,7 @@ fn bash_complete(file: &Path, line: &str, env: &[(&str, &Path)]) -> Vec<String> 
 }
 
 /// What zsh's completion system offers for `line` with `dir` in $fpath.
-fn zsh_complete(dir: &Path, line: &str, env: &[(&str, &Path)]) -> Vec<String> {
+fn zsh_complete(dir: &Path, line: &str, env: Env) -> Vec<String> {
     let output = run_ok(
         Command::new("zsh")
             .arg("-f")
@@ -292,13 +292,17 @@ fn strings(words: &[&str]) -> Vec<String> {
     words
 }
 
-/// The checks both shells' completions must pass.
-fn check_completions(complete: &dyn Fn(&str, &[(&str, &Path)]) -> Vec<String>, shell: &str) {
+/// Extra environment for a completion: (variable, path).
+type Env<'a> = &'a [(&'a str, &'a Path)];
+
+/// The checks both shells' completions must pass, given what the shell
+/// offers for a command line.
+fn check_completions(complete: &dyn Fn(&str, Env) -> Vec<String>, shell: &str) {
     let dir = TempDir::new(&format!("complete-{shell}"));
     let root = root_with_services(&dir);
     let d = root.display();
     let web = dir.join("root/status/web");
-    let none: &[(&str, &Path)] = &[];
+    let none: Env = &[];
     assert_eq!(
         complete("svc sta", none),
         strings(&["start", "status"]),
