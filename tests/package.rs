@@ -538,6 +538,40 @@ fn the_deb_installs_programs_that_run_a_service_pages_man_finds_and_completions(
     );
 }
 
+#[test]
+fn scripts_install_lays_out_any_prefix_with_the_unit_naming_its_programs() {
+    let dir = TempDir::new("install");
+    let dest = dir.join("dest");
+    run_ok(
+        Command::new(repo().join("scripts/install"))
+            .arg("--destdir")
+            .arg(&dest)
+            .arg("--bindir")
+            .arg(bin_dir()),
+    );
+    // The default prefix, /usr/local, where zsh's site directory is the one
+    // for completions, and the unit runs the programs installed beside it.
+    let files = FILES.map(|f| {
+        f.replacen("/usr/", "/usr/local/", 1)
+            .replace("zsh/vendor-completions", "zsh/site-functions")
+    });
+    for file in &files {
+        assert!(
+            dest.join(&file[1..]).exists(),
+            "scripts/install writes {file}"
+        );
+    }
+    let unit = fs::read_to_string(dest.join("usr/local/lib/systemd/system/supervise-scan.service"))
+        .unwrap();
+    assert!(unit_values(&unit, "ExecStart")[0].starts_with("/usr/local/bin/supervise-scan "));
+    assert!(unit_values(&unit, "ExecReload")[0].starts_with("/usr/local/bin/svc "));
+    let usage = Command::new(repo().join("scripts/install"))
+        .arg("--bogus")
+        .output()
+        .unwrap();
+    assert_eq!(usage.status.code(), Some(100), "a usage error");
+}
+
 /// `KEY=VALUE` lines of a unit file.
 fn unit_values<'a>(unit: &'a str, key: &str) -> Vec<&'a str> {
     unit.lines()
