@@ -134,6 +134,39 @@ fn links_in_readme_and_docs_stay_inside_the_repository() {
 }
 
 #[test]
+fn readme_test_command_is_the_one_ci_runs_and_it_sets_up_what_the_tests_need() {
+    let readme = repo_file("README.md");
+    let blocks = code_blocks(md_section(&readme, "## Test"));
+    assert_eq!(blocks[0], ("sh".to_owned(), "scripts/test\n".to_owned()));
+    let ci = repo_file(".ci/run");
+    assert!(
+        ci.lines().any(|l| l == "scripts/test"),
+        ".ci/run runs scripts/test"
+    );
+    let script = repo_file("scripts/test");
+    assert!(script.contains("cargo test") && script.contains("--no-fail-fast"));
+    // The one list: every Debian package and Python module a test needs.
+    let deps = repo_file("scripts/test-deps");
+    let listed: Vec<(&str, &str)> = deps
+        .lines()
+        .filter_map(|l| {
+            let mut words = l.split_whitespace();
+            Some((words.next()?, words.next()?))
+        })
+        .filter(|(kind, _)| !kind.starts_with('#'))
+        .collect();
+    for need in [
+        ("apt", "bsd-mailx"),
+        ("apt", "msmtp-mta"),
+        ("apt", "zsh"),
+        ("apt", "man-db"),
+        ("pip", "aiosmtpd==1.4.6"),
+    ] {
+        assert!(listed.contains(&need), "scripts/test-deps lists {need:?}");
+    }
+}
+
+#[test]
 fn try_it_runs_as_written() {
     let readme = repo_file("README.md");
     let blocks = code_blocks(md_section(&readme, "## Try it"));
@@ -678,12 +711,14 @@ fn kubernetes_probe_passes_while_a_service_is_given_up_or_removed() {
         .unwrap();
     assert!(!status.status.success(), "svc status reports the quitter");
     assert_probe(&probe_command, &scan.root, true, "with a service given up");
-    // The section removed: reload, and wait until its supervise is gone.
-    scan.dir.write("s.conf", "[ok]\ncommand : sleep 1000\n");
+    // The section removed (and one added, which shows the reload was
+    // applied once it runs).
+    scan.dir.write(
+        "s.conf",
+        "[ok]\ncommand : sleep 1000\n\n[added]\ncommand : sleep 1000\n",
+    );
     kill(scan.pid(), libc::SIGHUP);
-    wait_until("the scanner logs the removal", || {
-        scan.log().contains("quitter: section removed")
-    });
+    scan.wait_running("added");
     assert_probe(&probe_command, &scan.root, true, "with a section removed");
 }
 
