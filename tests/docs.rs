@@ -253,11 +253,12 @@ fn try_it_runs_as_written() {
     assert!(wf.contains("Cannot open config file. Old configurations unchanged."));
 }
 
-/// README: "the prompt comes back with the service running". It comes back
-/// once the status directory is set up, but before the first status file is
-/// written (src/driver.rs sends the verdict before `run` starts the
-/// service), so a script's `svc DIR status` or `od ... status` right after
-/// `supervise` can find no status file.
+/// A start script's `supervise -p DIR ...; svc DIR status` (or `od ...
+/// DIR/status`) should find the service. Today supervise returns once the
+/// status directory is set up, but before its first status file is written
+/// (src/driver.rs sends the verdict before `run` starts the service), so the
+/// next command can find no status file; README's walk-through has the
+/// status in a separate step for that reason.
 #[test]
 #[ignore = "supervise detaches before its first status write (src/driver.rs, supervise branch)"]
 fn the_prompt_comes_back_with_the_service_running() {
@@ -555,9 +556,8 @@ fn dockerfile_image_has_every_program_user_and_directory_the_example_uses() {
 
 // --- docs/kubernetes.yaml -----------------------------------------------------
 
-/// The items of the YAML block sequence `key:` found after `after:` (plain
-/// or double-quoted scalars, or `|` block scalars), or of a one-line flow
-/// sequence `key: ["a", "b"]`.
+/// The items of the YAML block sequence `key:` found after `after:`: plain
+/// or double-quoted scalars, or `|` block scalars.
 fn yaml_list(text: &str, after: &str, key: &str) -> Vec<String> {
     let from = text.find(after).unwrap_or_else(|| panic!("no {after}"));
     let lines: Vec<&str> = text[from..].lines().collect();
@@ -565,14 +565,7 @@ fn yaml_list(text: &str, after: &str, key: &str) -> Vec<String> {
         .iter()
         .position(|l| l.trim_start().starts_with(key))
         .unwrap_or_else(|| panic!("no {key} after {after}"));
-    let rest = lines[at].trim_start()[key.len()..].trim();
-    if let Some(flow) = rest.strip_prefix('[') {
-        return flow
-            .trim_end_matches(']')
-            .split("\", \"")
-            .map(|w| unquote(w.trim().trim_matches('"')))
-            .collect();
-    }
+    assert_eq!(lines[at].trim(), key, "{key} is a block sequence");
     let indent = |l: &str| l.len() - l.trim_start().len();
     let item_indent = indent(lines[at + 1]);
     let mut items = Vec::new();
