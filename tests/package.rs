@@ -88,7 +88,8 @@ fn generate_pages(dir: &TempDir) -> PathBuf {
 }
 
 /// The page as `man` shows it, one paragraph a line, whitespace collapsed
-/// within lines; and groff's warnings.
+/// (an indented line keeps one space in front: headings have none); and
+/// groff's warnings.
 fn render(page: &Path) -> (String, String) {
     let output = Command::new("man")
         .args(["--warnings=w", "-l"])
@@ -106,7 +107,13 @@ fn render(page: &Path) -> (String, String) {
     );
     let shown = String::from_utf8_lossy(&output.stdout)
         .lines()
-        .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+        .map(|l| {
+            let indent = if l.starts_with(' ') { " " } else { "" };
+            format!(
+                "{indent}{}",
+                l.split_whitespace().collect::<Vec<_>>().join(" ")
+            )
+        })
         .collect::<Vec<_>>()
         .join("\n");
     (shown, String::from_utf8_lossy(&output.stderr).into_owned())
@@ -118,7 +125,8 @@ fn man_section<'a>(shown: &'a str, title: &str) -> Vec<&'a str> {
         .lines()
         .skip_while(|l| *l != title)
         .skip(1)
-        .take_while(|l| l.is_empty() || l.chars().any(|c| c.is_lowercase()))
+        .take_while(|l| l.is_empty() || l.starts_with(' '))
+        .map(str::trim)
         .filter(|l| !l.is_empty())
         .collect()
 }
@@ -183,31 +191,37 @@ fn man_pages_document_every_flag_of_each_program() {
     }
 }
 
-/// The codes of a program's `--help`: `Exit codes:` then either one
-/// `CODE  meaning` per line (svc) or `CODE meaning, CODE meaning...`.
+/// Whether `word` is an exit code as the helps write them: `7`, `128+N`.
+fn is_code(word: &str) -> bool {
+    word.starts_with(|c: char| c.is_ascii_digit())
+        && word.chars().all(|c| c.is_ascii_alphanumeric() || c == '+')
+}
+
+/// The exit codes a program's `--help` lists after `Exit codes...:`,
+/// either as indented rows, `CODE [CODE]  meaning` (svc: the code of its
+/// own forms, then the original form's), or as prose, `CODE meaning, CODE
+/// meaning...`. Each as (its codes, space-separated; the row's meaning, or
+/// nothing for prose).
 fn help_exit_codes(program: &str) -> Vec<(String, String)> {
     let help = help(program);
-    let after = help
-        .split("Exit codes:")
-        .nth(1)
-        .expect("--help lists exit codes");
-    let lines: Vec<&str> = after.lines().filter(|l| !l.trim().is_empty()).collect();
-    if lines.first().is_some_and(|l| l.starts_with("  ")) {
-        return lines
-            .iter()
+    let at = help.find("Exit codes").expect("--help lists exit codes");
+    let (_, rest) = help[at..].split_once(':').unwrap();
+    if rest.starts_with('\n') {
+        return rest
+            .lines()
+            .skip(1)
             .take_while(|l| l.starts_with("  "))
             .map(|l| {
-                let (code, meaning) = l.trim().split_once("  ").unwrap();
-                (code.to_owned(), meaning.trim().to_owned())
+                let words: Vec<&str> = l.split_whitespace().collect();
+                let codes = words.iter().take_while(|w| is_code(w)).count();
+                (words[..codes].join(" "), words[codes..].join(" "))
             })
             .collect();
     }
-    after
-        .split([',', ';', '\n'])
+    rest.split([',', ';', '\n'])
         .filter_map(|item| {
-            let item = item.trim();
-            let code: String = item.chars().take_while(char::is_ascii_digit).collect();
-            (!code.is_empty() && item[code.len()..].starts_with(' ')).then(|| (code, String::new()))
+            let code = item.split_whitespace().next()?;
+            (is_code(code) && item.trim() != code).then(|| (code.to_owned(), String::new()))
         })
         .collect()
 }
@@ -215,19 +229,40 @@ fn help_exit_codes(program: &str) -> Vec<(String, String)> {
 #[test]
 fn man_pages_list_exactly_the_exit_codes_of_each_program() {
     for (program, page, shown) in program_pages("man-codes") {
-        let exit = man_section(&shown, "EXIT STATUS");
-        let documented: BTreeSet<&str> = exit.iter().filter_map(|l| l.split(' ').next()).collect();
         let codes = help_exit_codes(program);
-        let wanted: BTreeSet<&str> = codes.iter().map(|(c, _)| c.as_str()).collect();
+        let columns = codes[0].0.split(' ').count();
+        // Each tagged paragraph of EXIT STATUS as one line: a long tag
+        // stands on a line of its own, its text on the next.
+        let mut rows: Vec<String> = Vec::new();
+        for line in man_section(&shown, "EXIT STATUS") {
+            let words: Vec<&str> = line.split(' ').collect();
+            match rows.last_mut() {
+                Some(last) if last.split(' ').count() == columns => {
+                    last.push(' ');
+                    last.push_str(line);
+                }
+                _ if words.len() >= columns && words[..columns].iter().all(|w| is_code(w)) => {
+                    rows.push(line.to_owned())
+                }
+                _ => {}
+            }
+        }
+        let documented: BTreeSet<String> = rows
+            .iter()
+            .map(|r| r.split(' ').take(columns).collect::<Vec<_>>().join(" "))
+            .collect();
+        let wanted: BTreeSet<String> = codes.iter().map(|(c, _)| c.clone()).collect();
         assert_eq!(
             documented, wanted,
             "{page}'s EXIT STATUS and {program} --help disagree"
         );
         // Where --help words each code, the page says the same.
         for (code, meaning) in codes.iter().filter(|(_, m)| !m.is_empty()) {
+            let tag: Vec<String> = code.split(' ').map(|c| format!("`{c}`")).collect();
             assert!(
-                exit.iter().any(|l| *l == format!("{code} {meaning}")),
-                "{page} should read, as {program} --help does, in man/pages.md:\n`{code}`\n:   {meaning}"
+                rows.iter().any(|r| *r == format!("{code} {meaning}")),
+                "{page} should read, as {program} --help does, in man/pages.md:\n{}\n:   {meaning}",
+                tag.join(" ")
             );
         }
     }
