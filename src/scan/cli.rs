@@ -27,7 +27,6 @@ STATUS_ROOT/status/NAME, and keeps them running. Always in the foreground.
   --check            check CONF as a reload would, touching nothing; with
                      -d, print what a reload of the scanner running there
                      would do (start/stop/restart/reread NAME)
-  --foreground       accepted, for symmetry with supervise: always so
   -h, --help         this help
   -v, --version      the version
 
@@ -40,11 +39,11 @@ parallel and exit once all are down. As PID 1 it reaps every orphan.
 A new scanner on a root whose scanner was killed adopts the supervise it
 finds running there.
 
-Exit codes: 0 every service stopped in time (--check: CONF is valid); 1
-some supervise had to be killed at shutdown (--check: CONF has errors);
+Exit codes: 0 every service stopped in time, or --check: CONF is valid;
+1 some supervise had to be killed at shutdown, or --check: CONF has errors;
 100 usage error; 111 set-up failure (STATUS_ROOT unusable, another
-supervise-scan on the same root, a first CONF refused with nothing to
-keep running).";
+supervise-scan on the same root, a first CONF refused with nothing to keep
+running).";
 
 /// What the command line asks for.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -106,7 +105,6 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Request, Usage>
             )?,
             Short('o') | Long("forward-output") => forward_output = true,
             Long("check") => check = true,
-            Long("foreground") => {}
             Short('h') | Long("help") => return Ok(Request::Help),
             Short('v') | Long("version") => return Ok(Request::Version),
             other => return Err(usage(other.unexpected())),
@@ -160,7 +158,7 @@ mod tests {
                 run("c", "r", Some("/bin/sv"), true),
             ),
             (
-                vec!["-F", "c", "-d", "r", "--forward-output", "--foreground"],
+                vec!["-F", "c", "-d", "r", "--forward-output"],
                 run("c", "r", None, true),
             ),
             (vec!["--root=r", "-F=c"], run("c", "r", None, false)),
