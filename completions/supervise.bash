@@ -105,8 +105,8 @@ _supervise_scan() {
     COMPREPLY=()
     case $prev in
     -F | --supervise) _supervise_paths "$cur" f ;;
-    -d) _supervise_paths "$cur" ;;
-    *) _supervise_words "-F -d -o --forward-output --supervise -h --help -v --version" "$cur" ;;
+    -d | --root) _supervise_paths "$cur" ;;
+    *) _supervise_words "-F -d --root -o --forward-output --supervise --check -h --help -v --version" "$cur" ;;
     esac
 }
 

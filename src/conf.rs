@@ -33,6 +33,8 @@
 //! header are not read, so they are not judged: another service may use keys
 //! that this one does not know.
 
+use std::cell::OnceCell;
+use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::time::Duration;
 
@@ -179,41 +181,7 @@ pub struct Entry {
 /// `supervise.conf`, over [`Conf::file_defaults`] (see the module doc for the
 /// rules and for which lines are judged).
 pub fn resolve(text: &[u8], name: &str) -> Resolved {
-    let lines = split_lines(text);
-    let mut resolver = Resolver {
-        conf: Conf::file_defaults(),
-        warnings: Vec::new(),
-    };
-    for line in lines.iter().filter(|l| l.text.starts_with('[')) {
-        resolver.judge_cuts(line);
-        match parse_header(&line.text) {
-            Ok((_, None)) => {}
-            Ok((_, Some(problem))) | Err(problem) => resolver.warn(line.number, problem),
-        }
-    }
-
-    let tag = format!("[{name}]");
-    let first = lines
-        .iter()
-        .position(|l| l.text.starts_with("[global]") || l.text.starts_with(&tag));
-    if let Some(first) = first {
-        let global = lines[first].text.starts_with("[global]");
-        let end = resolver.apply_section(
-            &lines,
-            first + 1,
-            if global { Mode::Base } else { Mode::Alone },
-        );
-        if global && let Some(own) = lines[end..].iter().position(|l| l.text.starts_with(&tag)) {
-            resolver.apply_section(&lines, end + own + 1, Mode::Override);
-        }
-    }
-
-    let mut warnings = resolver.warnings;
-    warnings.sort_by_key(|w| w.line);
-    Resolved {
-        conf: resolver.conf,
-        warnings,
-    }
+    Document::parse(text).resolve(name)
 }
 
 impl Resolved {
@@ -231,34 +199,231 @@ impl Resolved {
 /// first header, and the body of a malformed header, belong to no section.
 /// No key is checked here.
 pub fn sections(text: &[u8]) -> Vec<Section> {
-    let mut sections: Vec<Section> = Vec::new();
-    let mut open = false;
-    for line in split_lines(text) {
-        if line.text.starts_with('[') {
-            open = match parse_header(&line.text) {
-                Ok((name, _)) => {
-                    sections.push(Section {
-                        name: name.to_owned(),
-                        line: line.number,
-                        entries: Vec::new(),
-                    });
-                    true
+    Document::parse(text).sections()
+}
+
+/// A config file split into lines and headers once, so that any number of
+/// services can be resolved from it in time linear in the file: the
+/// scanner resolves every section of a file of thousands, supervise its
+/// one. [`resolve`] and [`sections`] are this for a single use.
+pub struct Document {
+    lines: Vec<Line>,
+    /// Warnings of well-formed header lines (text after `]`) and of cuts
+    /// in any header line.
+    header_notes: Vec<Warning>,
+    /// The malformed headers.
+    malformed: Vec<Warning>,
+    /// Index of the first `[global]` line and of the line ending its body.
+    global: Option<(usize, usize)>,
+    /// Index of each well-formed name's first header.
+    first: HashMap<String, usize>,
+    /// Index of each name's first header at or after the end of `[global]`.
+    after_global: HashMap<String, usize>,
+    /// `[global]`'s body applied over the defaults, computed once.
+    base: OnceCell<Resolver>,
+}
+
+impl Document {
+    /// Splits `text` into lines and finds every header.
+    pub fn parse(text: &[u8]) -> Document {
+        let lines = split_lines(text);
+        let mut judge = Resolver::new();
+        let mut malformed = Vec::new();
+        let mut first = HashMap::new();
+        let mut named = Vec::new();
+        for (at, line) in lines.iter().enumerate() {
+            if !line.text.starts_with('[') {
+                continue;
+            }
+            judge.judge_cuts(line);
+            match parse_header(&line.text) {
+                Ok((name, remark)) => {
+                    if let Some(remark) = remark {
+                        judge.warn(line.number, remark);
+                    }
+                    first.entry(name.to_owned()).or_insert(at);
+                    named.push((at, name));
                 }
-                Err(_) => false,
-            };
-            continue;
+                Err(message) => malformed.push(Warning {
+                    line: line.number,
+                    message,
+                }),
+            }
         }
-        if let (true, Some(section)) = (open, sections.last_mut())
-            && let Some((key, value)) = split_key(&line.text)
-        {
-            section.entries.push(Entry {
-                line: line.number,
-                key: key.to_owned(),
-                value: value.to_owned(),
-            });
+        let global = first
+            .get("global")
+            .map(|&at| (at, body_end(&lines, at + 1)));
+        let mut after_global = HashMap::new();
+        if let Some((_, end)) = global {
+            for &(at, name) in named.iter().filter(|(at, _)| *at >= end) {
+                after_global.entry(name.to_owned()).or_insert(at);
+            }
+        }
+        Document {
+            header_notes: judge.warnings,
+            malformed,
+            global,
+            first,
+            after_global,
+            base: OnceCell::new(),
+            lines,
         }
     }
-    sections
+
+    /// The settings for service `name` and every warning that resolving it
+    /// meets, exactly as [`resolve`] describes.
+    pub fn resolve(&self, name: &str) -> Resolved {
+        let own = self.resolve_own(name);
+        let mut warnings = self.header_notes.clone();
+        warnings.extend(self.malformed.iter().cloned());
+        if self.reads_global(name) {
+            warnings.extend(self.base().warnings.iter().cloned());
+        }
+        warnings.extend(own.warnings);
+        warnings.sort_by_key(|w| w.line);
+        Resolved {
+            conf: own.conf,
+            warnings,
+        }
+    }
+
+    /// The settings for service `name`, with only the warnings of its own
+    /// section: those of the headers and of `[global]`, which every
+    /// service shares, are [`Document::shared_warnings`] and
+    /// [`Document::malformed_headers`].
+    pub fn resolve_own(&self, name: &str) -> Resolved {
+        let (first, after_global) = self.find(name);
+        let mut resolver = Resolver::new();
+        match first {
+            Some(at) if self.global.is_some_and(|(global, _)| global == at) => {
+                resolver.conf = self.base().conf.clone();
+                if let Some(own) = after_global {
+                    resolver.apply_section(&self.lines, own + 1, Mode::Override);
+                }
+            }
+            Some(at) => {
+                resolver.apply_section(&self.lines, at + 1, Mode::Alone);
+            }
+            None => {}
+        }
+        Resolved {
+            conf: resolver.conf,
+            warnings: resolver.warnings,
+        }
+    }
+
+    /// The warnings of header lines (but the malformed ones) and of
+    /// `[global]`'s body.
+    pub fn shared_warnings(&self) -> Vec<Warning> {
+        let mut warnings = self.header_notes.clone();
+        if self.global.is_some() {
+            warnings.extend(self.base().warnings.iter().cloned());
+        }
+        warnings.sort_by_key(|w| w.line);
+        warnings
+    }
+
+    /// The malformed section headers, each with what is wrong.
+    pub fn malformed_headers(&self) -> &[Warning] {
+        &self.malformed
+    }
+
+    /// Every well-formed section with its raw `key : value` lines (see
+    /// [`sections`]).
+    pub fn sections(&self) -> Vec<Section> {
+        let mut sections: Vec<Section> = Vec::new();
+        let mut open = false;
+        for line in &self.lines {
+            if line.text.starts_with('[') {
+                open = match parse_header(&line.text) {
+                    Ok((name, _)) => {
+                        sections.push(Section {
+                            name: name.to_owned(),
+                            line: line.number,
+                            entries: Vec::new(),
+                        });
+                        true
+                    }
+                    Err(_) => false,
+                };
+                continue;
+            }
+            if let (true, Some(section)) = (open, sections.last_mut())
+                && let Some((key, value)) = split_key(&line.text)
+            {
+                section.entries.push(Entry {
+                    line: line.number,
+                    key: key.to_owned(),
+                    value: value.to_owned(),
+                });
+            }
+        }
+        sections
+    }
+
+    /// Whether resolving `name` reads `[global]` (it comes before any
+    /// `[name]`).
+    fn reads_global(&self, name: &str) -> bool {
+        let (first, _) = self.find(name);
+        first.is_some() && first == self.global.map(|(at, _)| at)
+    }
+
+    /// `[global]` applied over the defaults.
+    fn base(&self) -> &Resolver {
+        self.base.get_or_init(|| {
+            let mut resolver = Resolver::new();
+            if let Some((at, _)) = self.global {
+                resolver.apply_section(&self.lines, at + 1, Mode::Base);
+            }
+            resolver
+        })
+    }
+
+    /// The original's search for `name`: the index of the first line that
+    /// starts with `[global]` or `[name]`, and of the first line at or
+    /// after the end of `[global]`'s body that starts with `[name]`. The
+    /// original matches by prefix; for a name that a well-formed header can
+    /// hold (no `]`, no blanks) that is the header's name, found in the
+    /// maps; any other name is searched for line by line.
+    fn find(&self, name: &str) -> (Option<usize>, Option<usize>) {
+        let global = self.global.map(|(at, _)| at);
+        if plain_name(name) {
+            let own = self.first.get(name).copied();
+            let first = [global, own].into_iter().flatten().min();
+            return (first, self.after_global.get(name).copied());
+        }
+        self.find_by_prefix(name)
+    }
+
+    /// [`Document::find`] line by line, as the original does.
+    fn find_by_prefix(&self, name: &str) -> (Option<usize>, Option<usize>) {
+        let tag = format!("[{name}]");
+        let first = self
+            .lines
+            .iter()
+            .position(|l| l.text.starts_with("[global]") || l.text.starts_with(&tag));
+        let after = self.global.and_then(|(_, end)| {
+            let own = self.lines[end..]
+                .iter()
+                .position(|l| l.text.starts_with(&tag))?;
+            Some(end + own)
+        });
+        (first, after)
+    }
+}
+
+/// A name that a well-formed header can hold.
+fn plain_name(name: &str) -> bool {
+    !name.is_empty() && !name.contains(']') && !name.chars().any(is_blank_char)
+}
+
+/// The index of the line that ends the body starting at `start`: the next
+/// line starting with `[`, or the line count.
+fn body_end(lines: &[Line], start: usize) -> usize {
+    lines[start..]
+        .iter()
+        .position(|l| l.text.starts_with('['))
+        .map_or(lines.len(), |i| start + i)
 }
 
 impl Conf {
@@ -288,6 +453,103 @@ impl Conf {
         lines.push(format!("alarm_sms_program: {}", self.sms_program));
         lines
     }
+}
+
+/// The text of a config file of its own that gives service `name` exactly
+/// `conf`: [`resolve`] of it for `name` returns `conf` again, with no
+/// warning of its own making (a program path with blanks keeps the warning
+/// it had). The scanner hands one to each supervise (`-F`), so that none
+/// reads the whole file of every service.
+///
+/// Every key is written, in one `[NAME]` section; only when the mail
+/// addresses need more than one line (at most [`MAX_LINE`] bytes each) do
+/// the keys go under `[global]`, with the further `alarm_mail` lines under
+/// `[NAME]`, where they are appended. `alarm_interval` 2 (the default when
+/// no line sets it; a line would raise it to 60) is the one value written
+/// as a comment. `conf` must be one that resolution can give: values no
+/// longer than a line holds, `alarm_interval` 0, 2 or at least 60.
+pub fn render(name: &str, conf: &Conf) -> String {
+    let mail = list_lines("alarm_mail", &conf.alarm_mail);
+    let (first_mail, more_mail) = mail.split_first().expect("at least one line");
+    let mut out = format!(
+        "# The settings of [{name}], written by supervise-scan from its config file:\n\
+         # this service's supervise reads this file. Edit that file and reload.\n"
+    );
+    if more_mail.is_empty() {
+        let _ = writeln!(out, "[{name}]");
+    } else {
+        out.push_str("[global]\n");
+    }
+    if conf.alarm_interval == 2 {
+        out.push_str("# alarm_interval: 2 (the default: a line would raise it to 60)\n");
+    } else {
+        out.push_str(&key_line(
+            "alarm_interval",
+            &conf.alarm_interval.to_string(),
+        ));
+    }
+    out.push_str(&key_line("max_tries", &conf.max_tries.to_string()));
+    out.push_str(&key_line(
+        "max_tries_if_coredumped",
+        &conf.max_tries_if_coredumped.to_string(),
+    ));
+    out.push_str(first_mail);
+    for line in list_lines("alarm_gsm", &conf.alarm_gsm) {
+        out.push_str(&line);
+    }
+    let mut copy = conf.clone();
+    for &(key, _, field) in DURATION_KEYS {
+        out.push_str(&key_line(key, &seconds(*field(&mut copy))));
+    }
+    out.push_str(&key_line(
+        "alarm_command",
+        conf.alarm_command.as_deref().unwrap_or(""),
+    ));
+    out.push_str(&key_line("alarm_mail_program", &conf.mail_program));
+    out.push_str(&key_line("alarm_sms_program", &conf.sms_program));
+    if !more_mail.is_empty() {
+        let _ = writeln!(out, "[{name}]");
+        for line in more_mail {
+            out.push_str(line);
+        }
+    }
+    out
+}
+
+/// `key: value\n`, or `key:value\n` when only that fits in a line.
+fn key_line(key: &str, value: &str) -> String {
+    let spaced = format!("{key}: {value}");
+    if spaced.len() <= MAX_LINE {
+        spaced + "\n"
+    } else {
+        format!("{key}:{value}\n")
+    }
+}
+
+/// `items` as few `key: a b c` lines as fit in [`MAX_LINE`] bytes each;
+/// one `key:` line when there are none.
+fn list_lines(key: &str, items: &[String]) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    let mut current = String::new();
+    for item in items {
+        if !current.is_empty() && current.len() + 1 + item.len() <= MAX_LINE {
+            current.push(' ');
+            current.push_str(item);
+            continue;
+        }
+        if !current.is_empty() {
+            lines.push(std::mem::take(&mut current) + "\n");
+        }
+        current = key_line(key, item).trim_end().to_owned();
+    }
+    if !current.is_empty() || lines.is_empty() {
+        lines.push(if current.is_empty() {
+            format!("{key}:\n")
+        } else {
+            current + "\n"
+        });
+    }
+    lines
 }
 
 /// A duration as seconds with only the decimals it needs: `10s`, `0.1s`.
@@ -320,6 +582,8 @@ fn split_lines(text: &[u8]) -> Vec<Line> {
     if raw.last().is_some_and(|last| last.is_empty()) {
         raw.pop();
     }
+    #[cfg(test)]
+    work::add(raw.len());
     raw.into_iter()
         .enumerate()
         .map(|(i, mut bytes)| {
@@ -427,6 +691,13 @@ struct Resolver {
 }
 
 impl Resolver {
+    fn new() -> Resolver {
+        Resolver {
+            conf: Conf::file_defaults(),
+            warnings: Vec::new(),
+        }
+    }
+
     fn warn(&mut self, line: usize, message: String) {
         self.warnings.push(Warning { line, message });
     }
@@ -447,18 +718,16 @@ impl Resolver {
     }
 
     /// Applies the body that starts at `start`, up to the next line starting
-    /// with `[`; returns the index of that line (or the line count).
-    fn apply_section(&mut self, lines: &[Line], start: usize, mode: Mode) -> usize {
-        let end = lines[start..]
-            .iter()
-            .position(|l| l.text.starts_with('['))
-            .map_or(lines.len(), |i| start + i);
+    /// with `[`.
+    fn apply_section(&mut self, lines: &[Line], start: usize, mode: Mode) {
+        let end = body_end(lines, start);
+        #[cfg(test)]
+        work::add(end - start);
         let mut mail_line = None;
         for line in &lines[start..end] {
             self.judge_cuts(line);
             self.apply_line(line, mode, &mut mail_line);
         }
-        end
     }
 
     fn apply_line(&mut self, line: &Line, mode: Mode, mail_line: &mut Option<usize>) {
@@ -680,6 +949,27 @@ pub fn parse_seconds(value: &str) -> Option<Duration> {
         nanos = nanos * 10 + digit;
     }
     Some(Duration::new(secs, nanos))
+}
+
+/// Counts the lines the parser visits, per thread, so that tests can show
+/// the work is linear in the file (not in sections × lines).
+#[cfg(test)]
+pub(crate) mod work {
+    use std::cell::Cell;
+
+    thread_local! {
+        static LINES: Cell<usize> = const { Cell::new(0) };
+    }
+
+    /// Adds `n` visited lines.
+    pub fn add(n: usize) {
+        LINES.with(|l| l.set(l.get() + n));
+    }
+
+    /// The lines visited since the last call.
+    pub fn take() -> usize {
+        LINES.with(|l| l.replace(0))
+    }
 }
 
 #[cfg(test)]
@@ -1390,6 +1680,103 @@ mod tests {
         );
     }
 
+    /// `render` read back: the same settings, and no warning but the one a
+    /// program path with blanks always gets.
+    fn assert_renders_back(name: &str, conf: &Conf) {
+        let text = render(name, conf);
+        let back = resolve(text.as_bytes(), name);
+        assert_eq!(&back.conf, conf, "{text}");
+        assert!(
+            back.warnings
+                .iter()
+                .all(|w| w.message.contains("without a shell")),
+            "{:?}\n{text}",
+            back.warnings
+        );
+        assert!(text.lines().all(|l| l.len() <= MAX_LINE));
+    }
+
+    #[test]
+    fn render_writes_every_key_in_one_section() {
+        let c = with(|c| {
+            c.alarm_interval = 120;
+            c.max_tries = 0;
+            c.alarm_mail = vec!["a@x".into(), "b@x".into()];
+            c.alarm_gsm = vec!["138".into()];
+            c.stop_timeout = Duration::from_millis(2500);
+            c.alarm_command = Some("/bin/page".into());
+        });
+        assert_eq!(
+            render("web", &c),
+            "# The settings of [web], written by supervise-scan from its config file:\n\
+             # this service's supervise reads this file. Edit that file and reload.\n\
+             [web]\nalarm_interval: 120\nmax_tries: 0\nmax_tries_if_coredumped: 5\n\
+             alarm_mail: a@x b@x\nalarm_gsm: 138\nrestart_backoff_start: 0.1s\n\
+             restart_backoff_max: 30s\nhealthy_after: 1s\nstop_timeout: 2.5s\n\
+             alarm_timeout: 30s\nrestart_hook_timeout: 60s\nalarm_command: /bin/page\n\
+             alarm_mail_program: mail\nalarm_sms_program: gsmsend-script\n"
+        );
+        for conf in [
+            c,
+            Conf::file_defaults(),
+            with(|c| c.alarm_interval = 0),
+            with(|c| c.alarm_interval = 60),
+            with(|c| c.alarm_command = Some("/bin/notify --urgent".into())),
+        ] {
+            assert_renders_back("web", &conf);
+        }
+    }
+
+    #[test]
+    fn render_spreads_long_lists_over_lines() {
+        // Mail that needs three lines: the keys go under [global], the
+        // rest of the mail is appended in [NAME].
+        let mail: Vec<String> = (0..300)
+            .map(|i| format!("someone{i}@example.com"))
+            .collect();
+        let c = with(|c| c.alarm_mail = mail.clone());
+        let text = render("web", &c);
+        assert!(text.contains("[global]\n") && text.contains("\n[web]\nalarm_mail: "));
+        assert_renders_back("web", &c);
+        // Values as long as a line can hold.
+        let long = |n| "x".repeat(n);
+        let c = with(|c| {
+            c.alarm_mail = vec![long(MAX_LINE - "alarm_mail:".len())];
+            c.alarm_gsm = vec![long(2000), long(2000), long(10)];
+            c.alarm_command = Some(long(MAX_LINE - "alarm_command:".len()));
+        });
+        assert_renders_back("web", &c);
+    }
+
+    #[test]
+    fn resolving_every_section_reads_the_file_once() {
+        // The scanner's use: one document, every section resolved. The
+        // lines visited grow with the file, not with sections × lines.
+        let file = |n: usize| {
+            let mut text = String::from("[global]\nmax_tries: 3\nalarm_mail: a@x\n");
+            for i in 0..n {
+                text.push_str(&format!("[s{i}]\ncommand: sleep {i}\nmax_tries: 5\n"));
+            }
+            text
+        };
+        let visits = |n: usize| {
+            let text = file(n);
+            work::take();
+            let doc = Document::parse(text.as_bytes());
+            for section in doc.sections() {
+                let _ = doc.resolve_own(&section.name);
+            }
+            (work::take(), text.lines().count())
+        };
+        for n in [10, 100, 1000] {
+            let (visited, lines) = visits(n);
+            assert!(
+                visited <= 2 * lines,
+                "{n} sections: {visited} visits of {lines} lines"
+            );
+        }
+    }
+
     /// Lines that exercise the parser's paths, for the structured property.
     fn line_strategy() -> impl Strategy<Value = String> {
         let header = prop::sample::select(vec![
@@ -1453,6 +1840,58 @@ mod tests {
             let r = resolve(&text, name);
             check_invariants(&text, &r);
             let _ = sections(&text);
+        }
+
+        #[test]
+        fn the_maps_find_what_the_line_by_line_search_finds(
+            lines in prop::collection::vec(line_strategy(), 0..40),
+        ) {
+            let text = lines.join("\n");
+            let doc = Document::parse(text.as_bytes());
+            let mut names: Vec<String> = doc.sections().into_iter().map(|s| s.name).collect();
+            names.extend(["redis", "other", "global", "nobody"].map(String::from));
+            for name in names {
+                prop_assert_eq!(doc.find(&name), doc.find_by_prefix(&name), "{}", name);
+            }
+        }
+
+        #[test]
+        fn render_reads_back_as_the_settings_of_any_file(
+            lines in prop::collection::vec(line_strategy(), 0..40),
+            name in prop::sample::select(vec!["redis", "other", "x"]),
+        ) {
+            let text = lines.join("\n");
+            let conf = resolve(text.as_bytes(), name).conf;
+            assert_renders_back(name, &conf);
+        }
+
+        #[test]
+        fn render_reads_back_as_any_settings(
+            interval in prop_oneof![Just(0u64), Just(2), 60..=u64::from(u32::MAX)],
+            numbers in (any::<u32>(), any::<u32>()),
+            mail in prop::collection::vec("[a-z0-9.@+]{1,300}", 0..40),
+            gsm in prop::collection::vec("[0-9+]{1,1500}", 0..=MAX_GSM),
+            durations in prop::collection::vec((0..=MAX_SECONDS, 0..1_000_000_000u32), 6),
+            command in prop::option::of("[a-z/ ._-]{1,2000}"),
+            programs in ("[a-z/._-]{1,100}", "[a-z/._-]{1,100}"),
+        ) {
+            let mut conf = with(|c| {
+                c.alarm_interval = interval;
+                c.max_tries = numbers.0;
+                c.max_tries_if_coredumped = numbers.1;
+                c.alarm_mail = mail;
+                c.alarm_gsm = gsm;
+                c.alarm_command = command.map(|p| p.trim().to_owned()).filter(|p| !p.is_empty());
+                c.mail_program = programs.0;
+                c.sms_program = programs.1;
+            });
+            for (&(_, positive, field), &(secs, nanos)) in DURATION_KEYS.iter().zip(&durations) {
+                let d = Duration::new(secs, nanos);
+                if !(positive && d.is_zero()) {
+                    *field(&mut conf) = d;
+                }
+            }
+            assert_renders_back("web", &conf);
         }
 
         #[test]

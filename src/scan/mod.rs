@@ -5,41 +5,55 @@
 //! reconciles on SIGHUP, reaps every orphan, and on SIGTERM/SIGINT stops all
 //! services in parallel and exits once all are down.
 //!
-//! [`plan`] decides what should run (pure); this module carries it out with
-//! one single-threaded poll loop, like supervise's own driver.
+//! [`plan`] reads what should run and [`machine`] decides what to do (both
+//! pure); this module is the thin loop that carries it out: it waits in
+//! `poll`, turns what woke it into machine inputs, and carries out the
+//! effects, feeding their outcomes back. It decides nothing.
 
+pub mod check;
+pub mod cli;
 pub mod forward;
+pub mod load;
+pub mod machine;
+pub mod output;
 pub mod plan;
+pub mod words;
 
+use std::collections::{HashMap, VecDeque};
 use std::ffi::OsString;
-use std::io;
+use std::io::{self, Read};
+use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
-use crate::backoff::{Backoff, Policy};
+use crate::conf;
 use crate::status;
-use crate::supervisor::{Exit, Level, Now, Target};
+use crate::supervisor::{Level, Now, Target};
 use crate::sys::lock::{self, Acquired};
+use crate::sys::pidfd::PidFd;
 use crate::sys::signals::{Received, Signals};
+use crate::sys::stdio::{self, Sink};
 use crate::sys::{clock, localtime, logfile, poll, process, reap, spawn, user};
-use plan::{Change, ServiceSpec};
+use load::{load_file, lookup_user, read_env_file};
+use machine::{Effect, Ended, Input, Load, Machine, Signal};
+use output::{Lines, Output, Stream};
+use plan::ServiceSpec;
 
 /// Exit code for a set-up failure: supervise's.
 use crate::driver::EXIT_SETUP;
 
-/// Back-off for a supervise that keeps dying: one that ran at least 10 s is
-/// restarted at once; otherwise 0, 0.1 s, doubling to 30 s.
-const BACKOFF: Policy = Policy {
-    healthy_after: Duration::from_secs(10),
-    start: Duration::from_millis(100),
-    cap: Duration::from_secs(30),
-};
-/// After supervise's own stop timeout, how long to wait for it at shutdown
-/// before killing it (its KILL grace is 2 s).
-const SHUTDOWN_SLACK: Duration = Duration::from_secs(5);
+/// The scanner's lock, in the status root: one scanner per root.
+pub const LOCK_FILE: &str = "supervise-scan.lock";
+/// The outcome of the last load, in the status root (see docs/scan.md).
+pub const RELOAD_FILE: &str = "supervise-scan.reload";
+/// A copy of the configuration last applied, in the status root: what
+/// `--check` compares with, and what a new scanner adopts by.
+pub const APPLIED_FILE: &str = "supervise-scan.applied";
+/// In each status directory: the service's settings as the scanner
+/// resolved them ([`conf::render`]), the only file its supervise reads.
+pub const SETTINGS_FILE: &str = "supervise.conf";
 
 /// The scanner's command line, checked.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ScanOptions {
     /// supervise.conf (absolute).
     pub conf: PathBuf,
@@ -51,51 +65,22 @@ pub struct ScanOptions {
     pub forward_output: bool,
 }
 
-/// What one service's supervise is doing.
-#[derive(Debug)]
-enum State {
-    Running {
-        pid: u32,
-        started: Duration,
-    },
-    /// Waiting to start (again) at this time.
-    Waiting {
-        until: Duration,
-    },
-    /// SIGTERM sent; when it exits, `then` happens.
-    Stopping {
-        pid: u32,
-        then: Then,
-    },
-    /// Exited on purpose (`x`, or gave up): left alone until a reload.
-    Stopped,
-}
-
-#[derive(Debug)]
-enum Then {
-    /// The section was removed.
-    Remove,
-    /// Start again, with the settings already in `Managed::spec`.
-    Start,
-}
-
-#[derive(Debug)]
-struct Managed {
-    spec: ServiceSpec,
-    state: State,
-    backoff: Backoff,
-}
-
-/// The scanner.
-pub struct Scanner {
+/// The scanner's loop and what it holds.
+struct Scanner {
     options: ScanOptions,
-    services: Vec<Managed>,
+    machine: Machine,
     signals: Signals,
+    /// Our stdout and stderr, never blocking.
+    output: Output,
+    /// What our children write to descriptors 1 and 2 (see
+    /// [`crate::sys::stdio::capture`]), and its partial last line.
+    captured: Option<(std::fs::File, Lines)>,
     forward: Option<forward::Forwarder>,
-    /// SIGTERM/SIGINT received: when to give up waiting for supervise.
-    shutdown_by: Option<Duration>,
-    /// Some supervise had to be killed at shutdown.
-    forced: bool,
+    /// Adopted supervise, each watched by a pidfd: pid -> (section, pidfd).
+    watched: HashMap<u32, (String, PidFd)>,
+    /// The text of the last configuration read, kept until it is applied
+    /// (then recorded in [`APPLIED_FILE`]) or refused.
+    read_text: Option<Vec<u8>>,
     _lock: std::fs::File,
 }
 
@@ -104,28 +89,48 @@ pub fn run(options: ScanOptions) -> i32 {
     match Scanner::new(options) {
         Ok(mut scanner) => scanner.run(),
         Err(message) => {
-            log(Level::Fatal, &message);
+            log_now(Level::Fatal, &message);
             EXIT_SETUP
         }
     }
 }
 
-/// Scanner log lines go to stderr, for `docker logs` and journald.
-fn log(level: Level, message: &str) {
-    use std::io::Write;
-    let line = logfile::format_line(
+/// `text` as one line of a file that is read line by line.
+pub(crate) fn one_line(text: &str) -> String {
+    text.replace('\n', "\\n")
+}
+
+/// Writes `bytes` to `path` through a temporary file and a rename, so that
+/// a reader sees the old contents or the new, never a part.
+fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    std::fs::write(&tmp, bytes)?;
+    std::fs::rename(&tmp, path)
+}
+
+/// A scanner log line, as it goes to stderr (for `docker logs` and
+/// journald): `[LEVEL] TIME  supervise-scan: message`.
+pub(crate) fn log_line(level: Level, message: &str) -> String {
+    logfile::format_line(
         level,
         &localtime::format(clock::now().wall),
         &format!("supervise-scan: {message}"),
-    );
-    let _ = io::stderr().write_all(line.as_bytes());
+    )
+}
+
+/// Logs straight to stderr, before the output queues exist (a set-up
+/// failure, just before exiting).
+fn log_now(level: Level, message: &str) {
+    use std::io::Write;
+    let _ = io::stderr().write_all(log_line(level, message).as_bytes());
 }
 
 impl Scanner {
     fn new(options: ScanOptions) -> Result<Scanner, String> {
         std::fs::create_dir_all(options.root.join("status"))
             .map_err(|e| format!("cannot create {}/status: {e}", options.root.display()))?;
-        let lock_path = options.root.join("supervise-scan.lock");
+        let lock_path = options.root.join(LOCK_FILE);
         let lock = match lock::acquire(&lock_path) {
             Ok(Acquired::Held(file)) => file,
             Ok(Acquired::Busy(pid)) => {
@@ -137,447 +142,445 @@ impl Scanner {
             }
             Err(e) => return Err(format!("cannot lock {}: {e}", lock_path.display())),
         };
-        std::fs::read(&options.conf)
-            .map_err(|e| format!("cannot read {}: {e}", options.conf.display()))?;
         let signals = Signals::open().map_err(|e| format!("cannot set up signals: {e}"))?;
+        let mut problems = Vec::new();
         if std::process::id() != 1
             && let Err(e) = process::become_subreaper()
         {
-            log(Level::Warning, &format!("cannot become a subreaper: {e}"));
+            problems.push(format!("cannot become a subreaper: {e}"));
         }
         let forward = if options.forward_output {
             Some(forward::Forwarder::new().map_err(|e| format!("cannot watch output: {e}"))?)
         } else {
             None
         };
-        Ok(Scanner {
+        let (output, captured) = match stdio::capture() {
+            Ok(c) => (
+                Output::new(c.stdout, c.stderr),
+                Some((c.pipe, Lines::default())),
+            ),
+            Err(e) => {
+                problems.push(format!(
+                    "cannot route the output of supervise through a pipe: {e}"
+                ));
+                (Output::new(Sink::of(1), Sink::of(2)), None)
+            }
+        };
+        let mut scanner = Scanner {
             options,
-            services: Vec::new(),
+            machine: Machine::new(),
             signals,
+            output,
+            captured,
             forward,
-            shutdown_by: None,
-            forced: false,
+            watched: HashMap::new(),
+            read_text: None,
             _lock: lock,
-        })
+        };
+        for problem in problems {
+            scanner.log(Level::Warning, &problem);
+        }
+        Ok(scanner)
+    }
+
+    /// Queues a log line on stderr.
+    fn log(&mut self, level: Level, message: &str) {
+        let line = log_line(level, message);
+        self.output.push(Stream::Err, line.as_bytes(), true);
     }
 
     fn run(&mut self) -> i32 {
-        log(
-            Level::Notice,
-            &format!(
-                "started (pid {}) with {} under {}",
-                std::process::id(),
-                self.options.conf.display(),
-                self.options.root.display()
-            ),
+        let started = format!(
+            "started (pid {}) with {} under {}",
+            std::process::id(),
+            self.options.conf.display(),
+            self.options.root.display()
         );
-        self.reload(clock::now());
-        loop {
-            let now = clock::now();
-            if self.shutdown_by.is_some() && self.services.is_empty() {
-                log(Level::Notice, "every service is down; exiting");
-                return i32::from(self.forced);
-            }
-            let mut fds = vec![self.signals.raw_fd()];
-            fds.extend(self.forward.as_ref().map(|f| f.raw_fd()));
-            let timeout = self.next_deadline().map(|t| t.saturating_sub(now.mono));
-            if let Err(e) = poll::wait(&fds, timeout) {
-                log(Level::Fatal, &format!("poll failed: {e}"));
-                return EXIT_SETUP;
-            }
-            let now = clock::now();
-            for received in self.signals.drain() {
-                match received {
-                    Received::Child => self.reap(now),
-                    Received::Hangup if self.shutdown_by.is_none() => self.reload(now),
-                    Received::Hangup => {}
-                    Received::Terminate => self.shut_down(now),
+        self.log(Level::Notice, &started);
+        let mut inputs = self.adoptions();
+        inputs.push(Input::Load(self.read_load()));
+        let code = self.feed_all(clock::now(), inputs).unwrap_or_else(|| {
+            loop {
+                let woken = match self.wait() {
+                    Ok(woken) => woken,
+                    Err(e) => {
+                        self.log(Level::Fatal, &format!("poll failed: {e}"));
+                        break EXIT_SETUP;
+                    }
+                };
+                let now = clock::now();
+                let inputs = self.inputs(woken, now);
+                if let Some(code) = self.feed_all(now, inputs) {
+                    break code;
                 }
             }
-            if let Some(forward) = &mut self.forward {
-                forward.pump();
+        });
+        if let Some(summary) = self.output.summary() {
+            self.log(Level::Warning, &summary);
+        }
+        self.output.flush();
+        code
+    }
+
+    /// Sleeps in poll until a signal, a watched exit, output to forward,
+    /// room for our output, or the machine's deadline; returns the pids
+    /// of the adopted supervise whose pidfd woke us.
+    fn wait(&mut self) -> io::Result<Vec<u32>> {
+        self.output.flush();
+        let mut fds = vec![self.signals.raw_fd()];
+        fds.extend(self.forward.as_ref().map(|f| f.raw_fd()));
+        fds.extend(self.captured.as_ref().map(|(pipe, _)| pipe.as_raw_fd()));
+        let watched: Vec<u32> = self.watched.keys().copied().collect();
+        let first_pidfd = fds.len();
+        fds.extend(watched.iter().map(|pid| self.watched[pid].1.raw_fd()));
+        let now = clock::now();
+        let timeout = self
+            .machine
+            .next_deadline()
+            .map(|t| t.saturating_sub(now.mono));
+        let ready = poll::wait_for(&fds, &self.output.writable_fds(), timeout)?;
+        Ok(watched
+            .into_iter()
+            .zip(&ready[first_pidfd..])
+            .filter_map(|(pid, ready)| ready.then_some(pid))
+            .collect())
+    }
+
+    /// Turns what woke the loop into inputs, in a fixed order: exits of
+    /// adopted supervise, then signals (reaping every child), then the
+    /// deadline. Passes on output on the way.
+    fn inputs(&mut self, exited: Vec<u32>, now: Now) -> Vec<Input> {
+        let mut inputs = Vec::new();
+        let mut reload = false;
+        for pid in exited {
+            if let Some((name, _)) = self.watched.remove(&pid) {
+                inputs.push(self.vanished(&name, pid));
             }
-            self.on_deadlines(now);
+        }
+        for received in self.signals.drain() {
+            match received {
+                Received::Child => {
+                    while let Some((pid, how)) = reap::reap_one() {
+                        inputs.push(Input::Exited {
+                            pid,
+                            ended: Ended::Reaped(how),
+                        });
+                    }
+                }
+                // Several at once are one reload.
+                Received::Hangup if reload => {}
+                Received::Hangup => {
+                    reload = true;
+                    inputs.push(Input::Load(self.read_load()));
+                }
+                Received::Terminate => inputs.push(Input::Terminate),
+            }
+        }
+        self.pass_on_output();
+        if self.machine.next_deadline().is_some_and(|t| t <= now.mono) {
+            inputs.push(Input::Deadline);
+        }
+        inputs
+    }
+
+    /// Queues what supervise wrote to the captured pipe, and the services'
+    /// new output when forwarding.
+    fn pass_on_output(&mut self) {
+        if let Some((pipe, lines)) = &mut self.captured {
+            let mut buf = [0u8; 8192];
+            while let Ok(n) = pipe.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                let out = lines.split(&buf[..n], b"");
+                self.output.push(Stream::Err, &out, true);
+            }
+        }
+        if let Some(forward) = &mut self.forward {
+            for problem in forward.pump(&mut self.output) {
+                self.log(Level::Warning, &problem);
+            }
         }
     }
 
-    fn next_deadline(&self) -> Option<Duration> {
-        self.services
-            .iter()
-            .filter_map(|m| match m.state {
-                State::Waiting { until } => Some(until),
-                _ => None,
-            })
-            .chain(self.shutdown_by)
-            .min()
+    /// [`Scanner::feed`] for each input in turn.
+    fn feed_all(&mut self, now: Now, inputs: Vec<Input>) -> Option<i32> {
+        inputs.into_iter().find_map(|input| self.feed(now, input))
     }
 
-    fn managed(&mut self, name: &str) -> Option<&mut Managed> {
-        self.services.iter_mut().find(|m| m.spec.name == name)
+    /// Gives the machine one input, carries out its effects and feeds their
+    /// outcomes back; returns the exit code once the machine says to exit.
+    fn feed(&mut self, now: Now, input: Input) -> Option<i32> {
+        let mut queue = VecDeque::from([input]);
+        while let Some(input) = queue.pop_front() {
+            for effect in self.machine.handle(now.mono, input) {
+                if let Effect::Exit(code) = effect {
+                    return Some(code);
+                }
+                queue.extend(self.carry_out(effect));
+            }
+        }
+        None
+    }
+
+    /// Does what one effect says; returns its outcome, if it has one.
+    fn carry_out(&mut self, effect: Effect) -> Option<Input> {
+        match effect {
+            Effect::Launch(spec) => {
+                let name = spec.name.clone();
+                if let Some(pid) = self.holder(&name) {
+                    return Some(Input::Adopted {
+                        name,
+                        pid,
+                        runs: None,
+                    });
+                }
+                Some(match self.launch(&spec) {
+                    Ok(pid) => Input::Launched { name, pid },
+                    Err(e) => Input::LaunchFailed {
+                        name,
+                        error: e.to_string(),
+                    },
+                })
+            }
+            Effect::Reread(spec) => {
+                let dir = self.status_dir(&spec.name);
+                let sent = write_settings(&dir, &spec).and_then(|()| send_control(&dir, b"r"));
+                if let Err(e) = sent {
+                    self.log(
+                        Level::Warning,
+                        &format!("{}: cannot send r: {e}", spec.name),
+                    );
+                }
+                None
+            }
+            Effect::Signal { pid, signal } => {
+                let number = match signal {
+                    Signal::Term => libc::SIGTERM,
+                    Signal::Kill => libc::SIGKILL,
+                };
+                let _ = process::signal(Target::Child(pid), number);
+                None
+            }
+            Effect::KillService { name } => {
+                if let Ok(status) = status::read(&self.status_dir(&name))
+                    && status.pid > 1
+                {
+                    let _ = process::signal(Target::Group(status.pid), libc::SIGKILL);
+                }
+                None
+            }
+            Effect::Log(level, message) => {
+                self.log(level, &message);
+                None
+            }
+            Effect::Report(report) => {
+                self.report(report);
+                None
+            }
+            Effect::Watch { name, pid } => {
+                self.follow_output(&name);
+                match PidFd::open(pid) {
+                    Ok(pidfd) => {
+                        self.watched.insert(pid, (name, pidfd));
+                        None
+                    }
+                    Err(e) if e.raw_os_error() == Some(libc::ESRCH) => {
+                        Some(self.vanished(&name, pid))
+                    }
+                    Err(e) => Some(Input::Unwatched {
+                        pid,
+                        error: e.to_string(),
+                    }),
+                }
+            }
+            Effect::Unwatch { pid } => {
+                self.watched.remove(&pid);
+                None
+            }
+            Effect::Check { name, pid } => {
+                (!process::pid_alive(pid)).then(|| self.vanished(&name, pid))
+            }
+            Effect::Exit(_) => None,
+        }
+    }
+
+    /// The supervise a previous scanner left running for the sections it
+    /// had applied (its record): each is adopted with the settings it was
+    /// started with, so that the first load is a reload against them.
+    fn adoptions(&mut self) -> Vec<Input> {
+        let record = self.options.root.join(APPLIED_FILE);
+        let text = match std::fs::read(&record) {
+            Ok(text) => text,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Vec::new(),
+            Err(e) => {
+                let message = format!(
+                    "cannot read {}: {e}; supervise left running by an earlier scanner are adopted only as their sections start",
+                    record.display()
+                );
+                self.log(Level::Warning, &message);
+                return Vec::new();
+            }
+        };
+        plan::plan(&text)
+            .services
+            .into_iter()
+            .filter_map(|spec| {
+                let pid = self.holder(&spec.name)?;
+                Some(Input::Adopted {
+                    name: spec.name.clone(),
+                    pid,
+                    runs: Some(Box::new(spec)),
+                })
+            })
+            .collect()
+    }
+
+    /// With `--forward-output`, follows the service's output files.
+    fn follow_output(&mut self, name: &str) {
+        let dir = self.status_dir(name);
+        if let Some(problem) = self.forward.as_mut().and_then(|f| f.watch(name, &dir)) {
+            self.log(Level::Warning, &problem);
+        }
+    }
+
+    /// The live supervise holding section `name`'s lock, if any.
+    fn holder(&self, name: &str) -> Option<u32> {
+        let lock = self.status_dir(name).join("lock");
+        if !lock.exists() {
+            return None;
+        }
+        lock::holder_pid(&lock).filter(|&pid| pid != std::process::id() && process::pid_alive(pid))
+    }
+
+    /// An adopted supervise is gone; its status directory says whether it
+    /// meant to go: wanted down (`svc exit`), or gave up (its log says so).
+    fn vanished(&self, name: &str, pid: u32) -> Input {
+        let dir = self.status_dir(name);
+        let wanted_down = status::read(&dir).is_ok_and(|s| s.want == status::Want::Down);
+        // The give-up line is followed by `supervise exiting`; a supervise
+        // that started since writes far more than three lines.
+        let gave_up = logfile::tail(&dir.join("supervise.log"), 4096, 3)
+            .lines()
+            .any(|l| l.contains("refused to restart"));
+        Input::Exited {
+            pid,
+            ended: Ended::Vanished {
+                on_purpose: wanted_down || gave_up,
+            },
+        }
     }
 
     fn status_dir(&self, name: &str) -> PathBuf {
         self.options.root.join("status").join(name)
     }
 
-    /// Reads the config file and makes the running set match it.
-    fn reload(&mut self, now: Now) {
-        let text = match std::fs::read(&self.options.conf) {
-            Ok(text) => text,
-            Err(e) => {
-                log(
+    /// Reads and checks the config file as a whole; keeps its text for
+    /// the record, should it be applied.
+    fn read_load(&mut self) -> Load {
+        let (load, text) = load_file(&self.options.conf);
+        self.read_text = text;
+        load
+    }
+
+    /// Writes the reload result file, and the record of the configuration
+    /// when it was applied (first, so that a reader of the result finds
+    /// the record already there).
+    fn report(&mut self, report: machine::Report) {
+        if report.applied
+            && let Some(text) = self.read_text.take()
+        {
+            let path = self.options.root.join(APPLIED_FILE);
+            if let Err(e) = write_atomically(&path, &text) {
+                self.log(
                     Level::Warning,
-                    &format!(
-                        "cannot read {}: {e}; nothing changed",
-                        self.options.conf.display()
-                    ),
+                    &format!("cannot write {}: {e}", path.display()),
                 );
-                return;
             }
-        };
-        let plan = plan::plan(&text);
-        for warning in &plan.warnings {
-            log(
+        }
+        let mut body = format!(
+            "{} {}\npid {}\n",
+            report.generation,
+            if report.applied { "applied" } else { "refused" },
+            std::process::id()
+        );
+        for line in &report.lines {
+            body.push_str(&one_line(line));
+            body.push('\n');
+        }
+        let path = self.options.root.join(RELOAD_FILE);
+        if let Err(e) = write_atomically(&path, body.as_bytes()) {
+            self.log(
                 Level::Warning,
-                &format!(
-                    "{}:{}: {}",
-                    self.options.conf.display(),
-                    warning.line,
-                    warning.message
-                ),
+                &format!("cannot write {}: {e}", path.display()),
             );
         }
-        let current: Vec<ServiceSpec> = self
-            .services
-            .iter()
-            .filter(|m| {
-                !matches!(
-                    m.state,
-                    State::Stopping {
-                        then: Then::Remove,
-                        ..
-                    }
-                )
-            })
-            .map(|m| m.spec.clone())
-            .collect();
-        for change in plan::diff(&current, &plan.services) {
-            let spec_of = |name: &str| {
-                plan.services
-                    .iter()
-                    .find(|s| s.name == name)
-                    .cloned()
-                    .expect("a started or changed service is in the plan")
-            };
-            match change {
-                // Left out of `current` only while its removal is in
-                // flight: start it again once its supervise has exited
-                // (two would fight over the lock).
-                Change::Start(name) => match self.managed(&name) {
-                    Some(m) => {
-                        log(
-                            Level::Notice,
-                            &format!("{name}: section back; starting it again once stopped"),
-                        );
-                        m.spec = spec_of(&name);
-                        if let State::Stopping { then, .. } = &mut m.state {
-                            *then = Then::Start;
-                        }
-                    }
-                    None => {
-                        log(Level::Notice, &format!("{name}: new section, starting"));
-                        self.services.push(Managed {
-                            spec: spec_of(&name),
-                            state: State::Waiting { until: now.mono },
-                            backoff: Backoff::default(),
-                        });
-                    }
-                },
-                Change::Stop(name) => {
-                    log(Level::Notice, &format!("{name}: section removed, stopping"));
-                    self.stop(&name, Then::Remove);
-                }
-                Change::Restart { name, because } => {
-                    log(
-                        Level::Notice,
-                        &format!("{name}: {because} changed, restarting the service"),
-                    );
-                    if let Some(m) = self.managed(&name) {
-                        m.spec = spec_of(&name);
-                    }
-                    self.stop(&name, Then::Start);
-                }
-                Change::Reread(name) => {
-                    log(
-                        Level::Notice,
-                        &format!("{name}: alarms or limits changed, sending r"),
-                    );
-                    let dir = self.status_dir(&name);
-                    if let Err(e) = send_control(&dir, b"r") {
-                        log(Level::Warning, &format!("{name}: cannot send r: {e}"));
-                    }
-                    if let Some(m) = self.managed(&name) {
-                        m.spec = spec_of(&name);
-                    }
-                }
-            }
-        }
-        // A reload also revives services that were left stopped.
-        for m in &mut self.services {
-            if matches!(m.state, State::Stopped) {
-                m.state = State::Waiting { until: now.mono };
-            }
-        }
-        self.on_deadlines(now);
     }
 
-    /// Asks a service's supervise to stop its service and exit.
-    fn stop(&mut self, name: &str, then: Then) {
-        let Some(at) = self.services.iter().position(|m| m.spec.name == name) else {
-            return;
-        };
-        let managed = &mut self.services[at];
-        match managed.state {
-            State::Running { pid, .. } | State::Stopping { pid, .. } => {
-                let _ = process::signal(Target::Child(pid), libc::SIGTERM);
-                managed.state = State::Stopping { pid, then };
-            }
-            State::Waiting { .. } | State::Stopped => match then {
-                Then::Remove => {
-                    self.services.remove(at);
-                }
-                Then::Start => {
-                    managed.state = State::Waiting {
-                        until: clock::now().mono,
-                    };
-                }
-            },
-        }
-    }
-
-    fn on_deadlines(&mut self, now: Now) {
-        if self.shutdown_by.is_some_and(|t| now.mono >= t) {
-            self.force_shutdown();
-            return;
-        }
-        if self.shutdown_by.is_some() {
-            return;
-        }
-        for at in 0..self.services.len() {
-            if let State::Waiting { until } = self.services[at].state
-                && now.mono >= until
-            {
-                self.start(at, now);
-            }
-        }
-    }
-
-    fn start(&mut self, at: usize, now: Now) {
-        let spec = self.services[at].spec.clone();
+    fn launch(&mut self, spec: &ServiceSpec) -> io::Result<u32> {
         let dir = self.status_dir(&spec.name);
         // Followed from before the start, so the service's first lines are
         // not taken for old output.
-        if let Some(forward) = &mut self.forward
-            && std::fs::create_dir_all(&dir).is_ok()
-        {
-            forward.watch(&spec.name, &dir);
+        if std::fs::create_dir_all(&dir).is_ok() {
+            self.follow_output(&spec.name);
         }
-        match self.launch(&spec, &dir) {
-            Ok(pid) => {
-                log(
-                    Level::Notice,
-                    &format!("{}: supervise started (pid {pid})", spec.name),
-                );
-                self.services[at].state = State::Running {
-                    pid,
-                    started: now.mono,
-                };
-            }
-            Err(e) => {
-                let delay = self.backoff(at, Duration::ZERO);
-                log(
-                    Level::Warning,
-                    &format!(
-                        "{}: cannot start supervise: {e}; retrying in {} s",
-                        spec.name,
-                        delay.as_secs_f64()
-                    ),
-                );
-                self.services[at].state = State::Waiting {
-                    until: now.mono + delay,
-                };
-            }
-        }
-    }
-
-    fn launch(&self, spec: &ServiceSpec, dir: &Path) -> io::Result<u32> {
-        let identity = spec.user.as_deref().map(user::lookup).transpose()?;
-        std::fs::create_dir_all(dir)?;
+        let identity = spec.user.as_deref().map(lookup_user).transpose()?;
+        std::fs::create_dir_all(&dir).map_err(|e| {
+            io::Error::new(e.kind(), format!("cannot create {}: {e}", dir.display()))
+        })?;
+        write_settings(&dir, spec)?;
         if let Some(who) = &identity {
-            user::hand_over(dir, who)?;
+            user::hand_over(&dir, who).map_err(|e| {
+                io::Error::new(e.kind(), format!("cannot hand {} over: {e}", dir.display()))
+            })?;
         }
         let mut env = Vec::new();
         if let Some(file) = &spec.environment_file {
-            let text = std::fs::read_to_string(file).map_err(|e| {
-                io::Error::new(
-                    e.kind(),
-                    format!("environment_file {}: {e}", file.display()),
-                )
-            })?;
-            env.extend(
-                text.lines()
-                    .map(str::trim)
-                    .filter(|l| !l.is_empty() && !l.starts_with('#'))
-                    .filter_map(plan::parse_env),
-            );
+            env = read_env_file(file).map_err(io::Error::other)?;
         }
         env.extend(spec.env.iter().cloned());
+        if let Some(dir) = &spec.directory
+            && let Err(e) = std::fs::read_dir(dir)
+        {
+            return Err(io::Error::new(
+                e.kind(),
+                format!("directory {}: {e}", dir.display()),
+            ));
+        }
         let mut args: Vec<OsString> = vec![
             "--foreground".into(),
             "-F".into(),
-            self.options.conf.clone().into(),
+            dir.join(SETTINGS_FILE).into(),
             "-u".into(),
             dir.as_os_str().to_owned(),
         ];
         args.extend(spec.command.iter().map(OsString::from));
+        let program = &self.options.supervise;
         spawn::supervise(spawn::SuperviseLaunch {
-            program: &self.options.supervise,
+            program,
             args,
             directory: spec.directory.as_deref(),
             env,
             umask: spec.umask,
             user: identity.as_ref(),
         })
+        .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", program.display())))
     }
+}
 
-    /// The delay before restarting a supervise that ran for `ran`.
-    fn backoff(&mut self, at: usize, ran: Duration) -> Duration {
-        self.services[at].backoff.after_exit(ran, BACKOFF)
-    }
-
-    /// Reaps every child: our supervise processes, and as PID 1 or
-    /// subreaper any orphan re-parented to us.
-    fn reap(&mut self, now: Now) {
-        while let Some((pid, how)) = reap::reap_one() {
-            if let Some(at) = self.services.iter().position(|m| match m.state {
-                State::Running { pid: p, .. } | State::Stopping { pid: p, .. } => p == pid,
-                _ => false,
-            }) {
-                self.supervise_exited(at, how, now);
-            }
-        }
-    }
-
-    fn supervise_exited(&mut self, at: usize, how: Exit, now: Now) {
-        let name = self.services[at].spec.name.clone();
-        // Shutting down: whatever was planned for it (a restart included),
-        // nothing is started again.
-        if self.shutdown_by.is_some() {
-            log(
-                Level::Notice,
-                &format!("{name}: supervise exited ({})", how.describe()),
-            );
-            self.services.remove(at);
-            return;
-        }
-        let state = std::mem::replace(&mut self.services[at].state, State::Stopped);
-        match state {
-            State::Stopping { then, .. } => {
-                log(
-                    Level::Notice,
-                    &format!("{name}: supervise exited ({})", how.describe()),
-                );
-                match then {
-                    Then::Remove => {
-                        self.services.remove(at);
-                    }
-                    Then::Start => {
-                        self.services[at].backoff.reset();
-                        self.services[at].state = State::Waiting { until: now.mono };
-                        self.on_deadlines(now);
-                    }
-                }
-            }
-            State::Running { started, .. } => {
-                match how {
-                    // `x` (or `svc exit`), and give-up: supervise chose to go.
-                    Exit::Code(0) | Exit::Code(crate::supervisor::EXIT_GAVE_UP) => {
-                        log(
-                            Level::Warning,
-                            &format!(
-                                "{name}: supervise exited ({}); not restarted until the next reload",
-                                how.describe()
-                            ),
-                        );
-                    }
-                    _ => {
-                        let delay = self.backoff(at, now.mono.saturating_sub(started));
-                        log(
-                            Level::Warning,
-                            &format!(
-                                "{name}: supervise died ({}); starting it again in {} s",
-                                how.describe(),
-                                delay.as_secs_f64()
-                            ),
-                        );
-                        self.services[at].state = State::Waiting {
-                            until: now.mono + delay,
-                        };
-                        self.on_deadlines(now);
-                    }
-                }
-            }
-            other => self.services[at].state = other,
-        }
-    }
-
-    /// SIGTERM/SIGINT: every supervise brings its service down in parallel.
-    /// A second signal is passed on too, and supervise then kills at once.
-    fn shut_down(&mut self, now: Now) {
-        if self.shutdown_by.is_none() {
-            log(Level::Notice, "stopping every service");
-            let longest = self
-                .services
-                .iter()
-                .map(|m| m.spec.conf.stop_timeout)
-                .max()
-                .unwrap_or_default();
-            self.shutdown_by = Some(now.mono + longest + SHUTDOWN_SLACK);
-        }
-        self.services
-            .retain(|m| matches!(m.state, State::Running { .. } | State::Stopping { .. }));
-        for m in &self.services {
-            if let State::Running { pid, .. } | State::Stopping { pid, .. } = m.state {
-                let _ = process::signal(Target::Child(pid), libc::SIGTERM);
-            }
-        }
-    }
-
-    /// The shutdown deadline passed: kill what is left, services included.
-    fn force_shutdown(&mut self) {
-        for m in std::mem::take(&mut self.services) {
-            if let State::Running { pid, .. } | State::Stopping { pid, .. } = m.state {
-                log(
-                    Level::Warning,
-                    &format!(
-                        "{}: supervise did not exit in time; killing it",
-                        m.spec.name
-                    ),
-                );
-                let _ = process::signal(Target::Child(pid), libc::SIGKILL);
-                if let Ok(status) = status::read(&self.status_dir(&m.spec.name))
-                    && status.pid > 1
-                {
-                    let _ = process::signal(Target::Group(status.pid), libc::SIGKILL);
-                }
-                self.forced = true;
-            }
-        }
-    }
+/// Writes a service's settings file in its status directory, atomically:
+/// its supervise may read it (`r`) at any moment.
+fn write_settings(dir: &Path, spec: &ServiceSpec) -> io::Result<()> {
+    let path = dir.join(SETTINGS_FILE);
+    write_atomically(&path, conf::render(&spec.name, &spec.conf).as_bytes())
+        .map_err(|e| io::Error::new(e.kind(), format!("cannot write {}: {e}", path.display())))
 }
 
 /// Writes control bytes to a status directory without blocking.
 fn send_control(dir: &Path, bytes: &[u8]) -> io::Result<()> {
     use std::io::Write;
-    crate::sys::fifo::open_writer(&dir.join("control"))?.write_all(bytes)
+    let control = dir.join("control");
+    crate::sys::fifo::open_writer(&control)
+        .and_then(|mut fifo| fifo.write_all(bytes))
+        .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", control.display())))
 }

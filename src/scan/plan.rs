@@ -1,15 +1,30 @@
 //! What the scanner should run, from the text of supervise.conf, and what a
-//! reload must change. Pure: sections in, service specs and changes out.
+//! reload must change. Pure: text in, service specs, problems and changes
+//! out. The file is parsed once ([`conf::Document`]), whatever the number
+//! of sections.
 //!
-//! A section is a scanner service when it has a `command` key. A section with
-//! other scanner keys (`directory`, `user`, `env`, `environment_file`,
-//! `umask`) but no `command` is a mistake and is reported; a section with
-//! neither is config for a supervise started some other way and is left
-//! alone. `[global]` is never a service.
+//! A section is a scanner service when it has a `command` key. A section
+//! with other scanner keys (`directory`, `user`, `env`, `environment_file`,
+//! `umask`) but no `command` is a mistake; a section with neither is config
+//! for a supervise started some other way and is left alone. `[global]` is
+//! never a service.
+//!
+//! A load is all or nothing, so every problem is either an error, which
+//! refuses the whole file (a malformed header, a bad or duplicate service
+//! section, a second `[global]`, scanner keys in `[global]`, a file with no
+//! service at all unless it says so with [`NO_SERVICES`]), or a warning,
+//! which does not (what supervise itself only warns about: an unknown key,
+//! a malformed number, text after a header...).
 
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 
-use crate::conf::{self, Conf, SCANNER_KEYS, Warning};
+use crate::conf::{self, Conf, Document, SCANNER_KEYS, Warning};
+
+/// The line that makes a file with no service sections a valid request
+/// to run none (without it such a file is refused, so that emptying or
+/// truncating the file by mistake cannot stop every service).
+pub const NO_SERVICES: &str = "# supervise-scan: no services";
 
 /// One service the scanner runs.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -18,7 +33,7 @@ pub struct ServiceSpec {
     pub name: String,
     /// Line of the section header.
     pub line: usize,
-    /// The command, split on blanks as `supervise -f` does.
+    /// The command, split into words as a shell would ([`super::words`]).
     pub command: Vec<String>,
     /// The working directory of supervise and the service.
     pub directory: Option<PathBuf>,
@@ -54,50 +69,110 @@ impl ServiceSpec {
     }
 }
 
-/// The services of a config file and the problems found.
+/// The services of a config file and the problems found. Line 0 in a
+/// problem means the file as a whole.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Plan {
     /// Services in file order, each name once.
     pub services: Vec<ServiceSpec>,
-    /// Bad sections, skipped: the others still run.
+    /// Problems that refuse the file.
+    pub errors: Vec<Warning>,
+    /// Problems that do not.
     pub warnings: Vec<Warning>,
 }
 
 /// Reads the services from the text of supervise.conf.
 pub fn plan(text: &[u8]) -> Plan {
-    let mut plan = Plan::default();
-    for section in conf::sections(text) {
-        let is_scanner_key = |key: &str| SCANNER_KEYS.contains(&key);
-        if section.name == "global" || !section.entries.iter().any(|e| is_scanner_key(&e.key)) {
-            continue;
-        }
-        let warn = |plan: &mut Plan, message: String| {
-            plan.warnings.push(Warning {
-                line: section.line,
-                message: format!("[{}]: {message}; section skipped", section.name),
+    let doc = Document::parse(text);
+    let mut plan = Plan {
+        errors: doc.malformed_headers().to_vec(),
+        warnings: doc.shared_warnings(),
+        ..Plan::default()
+    };
+    // Where each name was first seen, and whether that one is a service.
+    let mut first: HashMap<String, (usize, bool)> = HashMap::new();
+    for section in doc.sections() {
+        let line = section.line;
+        let is_service = section
+            .entries
+            .iter()
+            .any(|e| SCANNER_KEYS.contains(&e.key.as_str()));
+        let mut error = |message: String| {
+            plan.errors.push(Warning {
+                line,
+                message: format!("[{}]: {message}", section.name),
             })
         };
+        if let Some(&(earlier, was_service)) = first.get(&section.name) {
+            if section.name == "global" {
+                error(format!(
+                    "a second [global] would be ignored (the first is on line {earlier}): merge them"
+                ));
+            } else if is_service || was_service {
+                error(format!("duplicate of the section on line {earlier}"));
+            } else {
+                plan.warnings.push(Warning {
+                    line,
+                    message: format!(
+                        "[{}]: only the first section of this name (line {earlier}) is read",
+                        section.name
+                    ),
+                });
+            }
+            continue;
+        }
+        first.insert(section.name.clone(), (line, is_service));
+        if section.name == "global" {
+            for entry in &section.entries {
+                if SCANNER_KEYS.contains(&entry.key.as_str()) {
+                    plan.errors.push(Warning {
+                        line: entry.line,
+                        message: format!(
+                            "[global]: `{}` is not inherited by the sections after it: put it in each service's section",
+                            entry.key
+                        ),
+                    });
+                }
+            }
+            continue;
+        }
+        let resolved = doc.resolve_own(&section.name);
+        plan.warnings.extend(resolved.warnings);
+        if !is_service {
+            continue;
+        }
         if !safe_name(&section.name) {
-            warn(
-                &mut plan,
+            error(
                 "not a safe directory name (use letters, digits, '.', '_', '-', '@', '+')".into(),
             );
             continue;
         }
-        if let Some(first) = plan.services.iter().find(|s| s.name == section.name) {
-            let message = format!("duplicate of the section on line {}", first.line);
-            warn(&mut plan, message);
-            continue;
-        }
-        match spec(&section, text) {
+        match spec(&section, resolved.conf) {
             Ok(spec) => plan.services.push(spec),
-            Err(message) => warn(&mut plan, message),
+            Err(problems) => plan.errors.extend(problems),
         }
     }
+    let marked = text
+        .split(|&b| b == b'\n')
+        .any(|l| l.trim_ascii() == NO_SERVICES.as_bytes());
+    if plan.services.is_empty() && plan.errors.is_empty() && !marked {
+        plan.errors.push(Warning {
+            line: 0,
+            message: format!(
+                "no service section (none has a `command`): refused, so that an emptied file \
+                 cannot stop every service; to run none, write the line `{NO_SERVICES}`"
+            ),
+        });
+    }
+    plan.errors.sort_by_key(|w| w.line);
+    plan.warnings.sort_by_key(|w| w.line);
     plan
 }
 
-fn spec(section: &conf::Section, text: &[u8]) -> Result<ServiceSpec, String> {
+/// The scanner keys that may appear once in a section.
+const SINGLE_KEYS: [&str; 5] = ["command", "directory", "user", "environment_file", "umask"];
+
+fn spec(section: &conf::Section, conf: Conf) -> Result<ServiceSpec, Vec<Warning>> {
     let mut spec = ServiceSpec {
         name: section.name.clone(),
         line: section.line,
@@ -107,53 +182,63 @@ fn spec(section: &conf::Section, text: &[u8]) -> Result<ServiceSpec, String> {
         env: Vec::new(),
         environment_file: None,
         umask: None,
-        conf: conf::resolve(text, &section.name).conf,
+        conf,
     };
+    let mut problems = Vec::new();
+    let mut seen: HashMap<&str, usize> = HashMap::new();
     for entry in &section.entries {
+        let key = entry.key.as_str();
         let value = entry.value.as_str();
-        let non_empty = |what: &str| {
-            if value.is_empty() {
-                Err(format!("line {}: empty {what}", entry.line))
-            } else {
-                Ok(value.to_owned())
-            }
+        let mut problem = |message: String| {
+            problems.push(Warning {
+                line: entry.line,
+                message: format!("[{}]: {message}", section.name),
+            })
         };
-        match entry.key.as_str() {
-            "command" => {
-                spec.command = value
-                    .split([' ', '\t'])
-                    .filter(|w| !w.is_empty())
-                    .map(str::to_owned)
-                    .collect();
-            }
-            "directory" => spec.directory = Some(PathBuf::from(non_empty("directory")?)),
-            "user" => spec.user = Some(non_empty("user")?),
-            "environment_file" => {
-                spec.environment_file = Some(PathBuf::from(non_empty("environment_file")?))
-            }
-            "env" => spec.env.push(parse_env(value).ok_or_else(|| {
-                format!("line {}: env needs KEY=VALUE, not '{value}'", entry.line)
-            })?),
-            "umask" => {
-                spec.umask = Some(
-                    u32::from_str_radix(value, 8)
-                        .ok()
-                        .filter(|m| *m <= 0o777)
-                        .ok_or_else(|| {
-                            format!(
-                                "line {}: umask needs an octal mode like 022, not '{value}'",
-                                entry.line
-                            )
-                        })?,
-                )
-            }
+        if SINGLE_KEYS.contains(&key)
+            && let Some(earlier) = seen.insert(key, entry.line)
+        {
+            problem(format!("`{key}` given twice (first on line {earlier})"));
+            continue;
+        }
+        if value.is_empty() && SINGLE_KEYS.contains(&key) {
+            problem(format!("empty {key}"));
+            continue;
+        }
+        match key {
+            "command" => match super::words::split(value) {
+                Ok(words) if words.is_empty() => problem("empty command".into()),
+                Ok(words) => spec.command = words,
+                Err(why) => problem(format!("command: {why}")),
+            },
+            "directory" => spec.directory = Some(PathBuf::from(value)),
+            "user" => spec.user = Some(value.to_owned()),
+            "environment_file" => spec.environment_file = Some(PathBuf::from(value)),
+            "env" => match parse_env(value) {
+                Some(pair) => spec.env.push(pair),
+                None => problem(format!("env needs KEY=VALUE, not '{value}'")),
+            },
+            "umask" => match u32::from_str_radix(value, 8).ok().filter(|m| *m <= 0o777) {
+                Some(mask) => spec.umask = Some(mask),
+                None => problem(format!("umask needs an octal mode like 022, not '{value}'")),
+            },
             _ => {}
         }
     }
-    if spec.command.is_empty() {
-        return Err("no command (add `command : PROGRAM ARGS`)".into());
+    if !seen.contains_key("command") {
+        problems.push(Warning {
+            line: section.line,
+            message: format!(
+                "[{}]: no command (add `command : PROGRAM ARGS`)",
+                section.name
+            ),
+        });
     }
-    Ok(spec)
+    if problems.is_empty() {
+        Ok(spec)
+    } else {
+        Err(problems)
+    }
 }
 
 /// `KEY=VALUE` with a non-empty key of letters, digits and `_`.
@@ -164,6 +249,29 @@ pub fn parse_env(text: &str) -> Option<(String, String)> {
         && !key.starts_with(|c: char| c.is_ascii_digit())
         && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
     valid.then(|| (key.to_owned(), value.to_owned()))
+}
+
+/// The variables of an `environment_file`: `KEY=VALUE` lines, blank lines
+/// and `#` comments; or the first line that is none of these, with what is
+/// wrong with it.
+pub fn parse_env_file(text: &str) -> Result<Vec<(String, String)>, (usize, String)> {
+    let mut vars = Vec::new();
+    for (at, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        match parse_env(line) {
+            Some(pair) => vars.push(pair),
+            None => return Err((at + 1, format!("expected KEY=VALUE, not '{line}'"))),
+        }
+    }
+    Ok(vars)
+}
+
+/// `1 error`, `2 errors`: for messages.
+pub fn count(n: usize, noun: &str) -> String {
+    format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
 }
 
 /// A name that is one safe path component.
@@ -195,11 +303,37 @@ pub enum Change {
     Reread(String),
 }
 
+impl Change {
+    /// The section it changes.
+    pub fn name(&self) -> &str {
+        match self {
+            Change::Start(name) | Change::Stop(name) | Change::Reread(name) => name,
+            Change::Restart { name, .. } => name,
+        }
+    }
+}
+
+impl std::fmt::Display for Change {
+    /// The line of the reload result file: `start NAME`, `stop NAME`,
+    /// `restart NAME: WHAT changed`, `reread NAME`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Change::Start(name) => write!(f, "start {name}"),
+            Change::Stop(name) => write!(f, "stop {name}"),
+            Change::Restart { name, because } => write!(f, "restart {name}: {because} changed"),
+            Change::Reread(name) => write!(f, "reread {name}"),
+        }
+    }
+}
+
 /// The changes that take `old` to `new`; unchanged services are absent.
-pub fn diff(old: &[ServiceSpec], new: &[ServiceSpec]) -> Vec<Change> {
+/// Starts, restarts and rereads in the order of `new`, then stops in the
+/// order of `old`. Linear: one map of the old services, one set of the new.
+pub fn diff(old: &[&ServiceSpec], new: &[ServiceSpec]) -> Vec<Change> {
+    let before: HashMap<&str, &ServiceSpec> = old.iter().map(|s| (s.name.as_str(), *s)).collect();
     let mut changes = Vec::new();
     for spec in new {
-        match old.iter().find(|o| o.name == spec.name) {
+        match before.get(spec.name.as_str()) {
             None => changes.push(Change::Start(spec.name.clone())),
             Some(before) => {
                 if let Some(because) = before.runs_differently(spec) {
@@ -213,8 +347,9 @@ pub fn diff(old: &[ServiceSpec], new: &[ServiceSpec]) -> Vec<Change> {
             }
         }
     }
+    let after: HashSet<&str> = new.iter().map(|s| s.name.as_str()).collect();
     for before in old {
-        if !new.iter().any(|s| s.name == before.name) {
+        if !after.contains(before.name.as_str()) {
             changes.push(Change::Stop(before.name.clone()));
         }
     }
@@ -224,6 +359,10 @@ pub fn diff(old: &[ServiceSpec], new: &[ServiceSpec]) -> Vec<Change> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn refs(plan: &Plan) -> Vec<&ServiceSpec> {
+        plan.services.iter().collect()
+    }
 
     fn names(plan: &Plan) -> Vec<&str> {
         plan.services.iter().map(|s| s.name.as_str()).collect()
@@ -251,29 +390,124 @@ mod tests {
         assert_eq!(web.line, 4);
     }
 
+    fn errors(text: &str) -> Vec<(usize, String)> {
+        plan(text.as_bytes())
+            .errors
+            .into_iter()
+            .map(|w| (w.line, w.message))
+            .collect()
+    }
+
     #[test]
-    fn bad_sections_are_reported_with_their_line_and_skipped() {
+    fn bad_service_sections_are_errors_with_their_line() {
         let plan = plan(
             b"[ok]\ncommand : true\n[nocmd]\ndirectory : /tmp\n[ok]\ncommand : false\n\
               [bad..name/x]\ncommand : true\n[..]\ncommand : true\n[badenv]\ncommand : true\nenv : 1X=2\n\
-              [badmask]\ncommand : true\numask : 999\n[fine]\ncommand : sleep 1\n",
+              [badmask]\ncommand : true\numask : 999\n[fine]\ncommand : sleep 1\n\
+              [twice]\ncommand : a\ncommand : b\nuser :\n",
         );
         assert_eq!(names(&plan), vec!["ok", "fine"]);
+        let lines: Vec<usize> = plan.errors.iter().map(|w| w.line).collect();
+        assert_eq!(lines, vec![3, 5, 7, 9, 13, 16, 21, 22]);
+        let message = |i: usize| plan.errors[i].message.as_str();
+        assert_eq!(
+            message(0),
+            "[nocmd]: no command (add `command : PROGRAM ARGS`)"
+        );
+        assert_eq!(message(1), "[ok]: duplicate of the section on line 1");
+        assert!(message(2).starts_with("[bad..name/x]: not a safe directory name"));
+        assert_eq!(message(4), "[badenv]: env needs KEY=VALUE, not '1X=2'");
+        assert_eq!(
+            message(5),
+            "[badmask]: umask needs an octal mode like 022, not '999'"
+        );
+        assert_eq!(
+            message(6),
+            "[twice]: `command` given twice (first on line 20)"
+        );
+        assert_eq!(message(7), "[twice]: empty user");
+    }
+
+    #[test]
+    fn file_level_mistakes_are_errors() {
+        let cases: &[(&str, &[(usize, &str)])] = &[
+            // A typo in a header would silently drop its section.
+            (
+                "[a]\ncommand : true\n[web\ncommand : sleep 1\n",
+                &[(3, "malformed section header `[web`")],
+            ),
+            (
+                "[global]\nmax_tries : 3\n[a]\ncommand : true\n[global]\nmax_tries : 5\n",
+                &[(
+                    5,
+                    "[global]: a second [global] would be ignored (the first is on line 1)",
+                )],
+            ),
+            (
+                "[global]\nuser : www\n[a]\ncommand : true\n",
+                &[(
+                    2,
+                    "[global]: `user` is not inherited by the sections after it",
+                )],
+            ),
+            ("", &[(0, "no service section")]),
+            (
+                "[global]\nmax_tries : 3\n[legacy]\nmax_tries : 1\n",
+                &[(0, "no service section")],
+            ),
+        ];
+        for (text, expected) in cases {
+            let got = errors(text);
+            assert_eq!(got.len(), expected.len(), "{text:?}: {got:?}");
+            for ((line, message), (want_line, want)) in got.iter().zip(*expected) {
+                assert_eq!(line, want_line, "{text:?}: {message}");
+                assert!(message.starts_with(want), "{text:?}: {message}");
+            }
+        }
+    }
+
+    #[test]
+    fn no_services_is_valid_only_when_the_file_says_so() {
+        for text in [
+            "# supervise-scan: no services\n",
+            "[global]\nmax_tries : 3\n  # supervise-scan: no services  \n",
+        ] {
+            let plan = plan(text.as_bytes());
+            assert!(plan.errors.is_empty(), "{text:?}: {:?}", plan.errors);
+            assert!(plan.services.is_empty());
+        }
+    }
+
+    #[test]
+    fn what_supervise_only_warns_about_is_a_warning() {
+        let plan = plan(
+            b"[global]\nmax_try : 3\n[a] # web\ncommand : true\nstop_timeout : soon\n\
+              [legacy]\nbogus : 1\n[legacy]\nmax_tries : 2\n",
+        );
+        assert!(plan.errors.is_empty(), "{:?}", plan.errors);
+        assert_eq!(names(&plan), ["a"]);
         let lines: Vec<usize> = plan.warnings.iter().map(|w| w.line).collect();
-        assert_eq!(lines, vec![3, 5, 7, 9, 11, 14]);
-        assert!(plan.warnings[0].message.contains("no command"));
+        assert_eq!(lines, [2, 5, 7, 8], "{:?}", plan.warnings);
         assert!(
-            plan.warnings[1]
+            plan.warnings[3]
                 .message
-                .contains("duplicate of the section on line 1")
+                .contains("only the first section of this name")
         );
-        assert!(
-            plan.warnings[2]
-                .message
-                .contains("not a safe directory name")
+    }
+
+    #[test]
+    fn environment_files() {
+        assert_eq!(
+            parse_env_file("# c\n\nA=1\n B = two words \n"),
+            Ok(vec![
+                ("A".into(), "1".into()),
+                ("B".into(), " two words".into())
+            ])
         );
-        assert!(plan.warnings[4].message.contains("KEY=VALUE"));
-        assert!(plan.warnings[5].message.contains("octal"));
+        assert_eq!(
+            parse_env_file("A=1\nnot a pair\n"),
+            Err((2, "expected KEY=VALUE, not 'not a pair'".into()))
+        );
     }
 
     #[test]
@@ -287,7 +521,7 @@ mod tests {
               [d]\ncommand : sleep 4\nuser : root\n[f]\ncommand : sleep 6\n",
         );
         assert_eq!(
-            diff(&before.services, &after.services),
+            diff(&refs(&before), &after.services),
             vec![
                 Change::Reread("b".into()),
                 Change::Restart {
@@ -302,7 +536,7 @@ mod tests {
                 Change::Stop("e".into()),
             ]
         );
-        assert!(diff(&after.services, &after.services).is_empty());
+        assert!(diff(&refs(&after), &after.services).is_empty());
     }
 
     #[test]
@@ -310,9 +544,30 @@ mod tests {
         let before = plan(b"[global]\nmax_tries : 3\n[a]\ncommand : true\n");
         let after = plan(b"[global]\nmax_tries : 5\n[a]\ncommand : true\n");
         assert_eq!(
-            diff(&before.services, &after.services),
+            diff(&refs(&before), &after.services),
             vec![Change::Reread("a".into())]
         );
+    }
+
+    #[test]
+    fn planning_reads_the_file_once_whatever_the_number_of_sections() {
+        // Issue 14 item 1: the work grows with the file, not with
+        // sections × lines (each section used to resolve the whole file).
+        for n in [10, 100, 1000] {
+            let mut text = String::from("[global]\nmax_tries : 3\n");
+            for i in 0..n {
+                text.push_str(&format!("[s{i}]\ncommand : sleep {i}\nmax_tries : 5\n"));
+            }
+            crate::conf::work::take();
+            let plan = plan(text.as_bytes());
+            let visited = crate::conf::work::take();
+            assert_eq!(plan.services.len(), n);
+            let lines = text.lines().count();
+            assert!(
+                visited <= 3 * lines,
+                "{n} sections: {visited} line visits for {lines} lines"
+            );
+        }
     }
 
     #[test]

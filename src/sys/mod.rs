@@ -10,11 +10,13 @@ pub mod localtime;
 pub mod lock;
 pub mod logfile;
 pub mod memory;
+pub mod pidfd;
 pub mod poll;
 pub mod process;
 pub mod reap;
 pub mod signals;
 pub mod spawn;
+pub mod stdio;
 pub mod user;
 
 use std::io;

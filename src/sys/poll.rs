@@ -7,13 +7,27 @@ use std::time::Duration;
 /// Waits until one of `fds` is readable or `timeout` passes (`None`: for
 /// ever). Returns which descriptors are readable. EINTR counts as a wake-up.
 pub fn wait(fds: &[i32], timeout: Option<Duration>) -> io::Result<Vec<bool>> {
-    let mut polls: Vec<libc::pollfd> = fds
-        .iter()
-        .map(|&fd| libc::pollfd {
+    wait_for(fds, &[], timeout)
+}
+
+/// [`wait`] for `readable` descriptors and also for `writable` ones
+/// (POLLOUT); returns which are ready, `readable` first.
+pub fn wait_for(
+    readable: &[i32],
+    writable: &[i32],
+    timeout: Option<Duration>,
+) -> io::Result<Vec<bool>> {
+    let interest = |events| {
+        move |&fd| libc::pollfd {
             fd,
-            events: libc::POLLIN,
+            events,
             revents: 0,
-        })
+        }
+    };
+    let mut polls: Vec<libc::pollfd> = readable
+        .iter()
+        .map(interest(libc::POLLIN))
+        .chain(writable.iter().map(interest(libc::POLLOUT)))
         .collect();
     // Round up so that a deadline is never woken for a moment too early.
     let ms = timeout.map_or(-1, |t| {
