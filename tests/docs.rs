@@ -333,7 +333,6 @@ fn example_conf_passes_supervise_check_for_every_section() {
 }
 
 #[test]
-#[ignore = "needs supervise-scan --check (scan branch)"]
 fn example_conf_passes_supervise_scan_check() {
     let dir = TempDir::new("scan-check");
     let output = Command::new(scan_bin())
