@@ -228,7 +228,10 @@ mod tests {
         ));
         assert_eq!(
             family(&text, "supervise_ready"),
-            ["supervise_ready{service=\"web\"} 1", "supervise_ready{service=\"db\"} 0"]
+            [
+                "supervise_ready{service=\"web\"} 1",
+                "supervise_ready{service=\"db\"} 0"
+            ]
         );
         assert_eq!(
             family(&text, "supervise_start_time_seconds"),
@@ -285,9 +288,15 @@ mod tests {
             ("supervise_restarts_total", vec!["web\"} 12", "api\"} 0"]),
             ("supervise_last_exit_code", vec!["api\"} 3"]),
             ("supervise_last_exit_signal", vec!["web\"} 9"]),
-            ("supervise_start_time_seconds", vec!["api\"} 1764621100.250"]),
+            (
+                "supervise_start_time_seconds",
+                vec!["api\"} 1764621100.250"],
+            ),
             ("supervise_gave_up", vec!["web\"} 0", "api\"} 0"]),
-            ("supervise_backoff_seconds", vec!["web\"} 3.200", "api\"} 0.000"]),
+            (
+                "supervise_backoff_seconds",
+                vec!["web\"} 3.200", "api\"} 0.000"],
+            ),
         ];
         for (name, series) in expect {
             let lines = family(&text, name);

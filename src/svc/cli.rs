@@ -360,12 +360,15 @@ impl Options {
             self.until = Some(target);
             return Ok(());
         }
-        let wait = value.to_str().and_then(conf::parse_seconds).ok_or_else(|| {
-            format!(
-                "-w wants up, down, ready or a number of seconds, not {:?}",
-                value.to_string_lossy()
-            )
-        })?;
+        let wait = value
+            .to_str()
+            .and_then(conf::parse_seconds)
+            .ok_or_else(|| {
+                format!(
+                    "-w wants up, down, ready or a number of seconds, not {:?}",
+                    value.to_string_lossy()
+                )
+            })?;
         self.wait = Some(wait);
         Ok(())
     }
@@ -425,10 +428,12 @@ impl Options {
             return Ok(());
         }
         let word = self.words.get(at).ok_or("-n needs a number of exits")?;
-        let count = word
-            .to_str()
-            .and_then(|w| w.parse().ok())
-            .ok_or_else(|| format!("-n wants a number of exits, not {:?}", word.to_string_lossy()))?;
+        let count = word.to_str().and_then(|w| w.parse().ok()).ok_or_else(|| {
+            format!(
+                "-n wants a number of exits, not {:?}",
+                word.to_string_lossy()
+            )
+        })?;
         self.words.remove(at);
         if let Some(n) = self.letters.iter().rposition(|&l| l == b'n') {
             self.letters.remove(n);
@@ -916,10 +921,13 @@ mod tests {
 
     #[test]
     fn reload() {
-        assert_eq!(ok(&["reload"]), Command::Reload {
+        assert_eq!(
+            ok(&["reload"]),
+            Command::Reload {
                 root: None,
                 wait: DEFAULT_WAIT
-            });
+            }
+        );
         assert_eq!(
             ok(&["reload", "srv"]),
             Command::Reload {
@@ -1190,7 +1198,11 @@ mod tests {
                 wait: Duration::from_secs(2),
             }
         );
-        for (word, until) in [("up", Target::Up), ("down", Target::Down), ("ready", Target::Ready)] {
+        for (word, until) in [
+            ("up", Target::Up),
+            ("down", Target::Down),
+            ("ready", Target::Ready),
+        ] {
             assert_eq!(
                 ok(&["-d", "/srv", "wait", word, "web", "status/db", "-w", "3"]),
                 Command::Wait {
@@ -1222,7 +1234,10 @@ mod tests {
         assert_eq!(ok(&["history", "web"]), history(None, false));
         assert_eq!(ok(&["history", "web", "-n", "5"]), history(Some(5), false));
         assert_eq!(ok(&["history", "-n", "5", "web"]), history(Some(5), false));
-        assert_eq!(ok(&["history", "--json", "web", "-n", "0"]), history(Some(0), true));
+        assert_eq!(
+            ok(&["history", "--json", "web", "-n", "0"]),
+            history(Some(0), true)
+        );
         assert_eq!(
             ok(&["-d", "/srv", "history", "web", "-n", "2"]),
             Command::History {

@@ -531,14 +531,23 @@ mod tests {
         };
         let down = status(0, 100, Want::Up, ON);
         let backoff = info(0, State::Backoff, Readiness::None, 103);
-        assert_eq!(judge(start(None), &with_info(down, backoff.clone())), BackingOff);
+        assert_eq!(
+            judge(start(None), &with_info(down, backoff.clone())),
+            BackingOff
+        );
         // The back-off seen before the command (restart sends u to end it).
         let before = Some(Duration::from_secs(103));
-        assert_eq!(judge(start(before), &with_info(down, backoff.clone())), Waiting);
+        assert_eq!(
+            judge(start(before), &with_info(down, backoff.clone())),
+            Waiting
+        );
         let next = info(0, State::Backoff, Readiness::None, 104);
         assert_eq!(judge(start(before), &with_info(down, next)), BackingOff);
         // Waits that do not ask for it wait through back-offs.
-        assert_eq!(judge(Goal::Shows(up(Some(100))), &with_info(down, backoff)), Waiting);
+        assert_eq!(
+            judge(Goal::Shows(up(Some(100))), &with_info(down, backoff)),
+            Waiting
+        );
     }
 
     #[test]
@@ -578,10 +587,22 @@ mod tests {
         let starting = info(42, State::Starting, Readiness::Check, 1);
         let running = status(42, 1, Want::Up, ON);
         assert!(runs_unready(ready, &with_info(running, starting.clone())));
-        assert!(!runs_unready(ready, &with_info(status(0, 1, Want::Up, ON), starting.clone())));
-        assert!(!runs_unready(ready, &with_info(status(42, 1, Want::Down, ON), starting.clone())));
-        assert!(!runs_unready(ready, &with_info(running, info(42, State::Ready, Readiness::Check, 2))));
-        assert!(!runs_unready(Goal::Shows(up(None)), &with_info(running, starting)));
+        assert!(!runs_unready(
+            ready,
+            &with_info(status(0, 1, Want::Up, ON), starting.clone())
+        ));
+        assert!(!runs_unready(
+            ready,
+            &with_info(status(42, 1, Want::Down, ON), starting.clone())
+        ));
+        assert!(!runs_unready(
+            ready,
+            &with_info(running, info(42, State::Ready, Readiness::Check, 2))
+        ));
+        assert!(!runs_unready(
+            Goal::Shows(up(None)),
+            &with_info(running, starting)
+        ));
         assert_eq!(describe(ready), "up, ready, want up");
     }
 }

@@ -126,7 +126,11 @@ pub fn look(dir: &Path, holder: bool) -> Result<Observed, Problem> {
     let status = dir::read_status(dir);
     let supervise = match liveness {
         dir::Liveness::Alive => Supervise::Running {
-            pid: if holder { dir::supervise_pid(dir) } else { None },
+            pid: if holder {
+                dir::supervise_pid(dir)
+            } else {
+                None
+            },
         },
         dir::Liveness::Dead(why) => {
             let Ok(status) = status else {

@@ -102,19 +102,20 @@ fn revive(dir: &Path, scanner: &Scanner, wait: Duration, deadline: Instant) -> R
         deadline,
     };
     let up = verbs::kept_up(before.map(|status| status.since), None);
-    let seen = waiting
-        .until(Goal::Revived(up), &mut Vec::new())
-        .map_err(|failure| match failure {
-            Failure::Problem(problem) if problem.code == Code::Timeout => Problem {
-                message: format!(
-                    "{}; supervise-scan (pid {}) was asked to start its supervise: see its log",
-                    problem.message, scanner.pid
-                ),
-                ..problem
-            }
-            .into(),
-            other => other,
-        })?;
+    let seen =
+        waiting
+            .until(Goal::Revived(up), &mut Vec::new())
+            .map_err(|failure| match failure {
+                Failure::Problem(problem) if problem.code == Code::Timeout => Problem {
+                    message: format!(
+                        "{}; supervise-scan (pid {}) was asked to start its supervise: see its log",
+                        problem.message, scanner.pid
+                    ),
+                    ..problem
+                }
+                .into(),
+                other => other,
+            })?;
     say(&format!(
         "{} (supervise-scan, pid {}, started its supervise again)",
         verbs::started(&run::name(dir), &seen),

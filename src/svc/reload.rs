@@ -142,7 +142,10 @@ impl Polling<'_> {
             if !process::pid_alive(self.pid) {
                 return Err(Problem::new(
                     Code::NotRunning,
-                    format!("supervise-scan (pid {}) exited before it answered", self.pid),
+                    format!(
+                        "supervise-scan (pid {}) exited before it answered",
+                        self.pid
+                    ),
                 )
                 .into());
             }
@@ -213,7 +216,10 @@ mod tests {
                 lines: vec!["/etc/s.conf:3: unknown section header `[web`".into()],
             })
         );
-        assert_eq!(parse("1 applied\npid 7\n").unwrap().lines, Vec::<String>::new());
+        assert_eq!(
+            parse("1 applied\npid 7\n").unwrap().lines,
+            Vec::<String>::new()
+        );
     }
 
     #[test]

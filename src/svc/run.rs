@@ -12,8 +12,8 @@ use super::cli::Command;
 use super::code::{self, Form};
 use super::dir::Problem;
 use super::show::{self, Facts, LocalTime, Observed, Supervise};
-use crate::info::Info;
 use super::{dir, flags, history, interrupt, list, metrics, named, reload, root, verbs};
+use crate::info::Info;
 use crate::status::Status;
 use crate::sys::localtime;
 

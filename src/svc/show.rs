@@ -283,7 +283,10 @@ pub fn json(label: &str, name: &str, observed: &Observed, now: Duration) -> Stri
 /// durations are seconds with milliseconds.
 fn json_facts(facts: &Facts, status: &Status, now: Duration) -> String {
     let info = &facts.info;
-    let time = |at: &Option<LocalTime>| at.as_ref().map_or("null".to_owned(), |t| json_string(&rfc3339(t)));
+    let time = |at: &Option<LocalTime>| {
+        at.as_ref()
+            .map_or("null".to_owned(), |t| json_string(&rfc3339(t)))
+    };
     let number = |value: Option<String>| value.unwrap_or_else(|| "null".to_owned());
     let text = |value: &str| {
         if value.is_empty() {
@@ -309,7 +312,10 @@ fn json_facts(facts: &Facts, status: &Status, now: Duration) -> String {
         ("status_text", text(&info.status_text)),
         (
             "last_exit",
-            number(info.last_exit.map(|exit| json_string(&info::exit_words(exit)))),
+            number(
+                info.last_exit
+                    .map(|exit| json_string(&info::exit_words(exit))),
+            ),
         ),
         ("last_exit_code", number(code)),
         ("last_exit_signal", number(signal)),

@@ -224,7 +224,10 @@ mod tests {
             facts(&running(State::Ready), now, true),
             ["ready", "status: serving\\n50%"]
         );
-        assert_eq!(note(&running(State::Ready), now, true), ["status: serving\\n50%"]);
+        assert_eq!(
+            note(&running(State::Ready), now, true),
+            ["status: serving\\n50%"]
+        );
         // A dead supervise's info is history: its exits, not its state.
         assert!(facts(&running(State::Ready), now, false).is_empty());
         let one = Info {

@@ -19,6 +19,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use nix::sys::signal::{Signal, kill};
 use nix::sys::stat::Mode;
 use nix::unistd::Pid;
+use supervise::info::{self, Info};
 use supervise::status::{self, Status, Want};
 use supervise::sys::lock;
 
@@ -95,6 +96,13 @@ pub fn wait_until(what: &str, condition: impl FnMut() -> bool) {
 
 pub fn now() -> Duration {
     SystemTime::now().duration_since(UNIX_EPOCH).unwrap()
+}
+
+/// Replaces `path` as a whole: `PATH.new`, then a rename.
+pub fn write_atomically(path: &Path, text: &str) {
+    let new = path.with_extension("new");
+    std::fs::write(&new, text).unwrap();
+    std::fs::rename(&new, path).unwrap();
 }
 
 pub fn make_fifo(path: &Path) {
@@ -208,6 +216,53 @@ impl Fake {
     /// Writes `self.status` to the status file.
     pub fn publish(&self) {
         status::write_atomically(&self.dir, &self.status).unwrap();
+    }
+
+    /// Writes `info` as supervise does (docs/status-files.md): the whole
+    /// file through `info.new` and a rename. Its `supervise_pid` is this
+    /// process, the fake supervise, unless the test set one.
+    pub fn write_info(&self, info: &Info) {
+        let info = Info {
+            supervise_pid: if info.supervise_pid == 0 {
+                std::process::id()
+            } else {
+                info.supervise_pid
+            },
+            ..info.clone()
+        };
+        write_atomically(&self.dir.join("info"), &info.render());
+    }
+
+    /// The `info` of the service as it runs now: its pid, `state`, the
+    /// readiness it declares.
+    pub fn info_now(&self, state: info::State, readiness: info::Readiness) -> Info {
+        Info {
+            pid: self.status.pid,
+            state,
+            since: now(),
+            started: (self.status.pid != 0).then_some(self.status.since),
+            readiness,
+            ..Info::default()
+        }
+    }
+
+    /// supervise starts again on this directory (it reads `ok` and holds
+    /// `lock` again) and the service with it, wanted up.
+    pub fn revive(&mut self) {
+        let reader = |path: PathBuf| {
+            std::fs::OpenOptions::new()
+                .read(true)
+                .custom_flags(libc::O_NONBLOCK)
+                .open(path)
+                .unwrap()
+        };
+        self.ok = Some(reader(self.dir.join("ok")));
+        self.lock = match lock::acquire(&self.dir.join("lock")).unwrap() {
+            lock::Acquired::Held(file) => Some(file),
+            lock::Acquired::Busy(_) => panic!("the lock is still held"),
+        };
+        self.status.want = Want::Up;
+        self.start_service();
     }
 
     /// Starts `sleep` as the service (in its own group) and publishes it.
