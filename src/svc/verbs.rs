@@ -301,6 +301,10 @@ fn alarm(
     Ok(())
 }
 
+/// How a command is sent, given the bytes that silence alarms first (or
+/// none).
+type Sender<'a> = dyn Fn(&mut Control, &[u8]) -> Result<(), Problem> + 'a;
+
 /// Sends the command (`send`, given the bytes that silence alarms, or
 /// none) and waits until the status file shows `shows`; when alarms were
 /// on, silences them first, in the same write (the original C supervise
@@ -312,7 +316,7 @@ fn with_alarms_silenced(
     w: &Waiting,
     control: &mut Control,
     status: Status,
-    send: &dyn Fn(&mut Control, &[u8]) -> Result<(), Problem>,
+    send: &Sender<'_>,
     shows: Shows,
     groups: &mut Vec<u32>,
 ) -> Result<Seen, Failure> {
