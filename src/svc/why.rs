@@ -83,28 +83,29 @@ pub fn status_text(info: &Info) -> Option<String> {
 /// or when it gave up: a dead supervise's other states are stale), the
 /// last exit, the restarts, the `STATUS=` text.
 pub fn facts(info: &Info, now: Duration, supervise_running: bool) -> Vec<String> {
-    let state = if supervise_running || info.state == State::GaveUp {
-        state(info, now)
-    } else {
-        None
-    };
-    let live = supervise_running.then(|| status_text(info)).flatten();
-    [state, last_exit(info, now), restarts(info), live]
-        .into_iter()
-        .flatten()
-        .collect()
+    in_order(info, now, supervise_running, state)
 }
 
 /// The facts for the table's NOTE: as [`facts`], with the state's
 /// [`detail`] instead of its word (STATE shows the word).
 pub fn note(info: &Info, now: Duration, supervise_running: bool) -> Vec<String> {
-    let detail = if supervise_running || info.state == State::GaveUp {
-        detail(info, now)
+    in_order(info, now, supervise_running, detail)
+}
+
+/// The facts, the state said by `state_words`.
+fn in_order(
+    info: &Info,
+    now: Duration,
+    supervise_running: bool,
+    state_words: fn(&Info, Duration) -> Option<String>,
+) -> Vec<String> {
+    let state = if supervise_running || info.state == State::GaveUp {
+        state_words(info, now)
     } else {
         None
     };
     let live = supervise_running.then(|| status_text(info)).flatten();
-    [detail, last_exit(info, now), restarts(info), live]
+    [state, last_exit(info, now), restarts(info), live]
         .into_iter()
         .flatten()
         .collect()

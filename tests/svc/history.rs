@@ -133,20 +133,7 @@ fn the_last_exits_as_json() {
     // A real JSON parser reads it.
     let script = "import json,sys; a=json.load(sys.stdin); \
                   print(len(a)); [print(o['pid'], o['exit'], o['code'], o['signal'], o['core'], o['ran'], o['cause'], o['unix_time'], o['time'][:4]) for o in a]";
-    let mut python = Command::new("python3")
-        .args(["-c", script])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    use std::io::Write;
-    python
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(&output.stdout)
-        .unwrap();
-    let parsed = python.wait_with_output().unwrap();
+    let parsed = python(script, &output.stdout);
     assert!(parsed.status.success(), "{}", stdout(&output));
     assert_eq!(
         stdout(&parsed),

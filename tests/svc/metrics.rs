@@ -4,8 +4,7 @@
 //! `info`, a dead supervise, and a real supervise.
 
 use std::collections::BTreeMap;
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 use std::time::Duration;
 
 use supervise::info::{Cause, Info, Readiness, State};
@@ -26,20 +25,7 @@ for family in text_string_to_metric_families(sys.stdin.read()):
         labels = ','.join(k + '=' + v for k, v in sorted(s.labels.items()))
         print(family.type, s.name + '{' + labels + '}', repr(s.value))
 ";
-    let mut python = Command::new("python3")
-        .args(["-c", script])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("python3");
-    python
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(&output.stdout)
-        .unwrap();
-    let parsed = python.wait_with_output().unwrap();
+    let parsed = python(script, &output.stdout);
     assert!(
         parsed.status.success(),
         "the parser refused:\n{}\n{}",

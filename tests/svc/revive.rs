@@ -10,7 +10,6 @@ use std::io::Read;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 use std::process::{Output, Stdio};
-use std::time::{Duration, Instant};
 
 use supervise::info::{Info, Readiness, State};
 use supervise::status::Want;
@@ -31,10 +30,7 @@ struct FakeScanner {
 impl FakeScanner {
     fn new(root: &Path) -> FakeScanner {
         std::fs::create_dir_all(root.join("status")).unwrap();
-        let lock = match lock::acquire(&root.join("supervise-scan.lock")).unwrap() {
-            lock::Acquired::Held(file) => file,
-            lock::Acquired::Busy(_) => panic!("fresh lock is busy"),
-        };
+        let lock = take_lock(&root.join("supervise-scan.lock"));
         let fifo = root.join("supervise-scan.control");
         make_fifo(&fifo);
         let requests = std::fs::OpenOptions::new()
@@ -75,27 +71,14 @@ fn serve(
     args: &[&str],
     mut on_request: impl FnMut(&mut Fake, &str),
 ) -> Output {
-    let child = svc_command()
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut svc = Svc(Some(child));
-    let deadline = Instant::now() + PATIENCE;
-    loop {
+    serve_svc(spawn_svc(args), || {
         for byte in fake.read_control() {
             fake.react(byte);
         }
         for line in scanner.read() {
             on_request(fake, &line);
         }
-        if svc.child().try_wait().unwrap().is_some() {
-            return svc.0.take().unwrap().wait_with_output().unwrap();
-        }
-        assert!(Instant::now() < deadline, "svc did not finish");
-        std::thread::sleep(Duration::from_millis(2));
-    }
+    })
 }
 
 #[test]

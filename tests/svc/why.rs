@@ -6,8 +6,8 @@
 //! back-off starts at once; start and restart wait for ready when the
 //! service declares readiness; `svc wait` and `svc -w ready`.
 
-use std::process::{Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Output;
+use std::time::Duration;
 
 use supervise::info::{Cause, Info, Readiness, State};
 use supervise::status::Want;
@@ -311,19 +311,11 @@ fn restart_in_a_back_off_starts_at_once() {
 }
 
 /// Runs svc ARGS while the fake supervise starts the service on `u`
-/// with `info` saying `starting`; `ready` says when to make it ready (after
-/// how many looks at a still running svc); returns svc's output.
+/// with `info` saying `starting`, then, if `ready`, `ready`; returns svc's
+/// output.
 fn serve_until_ready(fake: &mut Fake, args: &[&str], readiness: Readiness, ready: bool) -> Output {
-    let child = svc_command()
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut svc = Svc(Some(child));
-    let deadline = Instant::now() + PATIENCE;
     let mut started = false;
-    loop {
+    serve_svc(spawn_svc(args), || {
         for byte in fake.read_control() {
             if byte == b'd' {
                 fake.stop_service();
@@ -335,17 +327,11 @@ fn serve_until_ready(fake: &mut Fake, args: &[&str], readiness: Readiness, ready
                 started = true;
             }
         }
-        if svc.child().try_wait().unwrap().is_some() {
-            return svc.0.take().unwrap().wait_with_output().unwrap();
-        }
-        // svc is still waiting while the service is only starting.
         if started && ready {
             fake.write_info(&fake.info_now(State::Ready, readiness));
             started = false;
         }
-        assert!(Instant::now() < deadline, "svc did not finish");
-        std::thread::sleep(Duration::from_millis(2));
-    }
+    })
 }
 
 #[test]
