@@ -119,31 +119,28 @@ fn expand(base: &Path, by_path: bool, entries: &mut Vec<Entry>) -> Result<(), Pr
 
 /// What `svc status` shows for one directory; a dead supervise is reported
 /// as such rather than trusting its stale status file. `holder`: find
-/// supervise's pid (the lock's holder), which only some views show.
+/// supervise's pid, which only some views show: from `info` when its
+/// writer lives (one read), else the lock's holder (`sys::lock`, which may
+/// scan /proc/locks).
 pub fn look(dir: &Path, holder: bool) -> Result<Observed, Problem> {
     dir::check(dir)?;
     let liveness = dir::liveness(dir)?;
     let status = dir::read_status(dir);
-    let supervise = match liveness {
-        dir::Liveness::Alive => Supervise::Running {
-            pid: if holder {
-                dir::supervise_pid(dir)
-            } else {
-                None
-            },
-        },
-        dir::Liveness::Dead(why) => {
-            let Ok(status) = status else {
-                return Err(Problem::new(
-                    Code::NotRunning,
-                    format!("supervise not running ({why}) and no readable status file"),
-                ));
-            };
-            let pid_alive = process::pid_alive(status.pid);
-            let supervise = Supervise::NotRunning { pid_alive };
-            return Ok(observed(status, supervise, dir::read_info(dir)));
-        }
+    let why = match liveness {
+        dir::Liveness::Alive => None,
+        dir::Liveness::Dead(why) => Some(why),
     };
+    if let Some(why) = why {
+        let Ok(status) = status else {
+            return Err(Problem::new(
+                Code::NotRunning,
+                format!("supervise not running ({why}) and no readable status file"),
+            ));
+        };
+        let pid_alive = process::pid_alive(status.pid);
+        let supervise = Supervise::NotRunning { pid_alive };
+        return Ok(observed(status, supervise, dir::read_info(dir)));
+    }
     let mut status = status?;
     let mut info = dir::read_info(dir);
     // Read between supervise's writes of the two files: look once more.
@@ -151,9 +148,12 @@ pub fn look(dir: &Path, holder: bool) -> Result<Observed, Problem> {
         status = dir::read_status(dir)?;
         info = dir::read_info(dir);
     }
-    // Without the holder's pid, an `info` whose writer is gone is stale.
-    if !holder {
-        info = info.filter(|info| process::pid_alive(info.supervise_pid));
-    }
-    Ok(observed(status, supervise, info))
+    // An `info` whose writer is gone is stale.
+    info = info.filter(|info| process::pid_alive(info.supervise_pid));
+    let pid = match &info {
+        _ if !holder => None,
+        Some(info) => Some(info.supervise_pid),
+        None => dir::supervise_pid(dir),
+    };
+    Ok(observed(status, Supervise::Running { pid }, info))
 }
