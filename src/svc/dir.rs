@@ -15,7 +15,7 @@ use super::code::Code;
 use crate::info::Info;
 use crate::scan::{LOCK_FILE, RELOAD_FILE};
 use crate::status::{self, Status};
-use crate::sys::{fifo, lock};
+use crate::sys::{fifo, lock, process};
 
 /// A failure with the exit code it maps to and a message for the operator.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -396,6 +396,13 @@ pub fn read_info(dir: &Path) -> Option<Info> {
         .ok()
         .flatten()
         .map(|text| Info::parse(&text))
+}
+
+/// The `info` of a status directory, when its writer still runs: one left
+/// by a supervise that has exited tells nothing of the one that runs now
+/// (perhaps the original, which writes none).
+pub fn live_info(dir: &Path) -> Option<Info> {
+    read_info(dir).filter(|info| process::pid_alive(info.supervise_pid))
 }
 
 /// The text of a status directory's `history`, `None` when there is none.

@@ -142,14 +142,12 @@ pub fn look(dir: &Path, holder: bool) -> Result<Observed, Problem> {
         return Ok(observed(status, supervise, dir::read_info(dir)));
     }
     let mut status = status?;
-    let mut info = dir::read_info(dir);
+    let mut info = dir::live_info(dir);
     // Read between supervise's writes of the two files: look once more.
     if info.as_ref().is_some_and(|info| info.pid != status.pid) {
         status = dir::read_status(dir)?;
-        info = dir::read_info(dir);
+        info = dir::live_info(dir);
     }
-    // An `info` whose writer is gone is stale.
-    info = info.filter(|info| process::pid_alive(info.supervise_pid));
     let pid = match &info {
         _ if !holder => None,
         Some(info) => Some(info.supervise_pid),

@@ -72,7 +72,7 @@ pub fn run_with(
     stopper: Stopper,
 ) -> Result<(), Failure> {
     let status = prepare(dir)?;
-    let info = dir::read_info(dir).filter(|info| info.pid == status.pid);
+    let info = dir::live_info(dir).filter(|info| info.pid == status.pid);
     if verb == Verb::Status {
         let supervise = Supervise::Running {
             pid: dir::supervise_pid(dir),

@@ -122,7 +122,7 @@ fn observe(dir: &Path, groups: &mut Vec<u32>) -> Seen {
     {
         groups.push(status.pid);
     }
-    let info = dir::read_info(dir).filter(|info| process::pid_alive(info.supervise_pid));
+    let info = dir::live_info(dir);
     Seen {
         status,
         info,

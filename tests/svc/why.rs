@@ -483,3 +483,25 @@ fn info_of_a_supervise_that_is_gone_is_not_believed() {
     let row = stdout(&output).lines().nth(1).unwrap().to_string();
     assert!(row.starts_with("web   up  "), "{row}");
 }
+
+#[test]
+fn a_back_off_told_by_a_supervise_that_is_gone_does_not_stop_a_start() {
+    let tmp = TempDir::new("why-stale-backoff");
+    let mut fake = Fake::new(tmp.path(), "web");
+    backing_off(&mut fake, Duration::from_secs(30));
+    // That info was written by an earlier supervise, gone since; the one
+    // that runs now (the original, say) writes none.
+    let gone = Service::shell("exit 0");
+    let gone_pid = gone.pid();
+    drop(gone);
+    wait_until("the earlier supervise to be gone", || !alive(gone_pid));
+    let stale = Info {
+        supervise_pid: gone_pid,
+        ..Info::parse(&std::fs::read_to_string(fake.dir.join("info")).unwrap())
+    };
+    fake.write_info(&stale);
+    let dir = fake.dir.clone();
+    let output = fake.serve(&[dir.as_os_str(), "start".as_ref()], Fake::react);
+    assert_exit(&output, 0);
+    assert_eq!(fake.received, b"u");
+}
