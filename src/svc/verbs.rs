@@ -161,10 +161,18 @@ pub fn started(name: &str, seen: &Seen) -> String {
 fn start(w: &Waiting, control: &mut Control, before: Before, name: &str) -> Result<(), Failure> {
     let status = before.status;
     if status.pid != 0 && status.want == Want::Up {
+        let starting = before
+            .info
+            .is_some_and(|info| info.state == State::Starting);
+        let hint = if starting {
+            "; it is not ready yet (svc wait ready waits for it)"
+        } else {
+            ""
+        };
         return Err(Problem::new(
             Code::AlreadyUp,
             format!(
-                "service {name} is already up (pid {}), nothing done",
+                "service {name} is already up (pid {}), nothing done{hint}",
                 status.pid
             ),
         )

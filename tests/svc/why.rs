@@ -382,6 +382,24 @@ fn start_of_a_service_that_never_gets_ready_exits_14() {
 }
 
 #[test]
+fn start_of_a_service_still_starting_is_already_up_and_says_so() {
+    let tmp = TempDir::new("why-start-starting");
+    let mut fake = Fake::new(tmp.path(), "web");
+    fake.status.want = Want::Up;
+    fake.start_service();
+    fake.write_info(&fake.info_now(State::Starting, Readiness::Systemd));
+    let dir = fake.dir.clone();
+    let output = fake.serve(&["start".as_ref(), dir.as_os_str()], Fake::react);
+    assert_exit(&output, 7);
+    assert!(
+        stderr(&output).contains("nothing done; it is not ready yet (svc wait ready waits for it)"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(fake.received, b"");
+}
+
+#[test]
 fn start_of_a_service_that_declares_no_readiness_waits_for_up_as_before() {
     let tmp = TempDir::new("why-start-noready");
     let mut fake = Fake::new(tmp.path(), "web");
@@ -504,4 +522,42 @@ fn a_back_off_told_by_a_supervise_that_is_gone_does_not_stop_a_start() {
     let output = fake.serve(&[dir.as_os_str(), "start".as_ref()], Fake::react);
     assert_exit(&output, 0);
     assert_eq!(fake.received, b"u");
+}
+
+#[test]
+fn garbage_in_info_or_history_is_read_as_nothing() {
+    let tmp = TempDir::new("why-garbage");
+    let mut fake = Fake::new(tmp.path(), "web");
+    fake.status.want = Want::Up;
+    fake.start_service();
+    let garbage: Vec<u8> = (0..=255u8).cycle().take(4096).collect();
+    std::fs::write(fake.dir.join("info"), &garbage).unwrap();
+    std::fs::write(fake.dir.join("history"), &garbage).unwrap();
+    let root = root_arg(&tmp);
+    let output = svc(["-d", &root, "status", "web"]);
+    assert_exit(&output, 0);
+    assert!(
+        stdout(&output).ends_with(", want up, alarm on\n"),
+        "{}",
+        stdout(&output)
+    );
+    let output = svc(["-d", &root, "status", "--json"]);
+    assert_exit(&output, 0);
+    assert!(
+        !stdout(&output).contains("service_state"),
+        "{}",
+        stdout(&output)
+    );
+    let output = svc(["-d", &root, "history", "web"]);
+    assert_exit(&output, 0);
+    assert_eq!(stdout(&output), "");
+    let output = svc(["-d", &root, "metrics"]);
+    assert_exit(&output, 0);
+    assert!(
+        !stdout(&output).contains("supervise_restarts_total"),
+        "{}",
+        stdout(&output)
+    );
+    let output = svc(["-d", &root, "wait", "ready", "web"]);
+    assert_exit(&output, 0);
 }
