@@ -5,6 +5,7 @@ mod support;
 
 use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
+use std::time::Duration;
 
 use support::*;
 
@@ -192,4 +193,139 @@ fn a_recycled_pid_in_a_stale_status_file_is_left_alone() {
     let mut sup = Supervise::start_with(dir, &["-p", "status/svc", "-f", "sleep 1000"], &[]);
     sup.wait_new_pid(bystander);
     assert!(!sup.log_wf().contains("previous supervise"));
+}
+
+/// Kills the service of `sup` with SIGKILL and returns the pid of the copy
+/// supervise started instead, seen as its child (the status file may not
+/// say: that is the point of these tests).
+fn kill_and_find_the_new_child(sup: &mut Supervise, old: u32) -> u32 {
+    kill(old, libc::SIGKILL);
+    let mut new = 0;
+    wait_until("supervise starts a new child", || {
+        new = children_of(sup.pid())
+            .into_iter()
+            .find(|&p| p != old && alive(p))
+            .unwrap_or(0);
+        new != 0
+    });
+    new
+}
+
+#[test]
+fn a_status_write_failing_on_a_full_file_system_is_retried_until_it_succeeds() {
+    if !root() {
+        return eprintln!("not root: no tmpfs");
+    }
+    for fill in ["blocks", "inodes"] {
+        let dir = TempDir::new(&format!("full-{fill}"));
+        let tmpfs = Tmpfs::mount(&dir, "status", "size=64k,nr_inodes=64");
+        let mut sup = Supervise::start_with(dir, &["-p", "status/svc", "-f", "sleep 1000"], &[]);
+        let old = sup.wait_running();
+        let filler = match fill {
+            "blocks" => tmpfs.fill_blocks(),
+            _ => tmpfs.fill_inodes(),
+        };
+        let new = kill_and_find_the_new_child(&mut sup, old);
+        // Nothing can be written; supervision goes on, the file is stale.
+        assert_eq!(
+            sup.status().pid,
+            old,
+            "{fill}: the status could not be written"
+        );
+        if fill == "blocks" {
+            std::fs::remove_file(&filler).unwrap();
+        } else {
+            std::fs::remove_dir_all(&filler).unwrap();
+        }
+        // Space is back: the status names the new child without any event.
+        wait_until(
+            &format!("{fill}: the status file names {new} again"),
+            || sup.status().pid == new,
+        );
+        sup.wait_log_wf("written again after");
+        let wf = sup.log_wf();
+        assert!(
+            wf.contains("cannot write") && wf.contains("status/svc/status"),
+            "{fill}: {wf}"
+        );
+        drop(sup);
+        drop(tmpfs);
+    }
+}
+
+#[test]
+fn a_status_directory_made_unwritable_is_written_again_once_it_is_writable() {
+    if !root() {
+        return eprintln!("not root: cannot run supervise as another user");
+    }
+    let dir = TempDir::new("unwritable-dir");
+    let status_dir = dir.join("status/svc");
+    std::fs::create_dir_all(&status_dir).unwrap();
+    give_to_nobody(&dir.join("status"));
+    let mut sup = Supervise::start_as_nobody(dir, &["-p", "status/svc", "-f", "sleep 1000"]);
+    let old = sup.wait_running();
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |m| std::fs::set_permissions(&status_dir, std::fs::Permissions::from_mode(m));
+    mode(0o500).unwrap();
+    let new = kill_and_find_the_new_child(&mut sup, old);
+    sup.wait_log_wf("Permission denied");
+    assert_eq!(sup.status().pid, old);
+    mode(0o700).unwrap();
+    wait_until("the status file names the new child", || {
+        sup.status().pid == new
+    });
+    sup.wait_log_wf("status written again after");
+    // Once it succeeded, nothing wakes supervise any more.
+    let before = context_switches(sup.pid());
+    // Observing for a span is the point here, not synchronisation.
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(
+        context_switches(sup.pid()),
+        before,
+        "woke up after recovering"
+    );
+}
+
+#[test]
+fn a_supervise_started_after_one_killed_with_a_stale_status_finds_the_service() {
+    if !root() {
+        return eprintln!("not root: no tmpfs");
+    }
+    // The status file names a dead pid (it could not be written when the
+    // service was restarted), then supervise is SIGKILLed: the next one
+    // must find the live service anyway, and never run a second copy.
+    let secs = unique_seconds();
+    let command = format!("sleep {secs}");
+    let _guard = KillAll(vec!["sleep".into(), secs.clone()]);
+    let dir = TempDir::new("stale-takeover");
+    let tmpfs = Tmpfs::mount(&dir, "status", "size=64k,nr_inodes=64");
+    let mut first = Supervise::start_with(dir, &["-p", "status/svc", "-f", &command], &[]);
+    let old = first.wait_running();
+    let filler = tmpfs.fill_blocks();
+    let live = kill_and_find_the_new_child(&mut first, old);
+    assert_eq!(first.status().pid, old, "the status file is stale");
+    kill(first.pid(), libc::SIGKILL);
+    first.wait_exit();
+    assert!(
+        alive(live),
+        "SIGKILL to supervise leaves its service running"
+    );
+    let dir = std::mem::replace(&mut first.dir, TempDir::new("stale-takeover-spare"));
+    let second = Supervise::start_with(dir, &["-p", "status/svc", "-f", &command], &[]);
+    wait_until("the service left running is stopped", || !alive(live));
+    let mut newest = 0;
+    wait_until(
+        "exactly one copy runs, started by the new supervise",
+        || {
+            let copies = processes_running(&["sleep", &secs]);
+            newest = copies.first().copied().unwrap_or(0);
+            copies.len() == 1 && parent_of(newest) == Some(second.pid())
+        },
+    );
+    std::fs::remove_file(&filler).unwrap();
+    wait_until("the status file names it", || second.status().pid == newest);
+    assert_eq!(processes_running(&["sleep", &secs]), vec![newest]);
+    drop(second);
+    drop(first);
+    drop(tmpfs);
 }
