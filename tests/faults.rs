@@ -329,3 +329,182 @@ fn a_supervise_started_after_one_killed_with_a_stale_status_finds_the_service() 
     drop(first);
     drop(tmpfs);
 }
+
+/// Makes a FIFO at `path` (mode 0600).
+fn mkfifo(path: &std::path::Path) {
+    let c_path = std::ffi::CString::new(path.to_str().unwrap()).unwrap();
+    // SAFETY: a valid C string for the duration of the call.
+    assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) }, 0, "mkfifo");
+}
+
+/// Opens the read end of a FIFO without blocking.
+fn fifo_reader(path: &std::path::Path) -> std::fs::File {
+    std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)
+        .unwrap()
+}
+
+/// Everything readable from a non-blocking reader now.
+fn read_available(reader: &mut std::fs::File) -> String {
+    use std::io::Read;
+    let mut buf = [0u8; 65536];
+    let mut text = Vec::new();
+    while let Ok(n) = reader.read(&mut buf) {
+        if n == 0 {
+            break;
+        }
+        text.extend_from_slice(&buf[..n]);
+    }
+    String::from_utf8_lossy(&text).into_owned()
+}
+
+#[test]
+fn a_log_replaced_by_a_fifo_without_reader_never_freezes_supervise() {
+    // Issue 11 item 2: `rm supervise.log; mkfifo supervise.log; kill -9
+    // CHILD` froze supervise in open(2): d, x and SIGTERM were never obeyed.
+    for (log, stop) in [("supervise.log", "dx"), ("supervise.log.wf", "TERM")] {
+        let mut sup = Supervise::start("log-fifo", "sleep 1000");
+        let pid = sup.wait_running();
+        let path = sup.status_dir.join(log);
+        std::fs::remove_file(&path).unwrap();
+        mkfifo(&path);
+        sup.control("?"); // a warning, for supervise.log.wf
+        kill(pid, libc::SIGKILL);
+        let new = sup.wait_new_pid(pid);
+        // Nobody ever reads the FIFO.
+        match stop {
+            "dx" => sup.control("dx"),
+            _ => kill(sup.pid(), libc::SIGTERM),
+        }
+        assert_eq!(sup.wait_exit().code(), Some(0), "{log}: {stop} obeyed");
+        assert!(!alive(new));
+    }
+}
+
+#[test]
+fn lines_for_a_log_that_cannot_be_opened_are_kept_until_it_can() {
+    for (log, expected) in [
+        ("supervise.log", "service exited!"),
+        ("supervise.log.wf", "ignored 1 unknown control byte(s)"),
+    ] {
+        let mut sup = Supervise::start("log-fifo-kept", "sleep 1000");
+        let pid = sup.wait_running();
+        let path = sup.status_dir.join(log);
+        std::fs::remove_file(&path).unwrap();
+        mkfifo(&path);
+        sup.control("?");
+        kill(pid, libc::SIGKILL);
+        sup.wait_new_pid(pid);
+        // Supervise goes on meanwhile.
+        sup.control("s");
+        wait_until("s is obeyed", || !sup.status().alarms_on);
+        // A reader comes: the kept lines reach it, on the next retry.
+        let mut reader = fifo_reader(&path);
+        let mut seen = String::new();
+        wait_until(&format!("the kept lines reach the reader of {log}"), || {
+            seen.push_str(&read_available(&mut reader));
+            seen.contains(expected)
+        });
+    }
+}
+
+#[test]
+fn a_stdout_fifo_without_reader_does_not_hang_the_detaching_command() {
+    let dir = TempDir::new("stdout-fifo");
+    let status_dir = dir.join("status/a");
+    std::fs::create_dir_all(&status_dir).unwrap();
+    mkfifo(&status_dir.join("__stdout"));
+    let script = dir.script("talk.sh", "echo hello from $$; exec sleep 1000");
+    let command = detaching(
+        dir.path(),
+        &["-p", "status/a", "-f", script.to_str().unwrap()],
+    );
+    let detached = Detached(status_dir.clone());
+    let out = output_within(command, Duration::from_secs(10)).expect("supervise returns");
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains("status/a/__stdout is a FIFO with no reader"),
+        "warned on the terminal: {err}"
+    );
+    // Once someone reads it, the service starts (a retry with back-off)
+    // and its output arrives.
+    let mut reader = fifo_reader(&status_dir.join("__stdout"));
+    let mut seen = String::new();
+    wait_until("the service writes into the FIFO", || {
+        seen.push_str(&read_available(&mut reader));
+        seen.contains("hello from")
+    });
+    assert!(
+        std::fs::read_to_string(status_dir.join("supervise.log.wf"))
+            .unwrap()
+            .contains("status/a/__stdout: No such device or address"),
+        "each failed start names the file"
+    );
+    drop(detached);
+}
+
+#[test]
+fn a_stdout_fifo_with_a_slow_reader_blocks_the_service_not_supervise() {
+    // People pipe __stdout into a logger: the service must see a blocking
+    // pipe (no EAGAIN, nothing lost), and supervise must stay responsive.
+    let dir = TempDir::new("stdout-reader");
+    let status_dir = dir.join("status/svc");
+    std::fs::create_dir_all(&status_dir).unwrap();
+    let fifo = status_dir.join("__stdout");
+    mkfifo(&fifo);
+    let mut reader = fifo_reader(&fifo);
+    // 300 kB, far more than a pipe holds, then a marker.
+    let script = dir.script(
+        "flood.sh",
+        "head -c 300000 /dev/zero | tr '\\0' x; echo; echo done-$$; exec sleep 1000",
+    );
+    let mut sup = Supervise::start_with(
+        dir,
+        &["-p", "status/svc", "-f", script.to_str().unwrap()],
+        &[],
+    );
+    let pid = sup.wait_running();
+    // The pipe is full and the service blocked in write: supervise answers.
+    sup.control("s");
+    wait_until("supervise obeys while the service is blocked", || {
+        !sup.status().alarms_on
+    });
+    let mut seen = String::new();
+    wait_until("every byte arrives", || {
+        seen.push_str(&read_available(&mut reader));
+        seen.contains("done-")
+    });
+    assert_eq!(seen.matches('x').count(), 300_000, "nothing lost to EAGAIN");
+    assert_eq!(sup.status().pid, pid);
+}
+
+#[test]
+fn a_config_that_is_a_fifo_never_hangs_the_start_or_r() {
+    let dir = TempDir::new("conf-fifo");
+    mkfifo(&dir.join("fifo.conf"));
+    let command = detaching(
+        dir.path(),
+        &["-F", "fifo.conf", "-p", "status/a", "-f", "sleep 1000"],
+    );
+    let detached = Detached(dir.join("status/a"));
+    let out = output_within(command, Duration::from_secs(10)).expect("supervise returns");
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(err.contains("fifo.conf: not a regular file"), "{err}");
+    drop(detached);
+    // `r` after the config became a FIFO.
+    let dir = TempDir::new("conf-fifo-r");
+    dir.write("supervise.conf", "[global]\nmax_tries : 4\n");
+    let mut sup = Supervise::start_with(dir, &["-p", "status/svc", "-f", "sleep 1000"], &[]);
+    let pid = sup.wait_running();
+    std::fs::remove_file(sup.dir.join("supervise.conf")).unwrap();
+    mkfifo(&sup.dir.join("supervise.conf"));
+    sup.control("r");
+    sup.wait_log_wf("supervise.conf: not a regular file");
+    sup.control("d");
+    wait_until("d is obeyed after r", || !alive(pid));
+    sup.wait_down();
+}
