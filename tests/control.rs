@@ -37,14 +37,15 @@ fn down_and_up() {
 }
 
 #[test]
-fn a_control_fifo_owned_by_someone_else_is_read_too() {
+fn a_loose_control_fifo_owned_by_someone_else_is_replaced_by_one_of_our_own() {
     // SAFETY: geteuid has no preconditions and cannot fail.
     if unsafe { libc::geteuid() } != 0 {
         eprintln!("not root: skipping the run as another user");
         return;
     }
-    // supervise asks for no access-time updates on the FIFO it reads, which
-    // only the FIFO's owner may; here root made it and nobody reads it.
+    // Here root made the FIFO, mode 0666 (anyone may steal or write
+    // commands), and user nobody runs supervise, which may not chmod it but
+    // owns the directory: it is replaced by a FIFO of supervise's own.
     let dir = TempDir::new("foreign-fifo");
     let status_dir = dir.join("status/svc");
     std::fs::create_dir_all(&status_dir).unwrap();
@@ -58,6 +59,10 @@ fn a_control_fifo_owned_by_someone_else_is_read_too() {
     }
     let mut sup = Supervise::start_as_nobody(dir, &["-p", "status/svc", "-f", "sleep 1000"]);
     let first = sup.wait_running();
+    use std::os::unix::fs::MetadataExt;
+    let meta = std::fs::metadata(sup.status_dir.join("control")).unwrap();
+    assert_eq!((meta.uid(), meta.mode() & 0o777), (65534, 0o600));
+    sup.wait_log_wf("was not ours: replaced by a FIFO of our own, mode 0600");
     sup.control("d");
     sup.wait_down();
     wait_until("the child is gone", || !alive(first));

@@ -508,3 +508,119 @@ fn a_config_that_is_a_fifo_never_hangs_the_start_or_r() {
     wait_until("d is obeyed after r", || !alive(pid));
     sup.wait_down();
 }
+
+#[test]
+fn a_symlink_planted_at_status_new_is_never_followed() {
+    // Issue 11 item 4: the victim was overwritten with 20 status bytes and
+    // `status` became a symlink to it.
+    let dir = TempDir::new("status-new-link");
+    let status_dir = dir.join("status/svc");
+    std::fs::create_dir_all(&status_dir).unwrap();
+    let victim = dir.write("victim", "precious\n");
+    std::os::unix::fs::symlink(&victim, status_dir.join("status.new")).unwrap();
+    let mut sup = Supervise::start_with(dir, &["-p", "status/svc", "-f", "sleep 1000"], &[]);
+    sup.wait_running();
+    let check = |sup: &Supervise| {
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious\n");
+        let status = std::fs::symlink_metadata(sup.status_dir.join("status")).unwrap();
+        assert!(status.file_type().is_file(), "status is a file of its own");
+        assert_eq!(status.len(), 20);
+    };
+    check(&sup);
+    // Planted again while supervise runs, before a change.
+    std::os::unix::fs::symlink(&victim, sup.status_dir.join("status.new")).unwrap();
+    sup.control("s");
+    wait_until("the change is written", || !sup.status().alarms_on);
+    check(&sup);
+}
+
+#[test]
+fn a_symlink_in_a_logs_place_is_refused_never_followed() {
+    // At start: refused before detaching.
+    let dir = TempDir::new("log-link");
+    let status_dir = dir.join("status/a");
+    std::fs::create_dir_all(&status_dir).unwrap();
+    let victim = dir.write("victim", "precious\n");
+    std::os::unix::fs::symlink(&victim, status_dir.join("supervise.log")).unwrap();
+    let out = run(dir.path(), &["-p", "status/a", "-f", "sleep 1000"]);
+    let _detached = Detached(status_dir.clone());
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(111), "{err}");
+    assert!(
+        err.contains("cannot open the logs in status/a") && err.contains("symbolic links"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious\n");
+    // While running: the lines are kept, the victim untouched.
+    let mut sup = Supervise::start("log-link-run", "sleep 1000");
+    let pid = sup.wait_running();
+    let victim = sup.dir.write("victim", "precious\n");
+    let log = sup.status_dir.join("supervise.log");
+    std::fs::remove_file(&log).unwrap();
+    std::os::unix::fs::symlink(&victim, &log).unwrap();
+    kill(pid, libc::SIGKILL);
+    sup.wait_new_pid(pid);
+    sup.wait_log_wf("supervise.log: Too many levels of symbolic links");
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious\n");
+}
+
+#[test]
+fn output_behind_a_symlink_is_appended_never_truncated() {
+    // `__stdout -> /dev/null` is a common way to drop output: symlinks are
+    // followed for the service's output, which is only ever appended.
+    let dir = TempDir::new("stdout-link");
+    let status_dir = dir.join("status/svc");
+    std::fs::create_dir_all(&status_dir).unwrap();
+    let target = dir.write("elsewhere.log", "kept\n");
+    std::os::unix::fs::symlink(&target, status_dir.join("__stdout")).unwrap();
+    let script = dir.script("talk.sh", "echo said-$$; exec sleep 1000");
+    let mut sup = Supervise::start_with(
+        dir,
+        &["-p", "status/svc", "-f", script.to_str().unwrap()],
+        &[],
+    );
+    let pid = sup.wait_running();
+    wait_until("the output arrives", || {
+        std::fs::read_to_string(&target).is_ok_and(|t| t == format!("kept\nsaid-{pid}\n"))
+    });
+}
+
+#[test]
+fn loose_modes_of_the_status_directory_and_its_fifos_are_tightened() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = TempDir::new("loose");
+    let status_dir = dir.join("status/a");
+    std::fs::create_dir_all(&status_dir).unwrap();
+    let set = |path: &std::path::Path, mode| {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap()
+    };
+    for fifo in ["control", "ok"] {
+        mkfifo(&status_dir.join(fifo));
+        set(&status_dir.join(fifo), 0o666);
+    }
+    set(&status_dir, 0o777);
+    let out = run(dir.path(), &["-p", "status/a", "-f", "sleep 1000"]);
+    let _detached = Detached(status_dir.clone());
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    let mode = |name: &str| {
+        std::fs::metadata(status_dir.join(name))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o7777
+    };
+    assert_eq!(mode(""), 0o700, "the directory");
+    assert_eq!((mode("control"), mode("ok")), (0o600, 0o600));
+    for said in [
+        "status directory status/a was writable by others (mode 0777): tightened to 0700",
+        "status/a/control could be used by others (mode 0666): tightened to 0600",
+        "status/a/ok could be used by others (mode 0666): tightened to 0600",
+    ] {
+        assert!(err.contains(said), "on the terminal: {said}\n{err}");
+        wait_until("the warning in the log", || {
+            std::fs::read_to_string(status_dir.join("supervise.log.wf"))
+                .is_ok_and(|t| t.contains(said))
+        });
+    }
+}
