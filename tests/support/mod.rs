@@ -239,7 +239,7 @@ impl Supervise {
         Supervise::start_command(dir, setpriv, args, &[])
     }
 
-    fn start_command(
+    pub fn start_command(
         dir: TempDir,
         mut command: Command,
         args: &[&str],
