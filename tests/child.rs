@@ -196,3 +196,26 @@ fn an_executable_without_a_shebang_runs_through_bin_sh_like_execvp() {
         tool.to_str().unwrap()
     );
 }
+
+#[test]
+fn a_service_that_closes_its_stdout_and_stderr_is_supervised_as_ever() {
+    let dir = TempDir::new("closes-stdout");
+    let script = dir.script(
+        "closes.sh",
+        "echo before-$$\nexec >&- 2>&-\nexec sleep 1000",
+    );
+    let mut sup = Supervise::start_with(
+        dir,
+        &["-p", "status/svc", "-f", script.to_str().unwrap()],
+        &[],
+    );
+    let pid = sup.wait_running();
+    wait_until("its last words", || {
+        sup.file("__stdout").contains(&format!("before-{pid}"))
+    });
+    kill(pid, libc::SIGKILL);
+    let new = sup.wait_new_pid(pid);
+    wait_until("the next one writes again", || {
+        sup.file("__stdout").contains(&format!("before-{new}"))
+    });
+}

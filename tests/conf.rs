@@ -258,3 +258,39 @@ fn silenced_exits_do_not_count_toward_max_tries() {
     }
     assert!(sup.running(), "silenced exits never reach max_tries");
 }
+
+#[test]
+fn garbage_configs_at_start_and_on_r_are_only_warnings() {
+    // Binary junk, NUL bytes, a 100 kB line, unbalanced headers: supervise
+    // starts, says what it could not read, and `r` of more junk changes
+    // nothing it should not.
+    let dir = TempDir::new("conf-garbage");
+    let mut junk: Vec<u8> = (0..=255u8).cycle().take(4096).collect();
+    junk.extend_from_slice(
+        b"\n[svc\n[svc]\nmax_tries : \xff\xfe\nalarm_interval : 99999999999999999999\n",
+    );
+    junk.extend(std::iter::repeat_n(b'x', 100_000));
+    junk.extend_from_slice(b"\nstop_timeout : -3\n\0\0\0\n[global]]\n");
+    std::fs::write(dir.join("supervise.conf"), &junk).unwrap();
+    let mut sup = start_in(dir, "sleep 1000");
+    let pid = sup.wait_running();
+    sup.wait_log("Finished loading configurations!");
+    let mut reversed = junk.clone();
+    reversed.reverse();
+    std::fs::write(sup.dir.join("supervise.conf"), &reversed).unwrap();
+    sup.control("r");
+    wait_until("r read the junk again", || {
+        sup.log()
+            .matches("Finished loading configurations!")
+            .count()
+            == 2
+    });
+    assert!(sup.running());
+    assert_eq!(
+        sup.status().pid,
+        pid,
+        "reloading junk leaves the service alone"
+    );
+    kill(pid, libc::SIGKILL);
+    sup.wait_new_pid(pid);
+}

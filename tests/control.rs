@@ -230,3 +230,52 @@ fn sigterm_to_supervise_stops_the_service_and_exits() {
     assert!(group_members(pid).is_empty(), "no orphan left behind");
     assert!(!sup.log().contains("trying to restart"));
 }
+
+#[test]
+fn other_users_cannot_control_the_service() {
+    if unsafe { libc::geteuid() } != 0 {
+        return eprintln!("not root: cannot act as another user");
+    }
+    let mut sup = Supervise::start("foreign-user", "sleep 1000");
+    let pid = sup.wait_running();
+    // User nobody may not reach the FIFOs (the directory is 0700 and the
+    // FIFOs 0600), nor signal supervise.
+    let out = std::process::Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+        .args(["sh", "-c", "printf dx > \"$0/control\"; kill -TERM $1"])
+        .arg(&sup.status_dir)
+        .arg(sup.pid().to_string())
+        .current_dir("/")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("Permission denied"), "{err}");
+    assert!(sup.running());
+    assert_eq!(sup.status().pid, pid);
+    assert!(alive(pid));
+}
+
+#[test]
+fn shell_metacharacters_in_the_command_are_never_run() {
+    // -f splits on blanks and execs: no shell sees `;`, `$(...)` or `>`.
+    let dir = TempDir::new("metachar");
+    let sup = Supervise::start_with(
+        dir,
+        &[
+            "-p",
+            "status/svc",
+            "-f",
+            "echo $(touch pwned1) ;touch pwned2 >pwned3 `touch pwned4` && sleep 1000",
+        ],
+        &[],
+    );
+    sup.wait_log("service exited!");
+    wait_until("the words were echoed", || {
+        sup.file("__stdout")
+            .contains("$(touch pwned1) ;touch pwned2 >pwned3 `touch pwned4` && sleep 1000")
+    });
+    for n in 1..=4 {
+        assert!(!sup.dir.join(&format!("pwned{n}")).exists(), "pwned{n}");
+    }
+}

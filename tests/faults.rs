@@ -624,3 +624,138 @@ fn loose_modes_of_the_status_directory_and_its_fifos_are_tightened() {
         });
     }
 }
+
+#[test]
+fn log_lines_written_on_a_full_file_system_are_kept_until_space_returns() {
+    if !root() {
+        return eprintln!("not root: no tmpfs");
+    }
+    let dir = TempDir::new("full-logs");
+    // Restarted at once however often it is killed (no back-off).
+    dir.write(
+        "supervise.conf",
+        "[svc]\nhealthy_after : 0\nalarm_interval : 0\n",
+    );
+    let tmpfs = Tmpfs::mount(&dir, "status", "size=64k");
+    let mut sup = Supervise::start_with(dir, &["-p", "status/svc", "-f", "sleep 1000"], &[]);
+    let mut pid = sup.wait_running();
+    let filler = tmpfs.fill_blocks();
+    let mut killed = Vec::new();
+    for _ in 0..40 {
+        // Enough lines to fill the last page of the log, and more.
+        kill(pid, libc::SIGKILL);
+        killed.push(pid);
+        pid = kill_and_find_the_new_child_after(&mut sup, pid);
+    }
+    std::fs::remove_file(&filler).unwrap();
+    wait_until("every exit is in the log, late but there", || {
+        let log = sup.log();
+        killed.iter().all(|p| log.contains(&format!("pid {p})")))
+    });
+    sup.wait_log_wf(
+        "supervise.log: No space left on device (os error 28) (its lines are kept and retried)",
+    );
+    sup.wait_log_wf("status/svc/supervise.log written again");
+    drop(sup);
+    drop(tmpfs);
+}
+
+/// The child supervise started after `old` was killed.
+fn kill_and_find_the_new_child_after(sup: &mut Supervise, old: u32) -> u32 {
+    let mut new = 0;
+    wait_until("supervise starts a new child", || {
+        new = children_of(sup.pid())
+            .into_iter()
+            .find(|&p| p != old && alive(p))
+            .unwrap_or(0);
+        new != 0
+    });
+    new
+}
+
+/// An ext4 file system in a file, mounted with `errors=remount-ro`, which
+/// the kernel turns read-only on demand as it does after a disk error.
+struct Ext4 {
+    mount: std::path::PathBuf,
+}
+
+impl Ext4 {
+    fn mount(dir: &TempDir) -> Option<Ext4> {
+        let image = dir.join("disk.img");
+        let mount = dir.join("status");
+        std::fs::create_dir_all(&mount).unwrap();
+        std::fs::File::create(&image)
+            .unwrap()
+            .set_len(8 << 20)
+            .unwrap();
+        let ok = |c: &mut std::process::Command| c.output().is_ok_and(|o| o.status.success());
+        if !ok(std::process::Command::new("mkfs.ext4")
+            .args(["-q", "-F"])
+            .arg(&image))
+            || !ok(std::process::Command::new("mount")
+                .args(["-o", "loop,errors=remount-ro"])
+                .arg(&image)
+                .arg(&mount))
+        {
+            return None;
+        }
+        Some(Ext4 { mount })
+    }
+
+    /// What the kernel does on an I/O error: the file system goes read-only.
+    fn fail(&self) {
+        let out = std::process::Command::new("findmnt")
+            .args(["-n", "-o", "SOURCE"])
+            .arg(&self.mount)
+            .output()
+            .unwrap();
+        let source = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+        let device = source.rsplit('/').next().unwrap().to_owned();
+        std::fs::write(
+            format!("/sys/fs/ext4/{device}/trigger_fs_error"),
+            "test error\n",
+        )
+        .unwrap();
+    }
+}
+
+impl Drop for Ext4 {
+    fn drop(&mut self) {
+        let c_path = std::ffi::CString::new(self.mount.to_str().unwrap()).unwrap();
+        // SAFETY: a valid C string for the duration of the call.
+        unsafe { libc::umount2(c_path.as_ptr(), libc::MNT_DETACH) };
+    }
+}
+
+#[test]
+fn a_status_directory_whose_file_system_turns_read_only_keeps_its_service_supervised() {
+    if !root() {
+        return eprintln!("not root: no loop mount");
+    }
+    let dir = TempDir::new("read-only");
+    let Some(disk) = Ext4::mount(&dir) else {
+        return eprintln!("no mkfs.ext4 or loop device: skipped");
+    };
+    let mut sup = Supervise::start_with(dir, &["-p", "status/svc", "-f", "sleep 1000"], &[]);
+    let pid = sup.wait_running();
+    disk.fail();
+    wait_until("the file system is read-only", || {
+        std::fs::write(sup.status_dir.join("probe"), "").is_err()
+    });
+    // Nothing can be written: the status and the logs wait, the service's
+    // output file cannot be opened for a new start. Supervise neither dies
+    // nor spins, and still obeys (FIFOs work on a read-only file system).
+    kill(pid, libc::SIGKILL);
+    wait_until("the old service is reaped", || !alive(pid));
+    sup.control("s");
+    let before = context_switches(sup.pid());
+    // Observing for a span is the point here: retries are on a back-off.
+    std::thread::sleep(Duration::from_secs(3));
+    let woken = context_switches(sup.pid()) - before;
+    assert!(woken < 100, "{woken} wake-ups in 3 s: a busy loop");
+    assert!(sup.running());
+    kill(sup.pid(), libc::SIGTERM);
+    assert_eq!(sup.wait_exit().code(), Some(0));
+    drop(sup);
+    drop(disk);
+}
