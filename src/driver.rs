@@ -20,6 +20,7 @@ use crate::control::Command;
 use crate::status;
 use crate::statusdir::{self, Leftover, StatusDir};
 use crate::supervisor::{Alarm, Effect, Input, Level, Now, RestartHook, Supervisor, loaded};
+use crate::sys::inotify::Inotify;
 use crate::sys::lock::{self, Record};
 use crate::sys::logfile::{self, Log};
 use crate::sys::process::GroupWatch;
@@ -38,12 +39,12 @@ const STDERR_TAIL_BYTES: u64 = 4096;
 const MAX_CONTROL_READS: usize = 64;
 
 /// The open-file limit supervise needs: 3 for stdio; lock, control (read
-/// and write ends), ok, the signalfd and the two logs (7); the service's
+/// and write ends), ok, the signalfd, inotify and the two logs (8); the service's
 /// stdin, stdout and stderr, held while it runs (3); at most 6 more at one
 /// moment (starting an alarm sender or the restart hook takes a pipe for
 /// its stdin, one for exec errors, and its output files; writing the status
 /// file, reading the config or /proc takes one or two); pidfds watching a
-/// group that is being stopped ([`GroupWatch::MAX`], 4). That is 23; the
+/// group that is being stopped ([`GroupWatch::MAX`], 4). That is 24; the
 /// rest is margin. Below it supervise refuses to start, so that it never
 /// runs with a service it cannot fully supervise.
 pub const DESCRIPTORS_NEEDED: u64 = 32;
@@ -176,6 +177,18 @@ fn set_up(options: Options) -> Result<Driver, i32> {
         reset_after: options.reset_after,
     });
     let shown = dir.path.display().to_string();
+    // Without inotify (none left for this user) supervise works, but does
+    // not notice its files being removed.
+    let watcher = match Inotify::new() {
+        Ok(watcher) => Some(watcher),
+        Err(e) => {
+            early.push(Effect::Log(
+                Level::Warning,
+                format!("cannot watch {shown} (a removed control, ok or lock will not be made again): {e}"),
+            ));
+            None
+        }
+    };
     Ok(Driver {
         supervisor: Supervisor::new(&options.name, conf, hook),
         name: options.name,
@@ -197,6 +210,8 @@ fn set_up(options: Options) -> Result<Driver, i32> {
         ],
         watch: None,
         blind_recheck_at: None,
+        watcher,
+        repair: Replace::new(format!("{shown}/lock, control and ok")),
         leftover,
         early,
         exit: None,
@@ -269,6 +284,10 @@ struct Driver {
     watch: Option<GroupWatch>,
     /// When to look at that group again if nothing can watch it.
     blind_recheck_at: Option<Duration>,
+    /// Watches the status directory, the lock and the FIFOs themselves.
+    watcher: Option<Inotify>,
+    /// A repair of the directory to make (see `StatusDir::repair`).
+    repair: Replace<()>,
     /// A group a previous supervise left running, stopped before starting.
     leftover: Option<Leftover>,
     /// What set-up had to say, logged once the loop starts.
@@ -289,6 +308,7 @@ impl Driver {
             self.carry_out(now, effect);
         }
         self.record.set(self.dir.record(None), now.mono);
+        self.watch_own_files();
         if let Some(Leftover { pgid, since }) = self.leftover.take() {
             self.apply(now, Input::LeftoverGroup { pgid, since });
         }
@@ -318,6 +338,8 @@ impl Driver {
                 memory::release_free_heap();
             }
             let mut fds = vec![self.dir.control.as_raw_fd(), self.signals.raw_fd()];
+            fds.extend(self.watcher.as_ref().map(Inotify::raw_fd));
+            let watches_from = fds.len();
             fds.extend(self.watch.iter().flat_map(GroupWatch::fds));
             let readable = match poll::wait(&fds, timeout) {
                 Ok(readable) => readable,
@@ -344,10 +366,53 @@ impl Driver {
                     _ => self.apply(now, Input::Signal(signal)),
                 }
             }
+            if self.watcher.is_some() && readable[2] {
+                // One of our own files was removed, replaced or changed.
+                self.watcher.as_mut().map(Inotify::read_events);
+                self.repair.set((), now.mono);
+            }
             self.on_deadlines(now);
-            let woken = readable[2..].contains(&true)
+            let woken = readable[watches_from..].contains(&true)
                 || self.blind_recheck_at.is_some_and(|t| now.mono >= t);
             self.check_group(now, woken);
+        }
+    }
+
+    /// (Re)watches the directory, the lock and the FIFOs as they are now.
+    fn watch_own_files(&mut self) {
+        let Some(watcher) = &self.watcher else {
+            return;
+        };
+        for path in self.dir.watched() {
+            // A path missing now is made by the repair, which watches again.
+            let _ = watcher.watch_self(&path);
+        }
+    }
+
+    /// Repairs the status directory when one of its files was removed or
+    /// replaced (retried with back-off while it cannot be), then rewrites
+    /// what a repair may have lost: the record and the status file.
+    fn repair_due(&mut self, now: Now) {
+        if self.repair.due(now.mono, false).is_none() {
+            return;
+        }
+        let result = self.dir.repair();
+        if let Ok(done) = &result {
+            for line in done {
+                self.log(Level::Warning, line);
+            }
+            self.watch_own_files();
+            if !done.is_empty() {
+                let group = self
+                    .recorded
+                    .map(|(pgid, since)| lock::Group { pgid, since });
+                self.record.set(self.dir.record(group), now.mono);
+                self.status.change(now.mono, self.supervisor.status());
+            }
+        }
+        let result = result.map(drop).map_err(|e| e.to_string());
+        if let Some((level, line)) = self.repair.outcome(now.mono, result) {
+            self.log(level, &line);
         }
     }
 
@@ -358,6 +423,7 @@ impl Driver {
             .chain(self.supervisor.next_deadline())
             .chain(self.status.deadline())
             .chain(self.record.deadline())
+            .chain(self.repair.deadline())
             .chain(self.logs.iter().filter_map(Backlog::deadline))
             .chain(self.blind_recheck_at)
             .min()
@@ -378,6 +444,9 @@ impl Driver {
     /// gets one last attempt.
     fn write_due(&mut self, now: Now) {
         let force = self.exit.is_some();
+        if !force {
+            self.repair_due(now);
+        }
         if let Some(record) = self.record.due(now.mono, force) {
             let result = self.dir.write_record(&record).map_err(|e| e.to_string());
             if let Some((level, line)) = self.record.outcome(now.mono, result) {

@@ -6,7 +6,10 @@
 //! child's output files. Nothing here blocks: a FIFO with no reader where a
 //! log or output file should be is an error or a warning, never a hang.
 //! Also finds a service that a previous supervise of the directory left
-//! running when it was killed; stopping it is the supervisor's business.
+//! running when it was killed (stopping it is the supervisor's business),
+//! and repairs the directory while supervise runs: a lock, FIFO or the
+//! whole directory removed (a tmp cleaner, `rm -rf`), a FIFO replaced by a
+//! regular file (`echo d > control` after it vanished), a mode loosened.
 
 use std::fmt;
 use std::fs::File;
@@ -32,9 +35,9 @@ pub struct StatusDir {
     /// Held so the flock lasts as long as supervise; holds the record.
     lock: File,
     /// Our own write end of `control`, so reads never see end-of-file.
-    _control_writer: File,
+    control_writer: File,
     /// Held open so that `ok` has a reader while supervise lives.
-    _ok: File,
+    ok: File,
 }
 
 impl StatusDir {
@@ -50,6 +53,220 @@ impl StatusDir {
     /// Rewrites the lock file's record in place.
     pub fn write_record(&self, record: &Record) -> io::Result<()> {
         lock::write_record(&self.lock, record)
+    }
+
+    /// The paths whose removal, replacement or change of mode supervise
+    /// must notice: the directory, the lock and the two FIFOs.
+    pub fn watched(&self) -> [PathBuf; 4] {
+        [
+            self.path.clone(),
+            self.path.join("lock"),
+            self.path.join("control"),
+            self.path.join("ok"),
+        ]
+    }
+
+    /// Puts the directory right again, after [`repair_for`]: makes what was
+    /// removed, adopts a FIFO or lock file someone made again, replaces a
+    /// regular file written where a FIFO was, tightens a loosened mode.
+    /// Returns what was done, for the log; an error is retried by the caller.
+    pub fn repair(&mut self) -> io::Result<Vec<String>> {
+        let shown = self.path.display().to_string();
+        let mut done = Vec::new();
+        if !self.path.is_dir() {
+            std::fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(&self.path)
+                .map_err(|e| context(format!("cannot make status directory {shown} again"), e))?;
+            done.push(format!("status directory {shown} was removed: made again"));
+        }
+        for own in [Own::Lock, Own::Control, Own::Ok] {
+            let found = self.look(own)?;
+            let path = self.path.join(own.name());
+            let said = |what: &str| format!("{}: {what}", path.display());
+            match repair_for(own, found) {
+                Repair::Nothing => continue,
+                Repair::Tighten => {
+                    fifo::tighten(self.file(own))
+                        .map_err(|e| context(said("cannot tighten"), e))?;
+                    done.push(said("could be used by others: tightened to 0600"));
+                }
+                Repair::Make => {
+                    self.reopen(own)?;
+                    done.push(said("was removed: made again"));
+                }
+                Repair::Adopt => {
+                    self.reopen(own)?;
+                    done.push(said("was made again by someone else: taken over"));
+                }
+                Repair::Replace => {
+                    std::fs::remove_file(&path).map_err(|e| context(said("cannot remove"), e))?;
+                    self.reopen(own)?;
+                    done.push(said(
+                        "was a regular file (written while the FIFO was missing?): replaced by a FIFO; what it held was not obeyed",
+                    ));
+                }
+                Repair::Refuse => {
+                    return Err(context(
+                        said("is not a file supervise can use (a directory, a symlink?)"),
+                        io::ErrorKind::AlreadyExists.into(),
+                    ));
+                }
+            }
+        }
+        Ok(done)
+    }
+
+    fn file(&self, own: Own) -> &File {
+        match own {
+            Own::Lock => &self.lock,
+            Own::Control => &self.control,
+            Own::Ok => &self.ok,
+        }
+    }
+
+    /// What is at the path of `own` now.
+    fn look(&self, own: Own) -> io::Result<Found> {
+        use std::os::unix::fs::FileTypeExt;
+        let path = self.path.join(own.name());
+        let on_disk = match std::fs::symlink_metadata(&path) {
+            Ok(meta) => meta,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Found::Missing),
+            Err(e) => return Err(context(format!("cannot stat {}", path.display()), e)),
+        };
+        let open = self.file(own).metadata()?;
+        Ok(
+            if (on_disk.dev(), on_disk.ino()) == (open.dev(), open.ino()) {
+                Found::Ours {
+                    loose: on_disk.mode() & 0o077 != 0,
+                }
+            } else if on_disk.file_type().is_fifo() {
+                Found::OtherFifo
+            } else if on_disk.file_type().is_file() {
+                Found::OtherFile
+            } else {
+                Found::Foreign
+            },
+        )
+    }
+
+    /// Opens `own` at its path afresh (making it if missing) in place of
+    /// the one supervise had.
+    fn reopen(&mut self, own: Own) -> io::Result<()> {
+        let path = self.path.join(own.name());
+        let shown = path.display();
+        let mut ignored = Vec::new();
+        let setup = |e: SetupError| match e {
+            SetupError::Io { what, err } => context(what, err),
+            locked => io::Error::other(locked.to_string()),
+        };
+        match own {
+            Own::Lock => match lock::acquire(&path)
+                .map_err(|e| context(format!("cannot lock {shown}"), e))?
+            {
+                Acquired::Held(file) => {
+                    self.lock = file;
+                    let record = self.record(None);
+                    let _ = self.write_record(&record);
+                    let _ = self.lock.set_len(Record::LEN as u64);
+                }
+                Acquired::Busy(pid) => {
+                    return Err(io::Error::other(format!(
+                        "{shown} is held by {}: another supervise has taken this directory",
+                        pid.map_or("another process".to_owned(), |p| format!("pid {p}"))
+                    )));
+                }
+            },
+            Own::Control => {
+                let control = open_fifo(&path, &mut ignored).map_err(setup)?;
+                let writer = fifo::open_writer(&path)
+                    .map_err(|e| context(format!("cannot open {shown}"), e))?;
+                self.control = control;
+                self.control_writer = writer;
+            }
+            Own::Ok => self.ok = open_fifo(&path, &mut ignored).map_err(setup)?,
+        }
+        Ok(())
+    }
+}
+
+/// `e` with what was being done, naming the path.
+fn context(what: String, e: io::Error) -> io::Error {
+    io::Error::new(e.kind(), format!("{what}: {e}"))
+}
+
+/// One of the files supervise keeps open in its status directory.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Own {
+    /// `lock`.
+    Lock,
+    /// `control`.
+    Control,
+    /// `ok`.
+    Ok,
+}
+
+impl Own {
+    /// Its name in the directory.
+    pub fn name(self) -> &'static str {
+        match self {
+            Own::Lock => "lock",
+            Own::Control => "control",
+            Own::Ok => "ok",
+        }
+    }
+}
+
+/// What is found at the path of one of supervise's own files.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Found {
+    /// The file supervise has open; `loose` if others may use it.
+    Ours {
+        /// Group or others have permissions on it.
+        loose: bool,
+    },
+    /// Nothing (removed, or the directory was).
+    Missing,
+    /// A FIFO, not the one supervise has open (made again by someone).
+    OtherFifo,
+    /// A regular file that is not the one supervise has open.
+    OtherFile,
+    /// A directory, symlink or device: nothing supervise may use or remove.
+    Foreign,
+}
+
+/// What to do about what was found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Repair {
+    /// All is well.
+    Nothing,
+    /// chmod 0600.
+    Tighten,
+    /// Make it again and use it.
+    Make,
+    /// Use the one that is there.
+    Adopt,
+    /// Remove what is there, then make it.
+    Replace,
+    /// Leave it, and say so (retried later).
+    Refuse,
+}
+
+/// The rule for repairing one of supervise's own files.
+pub fn repair_for(own: Own, found: Found) -> Repair {
+    match (own, found) {
+        (_, Found::Ours { loose: false }) => Repair::Nothing,
+        (_, Found::Ours { loose: true }) => Repair::Tighten,
+        (_, Found::Missing) => Repair::Make,
+        // `touch lock` after it was removed: take its flock.
+        (Own::Lock, Found::OtherFile) => Repair::Adopt,
+        (Own::Lock, Found::OtherFifo) => Repair::Refuse,
+        // Someone made the FIFO again (mkfifo, or a supervise starting).
+        (Own::Control | Own::Ok, Found::OtherFifo) => Repair::Adopt,
+        // A write to the name while the FIFO was missing made a file.
+        (Own::Control | Own::Ok, Found::OtherFile) => Repair::Replace,
+        (_, Found::Foreign) => Repair::Refuse,
     }
 }
 
@@ -181,8 +398,8 @@ pub fn open(path: &Path, max_log_bytes: u64) -> Result<Opened, SetupError> {
         control,
         logs,
         lock: lock_file,
-        _control_writer: control_writer,
-        _ok: ok,
+        control_writer,
+        ok,
     };
     // Ours from now on: a supervise or svc that looks finds us. A failure
     // here (a full file system) is retried by the driver.
@@ -338,4 +555,32 @@ fn is_still_running(candidate: Leftover) -> bool {
         && members.iter().all(|&pid| {
             process::info(pid).is_some_and(|m| m.pgid == pgid && m.started + SAME_START >= since)
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn what_is_repaired_and_how() {
+        use Found::*;
+        use Own::*;
+        let table = [
+            (Lock, Ours { loose: false }, Repair::Nothing),
+            (Control, Ours { loose: true }, Repair::Tighten),
+            (Ok, Missing, Repair::Make),
+            (Lock, Missing, Repair::Make),
+            (Lock, OtherFile, Repair::Adopt),
+            (Lock, OtherFifo, Repair::Refuse),
+            (Control, OtherFifo, Repair::Adopt),
+            (Ok, OtherFifo, Repair::Adopt),
+            (Control, OtherFile, Repair::Replace),
+            (Ok, OtherFile, Repair::Replace),
+            (Control, Foreign, Repair::Refuse),
+            (Lock, Foreign, Repair::Refuse),
+        ];
+        for (own, found, repair) in table {
+            assert_eq!(repair_for(own, found), repair, "{own:?} {found:?}");
+        }
+    }
 }
