@@ -354,7 +354,7 @@ pub fn open(path: &Path, max_log_bytes: u64) -> Result<Opened, SetupError> {
     // A supervise whose lock file was removed still runs, and still holds
     // `ok`: the lock just taken is not proof that the directory is free.
     if let Some(pid) = supervise_without_lock(path) {
-        return Err(refuse(path, max_log_bytes, Some(pid), true));
+        return Err(refuse(path, max_log_bytes, pid, true));
     }
     if let Some(mode) =
         fifo::loose_mode(&lock_file).map_err(io_err(format!("cannot stat {shown}/lock")))?
@@ -431,16 +431,19 @@ fn refuse(path: &Path, max_log_bytes: u64, pid: Option<u32>, lock_removed: bool)
     }
 }
 
-/// The pid of a live supervise that reads this directory's `ok` although we
-/// hold the lock (its lock file was removed and a new one made).
-fn supervise_without_lock(dir: &Path) -> Option<u32> {
-    let ok = dir.join("ok");
-    let meta = std::fs::symlink_metadata(&ok).ok()?;
-    if !lock::has_reader(&ok) {
-        return None;
-    }
+/// A live supervise still reads this directory's `ok` although we hold the
+/// lock (its lock file was removed and a new one made): `Some`, with its
+/// pid when it can be found.
+fn supervise_without_lock(dir: &Path) -> Option<Option<u32>> {
+    use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
+    let ok = std::fs::OpenOptions::new()
+        .write(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOFOLLOW)
+        .open(dir.join("ok"))
+        .ok()?;
+    let meta = ok.metadata().ok().filter(|m| m.file_type().is_fifo())?;
     // Naming it takes a walk through /proc; this is a rare error path.
-    Some(process::opener_of(meta.dev(), meta.ino()).unwrap_or(0)).filter(|&pid| pid != 0)
+    Some(process::opener_of(meta.dev(), meta.ino()))
 }
 
 /// A status directory that others may write is tightened to 0700: anyone
