@@ -659,7 +659,7 @@ const MAX_SECONDS: u64 = 1_000_000_000;
 
 /// `10`, `0.5`, `1.25s`: a non-negative decimal number of seconds up to
 /// [`MAX_SECONDS`], nanosecond precision (further digits are dropped).
-fn parse_seconds(value: &str) -> Option<Duration> {
+pub fn parse_seconds(value: &str) -> Option<Duration> {
     let number = value.strip_suffix('s').unwrap_or(value);
     let (whole, fraction) = number.split_once('.').unwrap_or((number, ""));
     let all_digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());

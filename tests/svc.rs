@@ -13,6 +13,10 @@ mod errors;
 mod flags;
 #[path = "svc/listing.rs"]
 mod listing;
+#[path = "svc/migration.rs"]
+mod migration;
+#[path = "svc/original.rs"]
+mod original;
 #[path = "svc/real.rs"]
 mod real;
 #[path = "svc/roots.rs"]

@@ -1,8 +1,11 @@
-//! The `svc` command line, parsed into a typed [`Command`] in two stages: the
-//! words are first sorted into options and positional words (`Raw`), then
-//! the form is decided. Pure but for one question, asked only when the words
-//! could be read two ways: "is this word a status directory?" The caller
-//! passes the answer as a probe, so tests parse any argv without files.
+//! The `svc` command line, in two stages as in ripgrep: [`parse`] sorts the
+//! words on lexopt into [`Options`] — the flags, the root, the deadline and
+//! the positional words, wherever they stand — and [`Options::command`]
+//! decides which form they make. Both are pure; the second asks one
+//! question of the file system, and only when the same words could be read
+//! two ways: "is this word a status directory?" The caller passes the
+//! answer as a probe, so tests parse any argv without files. No argv makes
+//! either panic: every word that fits no form is a [`Usage`] error.
 //!
 //! Forms, tried in this order:
 //! - `svc --help`, `svc -h` (alone), `svc --version`;
@@ -27,6 +30,8 @@
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
+
+use crate::conf;
 
 /// The deadline for waiting commands without `-w SECONDS`: longer than
 /// supervise's default 10 s stop timeout, so a stop that needs KILL still
@@ -98,17 +103,16 @@ pub enum Command {
 pub enum Operand {
     /// A word without `/` (and not `.` or `..`): `ROOT/status/NAME`.
     Name(String),
-    /// A word with `/`, `.` or `..`: a path, as typed.
+    /// A word with `/`, `.` or `..`, or not UTF-8: a path, as typed.
     Path(PathBuf),
 }
 
 impl Operand {
     /// Sorts a word: a NAME, or a path.
     pub fn from_word(word: &OsString) -> Operand {
-        let bytes = word.as_encoded_bytes();
         match word.to_str() {
             Some(name)
-                if !bytes.is_empty() && !bytes.contains(&b'/') && name != "." && name != ".." =>
+                if !name.is_empty() && !name.contains('/') && name != "." && name != ".." =>
             {
                 Operand::Name(name.to_string())
             }
@@ -147,37 +151,67 @@ pub enum Target {
     Down,
 }
 
-/// A usage error: the message to print before the usage line.
+/// A command line `svc` cannot run.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct UsageError(pub String);
+pub struct Usage {
+    /// What is wrong, for the line before the usage text.
+    pub message: String,
+    /// Fewer than two arguments: as the original script, the usage text
+    /// goes to stdout.
+    pub too_few: bool,
+}
 
-/// The words sorted but not yet interpreted.
-#[derive(Default, Debug)]
-struct Raw {
+/// The words sorted, not yet interpreted: what the flags said, one field
+/// each, and the positional words in order.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Options {
+    /// How many arguments there were.
+    args: usize,
+    /// The daemontools control letters, in order.
     letters: Vec<u8>,
+    /// `-w up|down`.
     until: Option<Target>,
+    /// `-w SECONDS`.
     wait: Option<Duration>,
+    /// `--json`.
     json: bool,
+    /// `--help`.
     help: bool,
+    /// `--version`.
     version: bool,
     /// `--root ROOT`.
     root: Option<PathBuf>,
     /// Where the word after a lone `-d` stands in `words`: ROOT, if the
     /// words turn out to be a verb-first form.
     dash_d: Option<usize>,
+    /// The positional words.
     words: Vec<OsString>,
 }
 
-/// Parses the arguments after the program name. `is_status_dir` answers
-/// whether a word names a status directory; it is asked only to choose
-/// between two readings of the same words (see the module comment).
-pub fn parse<I>(args: I, is_status_dir: &dyn Fn(&Path) -> bool) -> Result<Command, UsageError>
+/// Stage one: sorts the arguments after the program name into
+/// [`Options`].
+pub fn parse<I>(args: I) -> Result<Options, Usage>
 where
     I: IntoIterator,
     I::Item: Into<OsString>,
 {
-    let raw = sort(args.into_iter().map(Into::into).collect())?;
-    decide(raw, is_status_dir)
+    let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
+    let count = args.len();
+    let mut options = Options {
+        args: count,
+        ..Options::default()
+    };
+    match options.sort(lexopt::Parser::from_args(args)) {
+        Ok(()) => Ok(options),
+        Err(message) => Err(usage(message, count)),
+    }
+}
+
+fn usage(message: String, args: usize) -> Usage {
+    Usage {
+        message,
+        too_few: args < 2,
+    }
 }
 
 /// The one-word verbs of the original `svc DIR VERB`. Each may also come
@@ -204,243 +238,215 @@ fn is_first_verb(word: &OsString) -> bool {
         .is_some_and(|w| w == "reload" || verb_of(w).is_some())
 }
 
-fn usage(message: impl Into<String>) -> UsageError {
-    UsageError(message.into())
-}
-
-/// Stage one: options (wherever they stand) apart from positional words.
-fn sort(args: Vec<OsString>) -> Result<Raw, UsageError> {
-    let mut raw = Raw::default();
-    let mut args = args.into_iter();
-    while let Some(arg) = args.next() {
-        let bytes = arg.as_encoded_bytes();
-        if arg == "--" {
-            raw.words.extend(args.by_ref());
-        } else if bytes.starts_with(b"--") {
-            match arg.to_str() {
-                Some("--help") => raw.help = true,
-                Some("--version") => raw.version = true,
-                Some("--json") => raw.json = true,
-                Some("--root") => {
-                    let root = args.next().ok_or_else(|| usage("--root needs a ROOT"))?;
-                    set_root(&mut raw, PathBuf::from(root))?;
+impl Options {
+    /// Options wherever they stand, apart from the positional words.
+    fn sort(&mut self, mut parser: lexopt::Parser) -> Result<(), String> {
+        use lexopt::Arg::{Long, Short, Value};
+        while let Some(arg) = parser.next().map_err(|err| err.to_string())? {
+            match arg {
+                Long("help") => self.help = true,
+                Long("version") => self.version = true,
+                Long("json") => self.json = true,
+                Long("root") => {
+                    let root = parser.value().map_err(|_| "--root needs a ROOT")?;
+                    self.set_root(PathBuf::from(root))?;
                 }
-                Some(long) if long.starts_with("--root=") => {
-                    set_root(&mut raw, PathBuf::from(&long["--root=".len()..]))?;
+                Long(other) => return Err(format!("unknown option --{other}")),
+                Short('w') => {
+                    let value = parser.value().map_err(|_| "-w needs up, down or SECONDS")?;
+                    self.wait_value(&value)?;
                 }
-                _ => return Err(usage(format!("unknown option {}", arg.to_string_lossy()))),
+                Short(letter) if letter.is_ascii() && CONTROL_LETTERS.contains(&(letter as u8)) => {
+                    // A `-d` that ends its word may be `-d ROOT`.
+                    if letter == 'd' && parser.try_raw_args().is_some() {
+                        self.dash_d = Some(self.words.len());
+                    }
+                    self.letters.push(letter as u8);
+                }
+                Short(other) => return Err(format!("unknown flag -{other}")),
+                Value(word) => self.words.push(word),
             }
-        } else if arg == "-d" {
-            raw.letters.push(b'd');
-            raw.dash_d = Some(raw.words.len());
-        } else if bytes.len() > 1 && bytes[0] == b'-' {
-            sort_group(&bytes[1..], &mut args, &mut raw)?;
-        } else {
-            raw.words.push(arg);
         }
+        Ok(())
     }
-    Ok(raw)
-}
 
-fn set_root(raw: &mut Raw, root: PathBuf) -> Result<(), UsageError> {
-    if raw.root.is_some() {
-        return Err(usage("the root is given twice"));
-    }
-    raw.root = Some(root);
-    Ok(())
-}
-
-/// One group of short flags such as `-dx` or `-uw5`; `w` takes the rest of
-/// the group, or the next word, as its value (getopt style).
-fn sort_group(
-    group: &[u8],
-    rest: &mut impl Iterator<Item = OsString>,
-    raw: &mut Raw,
-) -> Result<(), UsageError> {
-    for (at, &letter) in group.iter().enumerate() {
-        if letter == b'w' {
-            let value = if at + 1 < group.len() {
-                String::from_utf8_lossy(&group[at + 1..]).into_owned()
-            } else {
-                let next = rest
-                    .next()
-                    .ok_or_else(|| usage("-w needs up, down or SECONDS"))?;
-                next.to_string_lossy().into_owned()
-            };
-            return wait_value(&value, raw);
+    fn set_root(&mut self, root: PathBuf) -> Result<(), String> {
+        if self.root.is_some() {
+            return Err("the root is given twice".to_string());
         }
-        if !CONTROL_LETTERS.contains(&letter) {
-            return Err(usage(format!(
-                "unknown flag -{}",
-                String::from_utf8_lossy(&[letter])
-            )));
-        }
-        raw.letters.push(letter);
+        self.root = Some(root);
+        Ok(())
     }
-    Ok(())
-}
 
-fn wait_value(value: &str, raw: &mut Raw) -> Result<(), UsageError> {
-    match value {
-        "up" => raw.until = Some(Target::Up),
-        "down" => raw.until = Some(Target::Down),
-        _ => raw.wait = Some(seconds(value)?),
-    }
-    Ok(())
-}
-
-/// A deadline in seconds: a non-negative decimal number, at most a year.
-fn seconds(value: &str) -> Result<Duration, UsageError> {
-    let bad = || {
-        usage(format!(
-            "-w wants up, down or a number of seconds, not {value:?}"
-        ))
-    };
-    if value.is_empty() || !value.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
-        return Err(bad());
-    }
-    let secs: f64 = value.parse().map_err(|_| bad())?;
-    if secs > 365.0 * 86_400.0 {
-        return Err(bad());
-    }
-    Ok(Duration::from_secs_f64(secs))
-}
-
-/// Stage two: which form the sorted words make.
-fn decide(mut raw: Raw, is_status_dir: &dyn Fn(&Path) -> bool) -> Result<Command, UsageError> {
-    if raw.help {
-        return Ok(Command::Help);
-    }
-    if raw.version {
-        return Ok(Command::Version);
-    }
-    if raw.letters == b"h" && raw.words.is_empty() && raw.until.is_none() {
-        return Ok(Command::Help);
-    }
-    let wait = raw.wait.unwrap_or(DEFAULT_WAIT);
-    take_dash_d_root(&mut raw, is_status_dir)?;
-    if !raw.letters.is_empty() || raw.until.is_some() {
-        if raw.json {
-            return Err(usage("--json goes with svc status only"));
+    /// `-w up`, `-w down`, or `-w SECONDS`: a decimal number of seconds,
+    /// read by the project's one duration parser.
+    fn wait_value(&mut self, value: &OsString) -> Result<(), String> {
+        match value.to_str() {
+            Some("up") => self.until = Some(Target::Up),
+            Some("down") => self.until = Some(Target::Down),
+            seconds => {
+                let wait = seconds.and_then(conf::parse_seconds).ok_or_else(|| {
+                    format!(
+                        "-w wants up, down or a number of seconds, not {:?}",
+                        value.to_string_lossy()
+                    )
+                })?;
+                self.wait = Some(wait);
+            }
         }
-        if raw.root.is_some() {
-            return Err(usage("--root goes with the verb-first forms only"));
-        }
-        if raw.words.is_empty() {
-            return Err(usage("no directory given"));
-        }
-        return Ok(Command::Send {
-            bytes: raw.letters,
-            until: raw.until,
-            dirs: raw.words.into_iter().map(PathBuf::from).collect(),
-            wait,
-        });
+        Ok(())
     }
-    let verb_first = raw.words.first().is_some_and(is_first_verb);
-    let original_possible =
-        raw.root.is_none() && (!verb_first || is_status_dir(Path::new(&raw.words[0])));
-    if original_possible && let Some(verb) = original_verb(&raw.words)? {
-        let dir = PathBuf::from(&raw.words[0]);
-        if raw.json {
-            return match verb {
-                Verb::Status => Ok(Command::Status {
-                    operands: vec![Operand::Path(dir)],
-                    json: true,
-                    root: None,
-                }),
-                _ => Err(usage("--json goes with svc status only")),
-            };
-        }
-        return Ok(Command::Verb { dir, verb, wait });
-    }
-    if verb_first {
-        return verb_first_form(raw, wait);
-    }
-    if raw.root.is_some() {
-        return Err(usage(
-            "with a root, the verb comes first: svc -d ROOT start|stop|restart|reconf|exit|status|reload",
-        ));
-    }
-    match raw.words.len() {
-        0 => Err(usage("missing directory and command")),
-        1 => Err(usage("missing command")),
-        _ => Err(usage(format!(
-            "unknown command {}",
-            raw.words[1].to_string_lossy()
-        ))),
-    }
-}
 
-/// A lone `-d` whose word is followed by a verb that is not a status
-/// directory gives the root: `svc -d ROOT stop NAME`. As daemontools `-d`,
-/// the same words would have failed on the directory named like the verb.
-fn take_dash_d_root(
-    raw: &mut Raw,
-    is_status_dir: &dyn Fn(&Path) -> bool,
-) -> Result<(), UsageError> {
-    let Some(at) = raw.dash_d else {
-        return Ok(());
-    };
-    if raw.letters != b"d" || raw.until.is_some() || at >= raw.words.len() {
-        return Ok(());
+    /// Stage two: which form the sorted words make. `is_status_dir` answers
+    /// whether a word names a status directory; it is asked only to choose
+    /// between two readings of the same words (see the module comment).
+    pub fn command(mut self, is_status_dir: &dyn Fn(&Path) -> bool) -> Result<Command, Usage> {
+        let args = self.args;
+        self.decide(is_status_dir)
+            .map_err(|message| usage(message, args))
     }
-    let mut rest = raw.words.clone();
-    let root = rest.remove(at);
-    let verb = rest.first().filter(|w| is_first_verb(w));
-    if verb.is_none_or(|w| is_status_dir(Path::new(w))) {
-        return Ok(());
-    }
-    raw.letters.clear();
-    raw.words = rest;
-    set_root(raw, PathBuf::from(root))
-}
 
-/// `svc start|stop|restart|reconf|exit NAME...`, `svc status [NAME...]`,
-/// `svc reload [ROOT]`; the first word is known to be one of these verbs.
-fn verb_first_form(raw: Raw, wait: Duration) -> Result<Command, UsageError> {
-    let (first, rest) = raw.words.split_first().expect("a verb comes first");
-    let word = first.to_str().unwrap_or_default();
-    let operands: Vec<Operand> = rest.iter().map(Operand::from_word).collect();
-    if word == "status" {
-        return Ok(Command::Status {
-            operands,
-            json: raw.json,
-            root: raw.root,
-        });
+    fn decide(&mut self, is_status_dir: &dyn Fn(&Path) -> bool) -> Result<Command, String> {
+        if self.help || (self.letters == b"h" && self.words.is_empty() && self.until.is_none()) {
+            return Ok(Command::Help);
+        }
+        if self.version {
+            return Ok(Command::Version);
+        }
+        let wait = self.wait.unwrap_or(DEFAULT_WAIT);
+        self.take_dash_d_root(is_status_dir)?;
+        if !self.letters.is_empty() || self.until.is_some() {
+            return self.daemontools(wait);
+        }
+        let verb_first = self.words.first().is_some_and(is_first_verb);
+        let original_possible =
+            self.root.is_none() && (!verb_first || is_status_dir(Path::new(&self.words[0])));
+        if original_possible && let Some(verb) = original_verb(&self.words)? {
+            return self.original(verb, wait);
+        }
+        if verb_first {
+            return self.verb_first(wait);
+        }
+        if self.root.is_some() {
+            return Err("with a root, the verb comes first: \
+                 svc -d ROOT start|stop|restart|reconf|exit|status|reload"
+                .to_string());
+        }
+        Err(match self.words.as_slice() {
+            [] => "missing directory and command".to_string(),
+            [_] => "missing command".to_string(),
+            [_, command, ..] => format!("unknown command {}", command.to_string_lossy()),
+        })
     }
-    if raw.json {
-        return Err(usage("--json goes with svc status only"));
-    }
-    if word == "reload" {
-        return match rest {
-            [] => Ok(Command::Reload { root: raw.root }),
-            [root] if raw.root.is_none() => Ok(Command::Reload {
-                root: Some(PathBuf::from(root)),
-            }),
-            [_] => Err(usage(
-                "svc reload takes the root once: -d ROOT or an argument",
-            )),
-            [_, extra, ..] => Err(usage(format!(
-                "unexpected {} after reload ROOT",
-                extra.to_string_lossy()
-            ))),
+
+    /// A lone `-d` whose word is followed by a verb that is not a status
+    /// directory gives the root: `svc -d ROOT stop NAME`. As daemontools
+    /// `-d`, the same words would have failed on the directory named like
+    /// the verb.
+    fn take_dash_d_root(&mut self, is_status_dir: &dyn Fn(&Path) -> bool) -> Result<(), String> {
+        let Some(at) = self.dash_d else {
+            return Ok(());
         };
+        if self.letters != b"d" || self.until.is_some() || at >= self.words.len() {
+            return Ok(());
+        }
+        // The first word once ROOT is taken out must be a verb.
+        let first = if at == 0 {
+            self.words.get(1)
+        } else {
+            self.words.first()
+        };
+        let verb = first.filter(|w| is_first_verb(w));
+        if verb.is_none_or(|w| is_status_dir(Path::new(w))) {
+            return Ok(());
+        }
+        self.letters.clear();
+        let root = self.words.remove(at);
+        self.set_root(PathBuf::from(root))
     }
-    let verb = verb_of(word).expect("status and reload are taken above");
-    if operands.is_empty() {
-        return Err(usage(format!("svc {word} needs at least one NAME or DIR")));
+
+    /// `svc -udopchaitkxsnr [-w up|down] DIR...`.
+    fn daemontools(&mut self, wait: Duration) -> Result<Command, String> {
+        if self.json {
+            return Err("--json goes with svc status only".to_string());
+        }
+        if self.root.is_some() {
+            return Err("--root goes with the verb-first forms only".to_string());
+        }
+        if self.words.is_empty() {
+            return Err("no directory given".to_string());
+        }
+        Ok(Command::Send {
+            bytes: std::mem::take(&mut self.letters),
+            until: self.until,
+            dirs: self.words.drain(..).map(PathBuf::from).collect(),
+            wait,
+        })
     }
-    Ok(Command::Named {
-        verb,
-        operands,
-        root: raw.root,
-        wait,
-    })
+
+    /// `svc DIR VERB`; with `--json`, `svc DIR status` lists DIR.
+    fn original(&mut self, verb: Verb, wait: Duration) -> Result<Command, String> {
+        let dir = PathBuf::from(&self.words[0]);
+        match (verb, self.json) {
+            (_, false) => Ok(Command::Verb { dir, verb, wait }),
+            (Verb::Status, true) => Ok(Command::Status {
+                operands: vec![Operand::Path(dir)],
+                json: true,
+                root: None,
+            }),
+            (_, true) => Err("--json goes with svc status only".to_string()),
+        }
+    }
+
+    /// `svc start|stop|restart|reconf|exit NAME...`, `svc status
+    /// [NAME...]`, `svc reload [ROOT]`; the first word is one of these verbs.
+    fn verb_first(&mut self, wait: Duration) -> Result<Command, String> {
+        let words = std::mem::take(&mut self.words);
+        let (first, rest) = words.split_first().ok_or("a verb comes first")?;
+        let word = first.to_str().unwrap_or_default();
+        let operands: Vec<Operand> = rest.iter().map(Operand::from_word).collect();
+        let root = self.root.take();
+        if word == "status" {
+            return Ok(Command::Status {
+                operands,
+                json: self.json,
+                root,
+            });
+        }
+        if self.json {
+            return Err("--json goes with svc status only".to_string());
+        }
+        if word == "reload" {
+            return match (rest, root) {
+                ([], root) => Ok(Command::Reload { root }),
+                ([given], None) => Ok(Command::Reload {
+                    root: Some(PathBuf::from(given)),
+                }),
+                ([_], Some(_)) => {
+                    Err("svc reload takes the root once: -d ROOT or an argument".to_string())
+                }
+                ([_, extra, ..], _) => Err(format!(
+                    "unexpected {} after reload ROOT",
+                    extra.to_string_lossy()
+                )),
+            };
+        }
+        let verb = verb_of(word).ok_or("status and reload are taken above")?;
+        if operands.is_empty() {
+            return Err(format!("svc {word} needs at least one NAME or DIR"));
+        }
+        Ok(Command::Named {
+            verb,
+            operands,
+            root,
+            wait,
+        })
+    }
 }
 
 /// `DIR VERB` or `DIR alarm on|off`, when the second word is one of the
 /// original's verbs; `None` when it is not that form at all.
-fn original_verb(words: &[OsString]) -> Result<Option<Verb>, UsageError> {
+fn original_verb(words: &[OsString]) -> Result<Option<Verb>, String> {
     let Some(second) = words.get(1).and_then(|w| w.to_str()) else {
         return Ok(None);
     };
@@ -448,7 +454,7 @@ fn original_verb(words: &[OsString]) -> Result<Option<Verb>, UsageError> {
         return match words.get(2).and_then(|w| w.to_str()) {
             Some("on") if words.len() == 3 => Ok(Some(Verb::AlarmOn)),
             Some("off") if words.len() == 3 => Ok(Some(Verb::AlarmOff)),
-            _ => Err(usage("svc DIR alarm wants exactly one of on, off")),
+            _ => Err("svc DIR alarm wants exactly one of on, off".to_string()),
         };
     }
     let Some(verb) = verb_of(second) else {
@@ -459,33 +465,44 @@ fn original_verb(words: &[OsString]) -> Result<Option<Verb>, UsageError> {
         if is_first_verb(&words[0]) {
             return Ok(None);
         }
-        return Err(usage(format!(
+        return Err(format!(
             "unexpected {} after {second}",
             words[2].to_string_lossy()
-        )));
+        ));
     }
     Ok(Some(verb))
 }
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+    use std::os::unix::ffi::OsStringExt;
 
     /// Parses with no status directory anywhere.
     fn ok(args: &[&str]) -> Command {
         ok_with(args, &[])
     }
 
-    /// Parses as if exactly `status_dirs` were status directories.
-    fn ok_with(args: &[&str], status_dirs: &[&str]) -> Command {
+    /// Both stages, as if exactly `status_dirs` were status directories.
+    fn both<I>(args: I, status_dirs: &[&str]) -> Result<Command, Usage>
+    where
+        I: IntoIterator,
+        I::Item: Into<OsString>,
+    {
         let probe = |path: &Path| status_dirs.iter().any(|d| Path::new(d) == path);
-        parse(args.iter().copied(), &probe).unwrap_or_else(|e| panic!("{args:?}: {e:?}"))
+        parse(args).and_then(|options| options.command(&probe))
+    }
+
+    fn ok_with(args: &[&str], status_dirs: &[&str]) -> Command {
+        both(args.iter().copied(), status_dirs).unwrap_or_else(|e| panic!("{args:?}: {e:?}"))
+    }
+
+    fn usage_of(args: &[&str]) -> Usage {
+        both(args.iter().copied(), &[]).unwrap_err()
     }
 
     fn err(args: &[&str]) -> String {
-        parse(args.iter().copied(), &|_: &Path| false)
-            .unwrap_err()
-            .0
+        usage_of(args).message
     }
 
     fn dirs(names: &[&str]) -> Vec<PathBuf> {
@@ -834,5 +851,176 @@ mod tests {
         assert!(err(&["--root", "a", "--root", "b", "status"]).contains("twice"));
         assert!(err(&["--root", "a", "-u", "b"]).contains("verb-first"));
         assert!(err(&["--root", "a", "b", "stop"]).contains("the verb comes first"));
+    }
+
+    fn bytes(word: &[u8]) -> OsString {
+        OsString::from_vec(word.to_vec())
+    }
+
+    #[test]
+    fn every_form_of_the_synopsis() {
+        let five = Duration::from_secs(5);
+        let table: Vec<(&[&str], Command)> = vec![
+            (
+                &["-w", "5", "d", "restart"],
+                Command::Verb {
+                    dir: "d".into(),
+                    verb: Verb::Restart,
+                    wait: five,
+                },
+            ),
+            (
+                &["d", "alarm", "off", "-w5"],
+                Command::Verb {
+                    dir: "d".into(),
+                    verb: Verb::AlarmOff,
+                    wait: five,
+                },
+            ),
+            (
+                &["-d", "/srv", "-w", "5", "exit", "a", "b"],
+                Command::Named {
+                    verb: Verb::Exit,
+                    operands: operands(&["a", "b"]),
+                    root: Some("/srv".into()),
+                    wait: five,
+                },
+            ),
+            (
+                &["-d", "/srv", "status", "--json", "a", "/x/status/b", "/y"],
+                Command::Status {
+                    operands: operands(&["a", "/x/status/b", "/y"]),
+                    json: true,
+                    root: Some("/srv".into()),
+                },
+            ),
+            (
+                &["-d", "/srv", "reload"],
+                Command::Reload {
+                    root: Some("/srv".into()),
+                },
+            ),
+            (
+                &["reload", "/srv"],
+                Command::Reload {
+                    root: Some("/srv".into()),
+                },
+            ),
+            (
+                &["-udo", "-p", "-chaitkxsnr", "-w", "up", "-w", "5", "a", "b"],
+                Command::Send {
+                    bytes: b"udopchaitkxsnr".to_vec(),
+                    until: Some(Target::Up),
+                    dirs: dirs(&["a", "b"]),
+                    wait: five,
+                },
+            ),
+            (&["--help"], Command::Help),
+            (&["--version"], Command::Version),
+        ];
+        for (args, want) in table {
+            assert_eq!(ok(args), want, "{args:?}");
+        }
+    }
+
+    #[test]
+    fn words_that_are_not_utf8() {
+        let dir = bytes(b"status/\xff");
+        assert_eq!(
+            both([dir.clone(), "stop".into()], &[]),
+            Ok(Command::Verb {
+                dir: PathBuf::from(&dir),
+                verb: Verb::Stop,
+                wait: DEFAULT_WAIT,
+            })
+        );
+        // Not UTF-8, so never a NAME: a path, as typed.
+        assert_eq!(
+            both(["stop".into(), bytes(b"\xfe")], &[]),
+            Ok(Command::Named {
+                verb: Verb::Stop,
+                operands: vec![Operand::Path(PathBuf::from(bytes(b"\xfe")))],
+                root: None,
+                wait: DEFAULT_WAIT,
+            })
+        );
+        assert_eq!(
+            both([bytes(b"--root"), bytes(b"/\xfd"), "reload".into()], &[]),
+            Ok(Command::Reload {
+                root: Some(PathBuf::from(bytes(b"/\xfd"))),
+            })
+        );
+        assert_eq!(
+            both(["-u".into(), dir.clone()], &[]),
+            Ok(Command::Send {
+                bytes: b"u".to_vec(),
+                until: None,
+                dirs: vec![PathBuf::from(&dir)],
+                wait: DEFAULT_WAIT,
+            })
+        );
+        let refused = |args: Vec<OsString>| both(args, &[]).unwrap_err().message;
+        assert!(refused(vec![bytes(b"-\xff"), "d".into()]).contains("unknown flag -"));
+        assert!(refused(vec![bytes(b"-\xc3\xa9"), "d".into()]).contains("unknown flag -é"));
+        assert!(refused(vec![bytes(b"--\xff"), "d".into()]).contains("unknown option --"));
+        assert!(refused(vec!["-w".into(), bytes(b"\xff"), "d".into()]).contains("-w wants"));
+        assert!(refused(vec!["d".into(), bytes(b"\xff")]).contains("unknown command"));
+    }
+
+    #[test]
+    fn fewer_than_two_arguments_that_make_no_command_are_too_few() {
+        for args in [&[][..], &["x"], &["stop"], &["-u"], &["-q"], &["--json"]] {
+            assert!(usage_of(args).too_few, "{args:?}");
+        }
+        for args in [&["x", "bogus"][..], &["-q", "x"], &["stop", "--json"]] {
+            assert!(!usage_of(args).too_few, "{args:?}");
+        }
+        // One word that is a command of ours is no usage error.
+        for args in [&["status"][..], &["reload"], &["-h"], &["--help"]] {
+            assert!(both(args.iter().copied(), &[]).is_ok(), "{args:?}");
+        }
+    }
+
+    #[test]
+    fn values_stuck_to_their_option() {
+        assert_eq!(
+            ok(&["-w=5", "d", "stop"]),
+            Command::Verb {
+                dir: "d".into(),
+                verb: Verb::Stop,
+                wait: Duration::from_secs(5),
+            }
+        );
+        assert!(err(&["--json=yes", "status"]).contains("--json"));
+        assert!(err(&["--help=me"]).contains("--help"));
+        assert_eq!(
+            ok(&["-w", "1.5s", "d", "stop"]),
+            Command::Verb {
+                dir: "d".into(),
+                verb: Verb::Stop,
+                wait: Duration::from_millis(1500),
+            }
+        );
+    }
+
+    /// Words that make the parser work: options, verbs, odd bytes.
+    fn word() -> impl Strategy<Value = OsString> {
+        let known = prop::sample::select(vec![
+            "-d", "-w", "-dx", "-wup", "-h", "--", "-", "--root", "--root=", "--json", "--help",
+            "stop", "status", "reload", "alarm", "on", "start", "5", "up", "/srv", "a",
+        ])
+        .prop_map(OsString::from);
+        let any = prop::collection::vec(any::<u8>(), 0..5).prop_map(OsString::from_vec);
+        prop_oneof![known, any]
+    }
+
+    proptest! {
+        #[test]
+        fn no_argv_panics(args in prop::collection::vec(word(), 0..6), probe: bool) {
+            let options = parse(args.clone());
+            if let Ok(options) = options {
+                let _ = options.command(&|_: &Path| probe);
+            }
+        }
     }
 }

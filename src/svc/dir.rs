@@ -157,22 +157,25 @@ pub struct Control {
     fifo: File,
 }
 
-/// Opens `control` for writing; fails unless supervise reads it.
-pub fn open_control(dir: &Path) -> Result<Control, Problem> {
+/// Checks that `control` is a FIFO, as the original script does before
+/// any command.
+pub fn require_control(dir: &Path) -> Result<(), Problem> {
     let path = file(dir, "control");
     match std::fs::symlink_metadata(&path) {
-        Ok(meta) if meta.file_type().is_fifo() => {}
-        Ok(_) => {
-            return Err(Problem::new(Code::ControlMissing, "control is not a FIFO"));
-        }
-        Err(err) if err.kind() == io::ErrorKind::NotFound => {
-            return Err(Problem::new(
-                Code::ControlMissing,
-                "there is no control FIFO",
-            ));
-        }
-        Err(err) => return Err(unexpected(&path, &err)),
+        Ok(meta) if meta.file_type().is_fifo() => Ok(()),
+        Ok(_) => Err(Problem::new(Code::ControlMissing, "control is not a FIFO")),
+        Err(err) if err.kind() == io::ErrorKind::NotFound => Err(Problem::new(
+            Code::ControlMissing,
+            "there is no control FIFO",
+        )),
+        Err(err) => Err(unexpected(&path, &err)),
     }
+}
+
+/// Opens `control` for writing; fails unless supervise reads it.
+pub fn open_control(dir: &Path) -> Result<Control, Problem> {
+    require_control(dir)?;
+    let path = file(dir, "control");
     match fifo::open_writer(&path) {
         Ok(fifo) => Ok(Control { fifo }),
         Err(err) if err.raw_os_error() == Some(libc::ENXIO) => Err(Problem::new(
@@ -249,12 +252,12 @@ pub fn is_status_root(path: &Path) -> bool {
 fn require_dir(path: &Path) -> Result<(), Problem> {
     match std::fs::metadata(path) {
         Ok(meta) if meta.is_dir() => Ok(()),
-        Ok(_) => Err(Problem::new(Code::NotStatusDir, "not a directory")),
+        Ok(_) => Err(Problem::new(Code::NotDirectory, "not a directory")),
         Err(err) if err.kind() == io::ErrorKind::NotFound => {
-            Err(Problem::new(Code::NotStatusDir, "no such directory"))
+            Err(Problem::new(Code::NotDirectory, "no such directory"))
         }
         Err(err) if err.raw_os_error() == Some(libc::ENOTDIR) => {
-            Err(Problem::new(Code::NotStatusDir, "not a directory"))
+            Err(Problem::new(Code::NotDirectory, "not a directory"))
         }
         Err(err) if err.kind() == io::ErrorKind::PermissionDenied => Err(Problem::new(
             Code::Inaccessible,

@@ -5,9 +5,10 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use super::cli::Target;
+use super::code::Form;
 use super::dir::{self, Problem};
-use super::goal::Goal;
-use super::run::{Failure, complain, report};
+use super::goal::{Goal, Service, Shows};
+use super::run::{self, FirstFailure};
 use super::wait::{Waiting, nonzero};
 use crate::status::Status;
 
@@ -15,45 +16,36 @@ use crate::status::Status;
 /// each to reach `until`, all within one deadline. Silent on success.
 pub fn send(bytes: &[u8], until: Option<Target>, dirs: &[PathBuf], wait: Duration) -> i32 {
     let deadline = Instant::now() + wait;
-    let mut first_failure = 0;
-    let mut fail = |status: i32| {
-        if first_failure == 0 {
-            first_failure = status;
-        }
-    };
     let mut sent = Vec::new();
-    for dir in dirs {
-        match send_one(dir, bytes) {
-            Ok(before) => sent.push((dir, before)),
-            Err(problem) => {
-                complain(dir, &problem.message);
-                fail(problem.code.status());
-            }
-        }
-    }
+    let sending = run::each(dirs, Form::Extended, |dir| {
+        let result = send_one(dir, bytes).map(|before| sent.push((dir, before)));
+        (dir.clone(), result.map_err(Into::into))
+    });
+    let mut first = FirstFailure::default();
+    first.record(sending);
     let Some(target) = until else {
-        return first_failure;
+        return first.status();
     };
-    for (dir, before) in sent {
-        let (goal, what) = match target {
-            Target::Up => (Goal::Up { after: None }, "to be up"),
-            Target::Down => (Goal::Down, "to be down"),
-        };
+    let service = match target {
+        Target::Up => Service::Up { after: None },
+        Target::Down => Service::Down,
+    };
+    let goal = Goal::Shows(Shows {
+        service: Some(service),
+        ..Shows::default()
+    });
+    let waits = run::each(sent, Form::Extended, |(dir, before)| {
         let waiting = Waiting {
             dir,
             wait,
             deadline,
         };
         let mut groups = before.map_or(Vec::new(), |s| nonzero(s.pid));
-        if let Err(failure) = waiting.until(goal, &mut groups, what) {
-            let interrupted = matches!(failure, Failure::Interrupted(_));
-            fail(report(dir, failure));
-            if interrupted {
-                break;
-            }
-        }
-    }
-    first_failure
+        let result = waiting.until(goal, &mut groups).map(drop);
+        (dir.clone(), result)
+    });
+    first.record(waits);
+    first.status()
 }
 
 /// Sends `bytes` (if any) to one directory; returns the status seen before,

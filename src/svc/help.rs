@@ -1,11 +1,13 @@
 //! The text of `svc --help`; the exit-code table is generated from
-//! [`Code::meaning`].
+//! [`Code::meaning`] and [`Code::status`].
 
-use super::code::{Code, INTERRUPTED};
+use super::code::{Code, Form, INTERRUPTED};
 
-/// The usage lines, also printed after a usage error.
+/// The usage lines, also printed after a usage error; the first is the
+/// original script's.
 pub const USAGE: &str = "\
-usage: svc [-w SECONDS] DIR start|stop|restart|status|reconf|exit
+Usage: svc STATUSDIR COMMAND [ARGV]
+       svc [-w SECONDS] DIR start|stop|restart|status|reconf|exit
        svc [-w SECONDS] DIR alarm on|off
        svc [-d ROOT] [-w SECONDS] start|stop|restart|reconf|exit NAME...
        svc [-d ROOT] status [--json] [NAME|DIR|ROOT]...
@@ -16,12 +18,14 @@ usage: svc [-w SECONDS] DIR start|stop|restart|status|reconf|exit
 const BODY: &str = "
 DIR is a status directory kept by supervise (e.g. /home/work/status/redis).
 
-Commands, each waiting for its result (at most -w SECONDS, default 30):
-  start       send u; wait until the service runs; print its pid
+Commands, each waiting until the status file shows all it asked for (at
+most -w SECONDS, default 30):
+  start       send u; wait until the service runs, wanted up; print its pid
   stop        silence alarms (if on), send d; wait until the service and its
-              whole process group are gone; turn alarms back on
+              whole process group are gone; turn alarms back on and wait
+              until the status file shows them on
   restart     silence alarms (if on), send du; wait until a new child runs;
-              turn alarms back on
+              turn alarms back on and wait for them too
   status      the original lines (pid:, start time:, alarm:), then more
   alarm on    send n (alarm off: send s); wait until the status file shows it
   reconf      send r (supervise re-reads its config; see DIR/supervise.log)
@@ -29,7 +33,8 @@ Commands, each waiting for its result (at most -w SECONDS, default 30):
 supervise stops a service with TERM (and CONT), then KILL after its stop
 timeout; a stop or restart asked for this way never alarms and never counts
 toward max_tries. If a wait ends early (timeout, Ctrl-C), alarms are still
-turned back on.
+turned back on. svc DIR COMMAND exits with the original script's codes (the
+second column below).
 
 daemontools form: each flag sends its control byte, in order, to every DIR:
   -u up   -d down   -o once   -x exit when down   -p pause (STOP)
@@ -76,16 +81,27 @@ a service left running unsupervised), and with --json one JSON array of the
 same objects. Every service is listed; the exit code is 0 only if each
 supervise runs.
 
-Exit codes:
+Exit codes, and in the second column the code of svc DIR COMMAND, which
+keeps the original script's:
 ";
+
+/// One line of the exit-code table: both codes, then the meaning.
+fn code_line(extended: &str, original: &str, meaning: &str) -> String {
+    format!("  {extended:>5}  {original:>5}  {meaning}\n")
+}
 
 /// The whole `svc --help` text.
 pub fn text() -> String {
     let mut text = format!("{USAGE}\n{BODY}");
     for code in Code::ALL {
-        text.push_str(&format!("  {:>5}  {}\n", code.status(), code.meaning()));
+        let status = |form| code.status(form).to_string();
+        text.push_str(&code_line(
+            &status(Form::Extended),
+            &status(Form::Original),
+            code.meaning(),
+        ));
     }
-    text.push_str(&format!("  128+N  {INTERRUPTED}\n"));
+    text.push_str(&code_line("128+N", "128+N", INTERRUPTED));
     text
 }
 
@@ -97,11 +113,26 @@ mod tests {
     fn help_lists_every_exit_code() {
         let text = text();
         for code in Code::ALL {
+            let line = format!(
+                "{:>5}  {:>5}  {}\n",
+                code.status(Form::Extended),
+                code.status(Form::Original),
+                code.meaning()
+            );
+            assert!(text.contains(&line), "{code:?}");
+        }
+        assert!(text.starts_with("Usage: svc STATUSDIR COMMAND [ARGV]\n"));
+    }
+
+    #[test]
+    fn readme_shows_the_same_usage() {
+        let readme = include_str!("../../README.md");
+        for line in USAGE.lines().skip(1) {
+            let form = line.trim_start();
             assert!(
-                text.contains(&format!("{:>5}  {}", code.status(), code.meaning())),
-                "{code:?}"
+                readme.contains(&format!("\n{form}\n")),
+                "README lacks {form}"
             );
         }
-        assert!(text.starts_with("usage: svc"));
     }
 }

@@ -2,17 +2,18 @@
 //! directory, or, when a whole status root is listed (no operand, or an
 //! operand holding `status/`), one table or JSON array of every service.
 //! A dead supervise is reported as such instead of its stale status file.
+//! This module gathers and looks; [`table`] lays out what it saw.
 
 use std::path::{Path, PathBuf};
 
 use super::cli::Operand;
-use super::code::Code;
+use super::code::{Code, Form};
 use super::dir::{self, Problem};
 use super::root::{self, Root};
-use super::run::{complain, label, name, say};
-use super::show::{self, Observed, Supervise};
-use super::table;
-use crate::sys::{clock, process};
+use super::run::{FirstFailure, complain, label, name, observed, say, wall_now};
+use super::show::{Observed, Supervise};
+use super::table::{self, Layout, Shown};
+use crate::sys::process;
 
 /// One directory to show: as typed (or found under a root), and its NAME.
 struct Entry {
@@ -24,85 +25,76 @@ struct Entry {
 /// their services, and shows them all. Returns 0 when every directory was
 /// read and its supervise runs, else the code of the first that was not.
 pub fn status(operands: &[Operand], json: bool, root: &Root) -> i32 {
-    let mut first_failure = Code::Ok;
-    let mut fail = |code: Code| {
-        if first_failure == Code::Ok {
-            first_failure = code;
+    let mut first = FirstFailure::default();
+    let (entries, whole_root) = gather(operands, root, &mut first);
+    let shown: Vec<Shown> = entries
+        .into_iter()
+        .map(|Entry { dir, name }| {
+            let seen = look(&dir);
+            let code = match &seen {
+                Ok(observed) if matches!(observed.supervise, Supervise::NotRunning { .. }) => {
+                    Code::NotRunning
+                }
+                Ok(_) => Code::Ok,
+                Err(problem) => problem.code,
+            };
+            first.record(code.status(Form::Extended));
+            Shown {
+                label: label(&dir),
+                name,
+                seen,
+            }
+        })
+        .collect();
+    let layout = Layout::new(json, whole_root);
+    // A root that could not be listed gets its complaint, not an empty table.
+    if layout != Layout::Table || !shown.is_empty() || first.status() == 0 {
+        for line in table::render(layout, &shown, wall_now()) {
+            say(&line);
         }
-    };
+    }
+    first.status()
+}
+
+/// The directories the operands name, a status root expanded into its
+/// services; and whether a whole root is listed.
+fn gather(operands: &[Operand], root: &Root, first: &mut FirstFailure) -> (Vec<Entry>, bool) {
     let mut entries = Vec::new();
-    let mut whole_root = operands.is_empty();
-    if operands.is_empty()
-        && let Err(problem) = expand(&root.path, &mut entries)
-    {
-        complain(
-            &root.path,
-            &format!(
+    let mut fail = |dir: &Path, problem: Problem| {
+        complain(dir, &problem.message);
+        first.record(problem.code.status(Form::Extended));
+    };
+    if operands.is_empty() {
+        if let Err(problem) = expand(&root.path, &mut entries) {
+            let hint = format!(
                 "{}; name the services, or give the root with -d ROOT or ${}",
                 problem.message,
                 root::ENV
-            ),
-        );
-        fail(problem.code);
+            );
+            fail(
+                &root.path,
+                Problem {
+                    message: hint,
+                    ..problem
+                },
+            );
+        }
+        return (entries, true);
     }
+    let mut whole_root = false;
     for operand in operands {
         let dir = root.resolve(operand, &dir::is_dir);
         if dir::is_status_root(&dir) {
             whole_root = true;
             if let Err(problem) = expand(&dir, &mut entries) {
-                complain(&dir, &problem.message);
-                fail(problem.code);
+                fail(&dir, problem);
             }
         } else {
             let name = name(&dir);
             entries.push(Entry { dir, name });
         }
     }
-    let now = clock::now().wall;
-    let mut objects = Vec::new();
-    let mut rows = Vec::new();
-    for Entry { dir, name } in &entries {
-        let label = label(dir);
-        match look(dir) {
-            Ok(observed) => {
-                if matches!(observed.supervise, Supervise::NotRunning { .. }) {
-                    fail(Code::NotRunning);
-                }
-                if json {
-                    objects.push(show::json(&label, name, &observed, now));
-                } else if whole_root {
-                    rows.push(table::row(name, &observed, now));
-                } else {
-                    say(&show::line(&label, &observed, now));
-                }
-            }
-            Err(problem) => {
-                fail(problem.code);
-                if json {
-                    objects.push(show::json_error(
-                        &label,
-                        name,
-                        problem.code,
-                        &problem.message,
-                    ));
-                } else if whole_root {
-                    rows.push(table::error_row(name, &problem.message));
-                } else {
-                    say(&format!("{label}: {}", problem.message));
-                }
-            }
-        }
-    }
-    if json && whole_root {
-        say(&table::json_array(&objects));
-    } else if json {
-        for object in &objects {
-            say(object);
-        }
-    } else if whole_root && (first_failure == Code::Ok || !entries.is_empty()) {
-        say(&table::render(&rows));
-    }
-    first_failure.status()
+    (entries, whole_root)
 }
 
 /// Adds every service of the status root `base`, sorted by name.
@@ -133,16 +125,9 @@ fn look(dir: &Path) -> Result<Observed, Problem> {
                     format!("supervise not running ({why}) and no readable status file"),
                 ));
             };
-            return Ok(Observed {
-                status,
-                supervise: Supervise::NotRunning {
-                    pid_alive: process::pid_alive(status.pid),
-                },
-            });
+            let pid_alive = process::pid_alive(status.pid);
+            return Ok(observed(status, Supervise::NotRunning { pid_alive }));
         }
     };
-    Ok(Observed {
-        status: status?,
-        supervise,
-    })
+    Ok(observed(status?, supervise))
 }

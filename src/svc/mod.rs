@@ -42,15 +42,19 @@ use std::io::Write;
 /// Parses `args` (without the program name), runs the command, and returns
 /// the process exit status.
 pub fn main(args: impl IntoIterator<Item = OsString>) -> i32 {
-    match cli::parse(args, &dir::is_status_dir) {
+    let command = cli::parse(args).and_then(|options| options.command(&dir::is_status_dir));
+    match command {
         Ok(command) => run::run(command),
-        Err(cli::UsageError(message)) => {
-            let _ = writeln!(
-                std::io::stderr(),
-                "svc: {message}\n{}\nTry 'svc --help' for more.",
-                help::USAGE
-            );
-            code::Code::Usage.status()
+        Err(usage) => {
+            let _ = writeln!(std::io::stderr(), "svc: {}", usage.message);
+            let text = format!("{}\nTry 'svc --help' for more.", help::USAGE);
+            // Fewer than two arguments: the usage on stdout, as the original.
+            let _ = if usage.too_few {
+                writeln!(std::io::stdout(), "{text}")
+            } else {
+                writeln!(std::io::stderr(), "{text}")
+            };
+            code::Code::Usage.status(code::Form::Original)
         }
     }
 }

@@ -6,27 +6,17 @@
 use std::time::{Duration, Instant};
 
 use super::cli::{Operand, Verb};
+use super::code::Form;
 use super::dir;
 use super::root::Root;
-use super::run::{Failure, report};
+use super::run;
 use super::verbs;
 
 /// Runs `verb` on every operand; returns 0 or the first failure's code.
 pub fn each(verb: Verb, operands: &[Operand], root: &Root, wait: Duration) -> i32 {
-    let mut first_failure = 0;
-    for operand in operands {
+    run::each(operands, Form::Extended, |operand| {
         let dir = root.resolve(operand, &dir::is_dir);
-        let deadline = Instant::now() + wait;
-        if let Err(failure) = verbs::run(&dir, verb, wait, deadline) {
-            let interrupted = matches!(failure, Failure::Interrupted(_));
-            let status = report(&dir, failure);
-            if first_failure == 0 {
-                first_failure = status;
-            }
-            if interrupted {
-                break;
-            }
-        }
-    }
-    first_failure
+        let result = verbs::run(&dir, verb, wait, Instant::now() + wait);
+        (dir, result)
+    })
 }

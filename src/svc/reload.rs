@@ -3,7 +3,7 @@
 //! `ROOT/supervise-scan.lock`. The scanner publishes no state to wait for:
 //! what it started, stopped or changed is in its log.
 
-use super::code::Code;
+use super::code::{Code, Form};
 use super::dir::{self, Problem};
 use super::root::Root;
 use super::run::{complain, say};
@@ -23,7 +23,7 @@ pub fn reload(root: &Root) -> i32 {
         }
         Err(problem) => {
             complain(std::path::Path::new(&shown), &problem.message);
-            problem.code.status()
+            problem.code.status(Form::Extended)
         }
     }
 }

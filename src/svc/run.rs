@@ -1,19 +1,23 @@
-//! Carries out a parsed [`Command`]: the dispatch, and the output helpers
-//! the verbs, the listing and the daemontools form share. Decisions come
-//! from the pure modules; files and processes are touched only through
-//! [`dir`] and [`proc`](super::proc).
+//! Carries out a parsed [`Command`]: the dispatch, and what the verbs, the
+//! listing and the daemontools form share — the output helpers, the one
+//! "first failure wins" round over many directories, and what `svc` reads
+//! of the clock and the calendar. Decisions come from the pure modules;
+//! files and processes are touched only through [`dir`] and `sys`.
 
 use std::io::Write;
-use std::path::Path;
-use std::time::Instant;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant, SystemTime};
 
 use super::cli::Command;
-use super::code;
+use super::code::{self, Form};
 use super::dir::Problem;
-use super::show;
+use super::show::{self, LocalTime, Observed, Supervise};
 use super::{dir, flags, interrupt, list, named, reload, root, verbs};
+use crate::status::Status;
+use crate::sys::localtime;
 
 /// Why a command stopped short.
+#[derive(Debug)]
 pub enum Failure {
     /// A refusal or an error, with its exit code.
     Problem(Problem),
@@ -48,6 +52,27 @@ pub fn name(dir: &Path) -> String {
     show::service_name(&label(dir), dir::canonical(dir).as_deref())
 }
 
+/// The wall clock, as the status file counts time: since the epoch.
+pub fn wall_now() -> Duration {
+    SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap_or_default()
+}
+
+/// What `svc` learned about a directory, its start time on the local
+/// calendar (`sys::localtime`).
+pub fn observed(status: Status, supervise: Supervise) -> Observed {
+    let since = LocalTime {
+        text: localtime::format(status.since),
+        utc_offset: localtime::utc_offset(status.since),
+    };
+    Observed {
+        status,
+        supervise,
+        since,
+    }
+}
+
 /// Runs `command` and returns the process exit status.
 pub fn run(command: Command) -> i32 {
     match command {
@@ -79,7 +104,7 @@ pub fn run(command: Command) -> i32 {
             let deadline = Instant::now() + wait;
             match verbs::run(&dir, verb, wait, deadline) {
                 Ok(()) => 0,
-                Err(failure) => report(&dir, failure),
+                Err(failure) => report(&dir, failure, Form::Original),
             }
         }
         Command::Send {
@@ -95,20 +120,79 @@ pub fn run(command: Command) -> i32 {
 }
 
 /// The root from the command line, else `$SUPERVISE_ROOT`, else `.`.
-fn choose_root(option: Option<std::path::PathBuf>) -> root::Root {
+fn choose_root(option: Option<PathBuf>) -> root::Root {
     root::choose(option, std::env::var_os(root::ENV))
 }
 
-/// Prints a failure; returns its exit status.
-pub fn report(dir: &Path, failure: Failure) -> i32 {
+/// Prints a failure; returns its exit status in `form`.
+pub fn report(dir: &Path, failure: Failure, form: Form) -> i32 {
     match failure {
         Failure::Problem(problem) => {
             complain(dir, &problem.message);
-            problem.code.status()
+            problem.code.status(form)
         }
         Failure::Interrupted(signal) => {
             complain(dir, &format!("interrupted by signal {signal}"));
             code::interrupted(signal)
         }
+    }
+}
+
+/// The exit status of a command over many directories: the first
+/// failure's, 0 when there was none.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FirstFailure(Option<i32>);
+
+impl FirstFailure {
+    /// Remembers `status` unless it is 0 or a failure came before.
+    pub fn record(&mut self, status: i32) {
+        if status != 0 && self.0.is_none() {
+            self.0 = Some(status);
+        }
+    }
+
+    /// The first failure's exit status, or 0.
+    pub fn status(self) -> i32 {
+        self.0.unwrap_or(0)
+    }
+}
+
+/// The one round over many directories: runs `step` on each item in
+/// order; `step` names the directory it worked on and how it went. Each
+/// failure is reported under its directory; the exit status is the first
+/// failure's; a signal ends the round.
+pub fn each<T>(
+    items: impl IntoIterator<Item = T>,
+    form: Form,
+    mut step: impl FnMut(T) -> (PathBuf, Result<(), Failure>),
+) -> i32 {
+    let mut first = FirstFailure::default();
+    for item in items {
+        let (dir, result) = step(item);
+        if let Err(failure) = result {
+            let interrupted = matches!(failure, Failure::Interrupted(_));
+            first.record(report(&dir, failure, form));
+            if interrupted {
+                break;
+            }
+        }
+    }
+    first.status()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_first_failure_wins() {
+        let mut first = FirstFailure::default();
+        assert_eq!(first.status(), 0);
+        first.record(0);
+        assert_eq!(first.status(), 0);
+        first.record(7);
+        first.record(2);
+        first.record(0);
+        assert_eq!(first.status(), 7);
     }
 }

@@ -1,21 +1,72 @@
-//! How `svc` shows a service: the human line, the JSON object, the original's
-//! `pid:` / `start time:` / `alarm:` lines, and the time formats they use.
-//! Pure: the caller passes the decoded status, whether supervise lives, the
-//! current time and the local UTC offset; nothing here reads a file or a
-//! clock.
+//! How `svc` shows a service: its [`State`], the human line, the JSON
+//! object, the original's `pid:` / `start time:` / `alarm:` lines, and the
+//! time formats they use. Pure: the caller passes the decoded status,
+//! whether supervise lives, the current time and the start time as the
+//! local calendar shows it ([`LocalTime`], from `sys::localtime`, the
+//! program's one calendar); nothing here reads a file or a clock.
 
 use std::time::Duration;
 
-use super::code::Code;
+use super::code::{Code, Form};
 use crate::status::{Status, Want};
 
 /// What `svc` learned about one status directory.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Observed {
     /// The decoded status file.
     pub status: Status,
     /// Whether supervise itself is alive.
     pub supervise: Supervise,
+    /// `status.since` on the local calendar.
+    pub since: LocalTime,
+}
+
+/// A moment as the local calendar shows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LocalTime {
+    /// `YYYY-MM-DD HH:MM:SS`, as `sys::localtime::format` writes it.
+    pub text: String,
+    /// Seconds east of UTC at that moment.
+    pub utc_offset: i64,
+}
+
+/// The state of a service, as every view names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum State {
+    /// A child runs.
+    Up,
+    /// A child runs, stopped with `p`.
+    Paused,
+    /// No child runs.
+    Down,
+    /// Nobody reads `ok`: the status file is stale.
+    SuperviseNotRunning,
+}
+
+impl State {
+    /// The state `observed` shows.
+    pub fn of(observed: &Observed) -> State {
+        match (
+            observed.supervise,
+            observed.status.pid,
+            observed.status.paused,
+        ) {
+            (Supervise::NotRunning { .. }, _, _) => State::SuperviseNotRunning,
+            (Supervise::Running { .. }, 0, _) => State::Down,
+            (Supervise::Running { .. }, _, true) => State::Paused,
+            (Supervise::Running { .. }, _, false) => State::Up,
+        }
+    }
+
+    /// Its word in the table and the JSON object.
+    pub fn word(self) -> &'static str {
+        match self {
+            State::Up => "up",
+            State::Paused => "paused",
+            State::Down => "down",
+            State::SuperviseNotRunning => "supervise-not-running",
+        }
+    }
 }
 
 /// Whether supervise is alive, and what else that tells.
@@ -43,7 +94,8 @@ pub fn want_word(want: Want) -> &'static str {
     }
 }
 
-fn on_off(on: bool) -> &'static str {
+/// `on` or `off`, as svc shows status byte 14.
+pub fn on_off(on: bool) -> &'static str {
     if on { "on" } else { "off" }
 }
 
@@ -56,38 +108,42 @@ fn elapsed(since: Duration, now: Duration) -> u64 {
 pub fn describe(observed: &Observed, now: Duration) -> String {
     let status = &observed.status;
     let secs = elapsed(status.since, now);
-    match observed.supervise {
-        Supervise::Running { .. } => {
-            let state = if status.pid == 0 {
-                format!("down {secs} seconds")
-            } else if status.paused {
-                format!("up (pid {}) {secs} seconds, paused", status.pid)
-            } else {
-                format!("up (pid {}) {secs} seconds", status.pid)
-            };
-            format!(
-                "{state}, want {}, alarm {}",
-                want_word(status.want),
-                on_off(status.alarms_on)
-            )
-        }
-        Supervise::NotRunning { pid_alive } => {
-            let since = rfc3339(status.since);
-            if status.pid == 0 {
-                format!("supervise not running; stale status file says down since {since}")
-            } else if pid_alive {
-                format!(
-                    "supervise not running; pid {} from its stale status file is still alive, unsupervised",
-                    status.pid
-                )
-            } else {
-                format!(
-                    "supervise not running; stale status file says up (pid {}) since {since}",
-                    status.pid
-                )
-            }
-        }
+    let since = rfc3339(&observed.since);
+    let state = match State::of(observed) {
+        State::SuperviseNotRunning => return stale(observed, &since),
+        State::Down => format!("down {secs} seconds"),
+        State::Paused => format!("up (pid {}) {secs} seconds, paused", status.pid),
+        State::Up => format!("up (pid {}) {secs} seconds", status.pid),
+    };
+    format!(
+        "{state}, want {}, alarm {}",
+        want_word(status.want),
+        on_off(status.alarms_on)
+    )
+}
+
+/// What a status file nobody keeps any more says, and whether its service
+/// was left behind.
+fn stale(observed: &Observed, since: &str) -> String {
+    let pid = observed.status.pid;
+    if pid == 0 {
+        format!("supervise not running; stale status file says down since {since}")
+    } else if orphan(observed) {
+        format!(
+            "supervise not running; pid {pid} from its stale status file is still alive, \
+             unsupervised"
+        )
+    } else {
+        format!("supervise not running; stale status file says up (pid {pid}) since {since}")
     }
+}
+
+/// supervise is dead but the service its status file names still runs.
+pub fn orphan(observed: &Observed) -> bool {
+    matches!(
+        observed.supervise,
+        Supervise::NotRunning { pid_alive: true }
+    ) && observed.status.pid != 0
 }
 
 /// The human line of `svc status DIR...`.
@@ -96,13 +152,12 @@ pub fn line(label: &str, observed: &Observed, now: Duration) -> String {
 }
 
 /// The lines of the original `svc DIR status`, which scripts parse, then ours.
-/// `utc_offset` is the local time zone's offset at `status.since`, in seconds.
-pub fn original_lines(observed: &Observed, now: Duration, utc_offset: i64) -> String {
+pub fn original_lines(observed: &Observed, now: Duration) -> String {
     let status = &observed.status;
     let mut text = format!(
         "showing status...\npid: {}\nstart time: {}\nalarm: {}\nstate: {}\n",
         status.pid,
-        original_time(status.since, utc_offset),
+        original_time(&observed.since),
         if status.alarms_on { "ON" } else { "OFF" },
         describe(observed, now),
     );
@@ -112,36 +167,32 @@ pub fn original_lines(observed: &Observed, now: Duration, utc_offset: i64) -> St
     text
 }
 
-/// One JSON object (one line) for a directory that could be read.
+/// One JSON object (one line) for a directory that could be read. Its
+/// `state` of a paused service is `up`: `paused` is a field of its own.
 pub fn json(label: &str, name: &str, observed: &Observed, now: Duration) -> String {
     let status = &observed.status;
-    let (state, supervise_pid, orphan) = match observed.supervise {
-        Supervise::Running { pid } => {
-            let state = if status.pid == 0 { "down" } else { "up" };
-            (
-                state,
-                pid.map_or("null".to_string(), |p| p.to_string()),
-                false,
-            )
-        }
-        Supervise::NotRunning { pid_alive } => (
-            "supervise-not-running",
-            "null".to_string(),
-            pid_alive && status.pid != 0,
-        ),
+    let state = match State::of(observed) {
+        State::Paused => State::Up,
+        state => state,
+    };
+    let supervise_pid = match observed.supervise {
+        Supervise::Running { pid: Some(pid) } => pid.to_string(),
+        _ => "null".to_string(),
     };
     format!(
-        "{{\"dir\":{},\"name\":{},\"state\":\"{state}\",\"pid\":{},\"since\":\"{}\",\
+        "{{\"dir\":{},\"name\":{},\"state\":\"{}\",\"pid\":{},\"since\":\"{}\",\
          \"seconds\":{},\"want\":\"{}\",\"paused\":{},\"alarm\":{},\
-         \"supervise_pid\":{supervise_pid},\"orphan\":{orphan}}}",
+         \"supervise_pid\":{supervise_pid},\"orphan\":{}}}",
         json_string(label),
         json_string(name),
+        state.word(),
         status.pid,
-        rfc3339(status.since),
+        rfc3339(&observed.since),
         elapsed(status.since, now),
         want_word(status.want),
         status.paused,
         status.alarms_on,
+        orphan(observed),
     )
 }
 
@@ -152,7 +203,7 @@ pub fn json_error(label: &str, name: &str, code: Code, message: &str) -> String 
         json_string(label),
         json_string(name),
         json_string(message),
-        code.status()
+        code.status(Form::Extended)
     )
 }
 
@@ -190,38 +241,36 @@ pub fn service_name(typed: &str, canonical: Option<&str>) -> String {
         })
 }
 
-/// Calendar date and time of a count of seconds since the epoch (UTC).
-fn civil(secs: i64) -> (i64, u32, u32, u32, u32, u32) {
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    // Howard Hinnant's days_from_civil, inverted.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    let (h, m, s) = (rem / 3_600, rem % 3_600 / 60, rem % 60);
-    (year, month, day, h as u32, m as u32, s as u32)
+/// The date and the time of a [`LocalTime`], when its text has the shape
+/// `YYYY-MM-DD HH:MM:SS` (`sys::localtime` writes `@SECONDS` if the C
+/// library fails).
+fn date_and_time(at: &LocalTime) -> Option<(&str, &str)> {
+    let (date, time) = at.text.split_once(' ')?;
+    (date.len() == 10 && time.len() == 8).then_some((date, time))
 }
 
-fn epoch_secs(at: Duration) -> i64 {
-    i64::try_from(at.as_secs()).unwrap_or(i64::MAX / 2)
-}
-
-/// RFC 3339 in UTC, to the second: `2026-11-26T07:12:45Z`.
-pub fn rfc3339(at: Duration) -> String {
-    let (y, mo, d, h, mi, s) = civil(epoch_secs(at));
-    format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}Z")
+/// RFC 3339 to the second, with the local offset: `2026-11-26T15:12:45+08:00`,
+/// `2026-11-26T07:12:45Z` in UTC.
+pub fn rfc3339(at: &LocalTime) -> String {
+    let Some((date, time)) = date_and_time(at) else {
+        return at.text.clone();
+    };
+    let offset = if at.utc_offset == 0 {
+        "Z".to_string()
+    } else {
+        let sign = if at.utc_offset < 0 { '-' } else { '+' };
+        let minutes = at.utc_offset.unsigned_abs() / 60;
+        format!("{sign}{:02}:{:02}", minutes / 60, minutes % 60)
+    };
+    format!("{date}T{time}{offset}")
 }
 
 /// The original's `start time:` format, local time: `20261126 15:12:45`.
-pub fn original_time(at: Duration, utc_offset: i64) -> String {
-    let (y, mo, d, h, mi, s) = civil(epoch_secs(at) + utc_offset);
-    format!("{y:04}{mo:02}{d:02} {h:02}:{mi:02}:{s:02}")
+pub fn original_time(at: &LocalTime) -> String {
+    match date_and_time(at) {
+        Some((date, time)) => format!("{} {time}", date.replace('-', "")),
+        None => at.text.clone(),
+    }
 }
 
 #[cfg(test)]
@@ -240,10 +289,19 @@ mod tests {
         }
     }
 
+    /// SINCE in UTC, as `sys::localtime` writes it with TZ=UTC.
+    fn utc() -> LocalTime {
+        LocalTime {
+            text: "2026-11-26 07:12:45".into(),
+            utc_offset: 0,
+        }
+    }
+
     fn running(status: Status) -> Observed {
         Observed {
             status,
             supervise: Supervise::Running { pid: Some(4100) },
+            since: utc(),
         }
     }
 
@@ -253,24 +311,62 @@ mod tests {
 
     #[test]
     fn time_formats() {
-        assert_eq!(rfc3339(Duration::from_secs(SINCE)), "2026-11-26T07:12:45Z");
-        assert_eq!(rfc3339(Duration::ZERO), "1970-01-01T00:00:00Z");
+        let at = |text: &str, utc_offset| LocalTime {
+            text: text.into(),
+            utc_offset,
+        };
+        assert_eq!(rfc3339(&utc()), "2026-11-26T07:12:45Z");
         assert_eq!(
-            rfc3339(Duration::from_secs(951_782_400)),
-            "2000-02-29T00:00:00Z"
+            rfc3339(&at("2026-11-26 15:12:45", 8 * 3600)),
+            "2026-11-26T15:12:45+08:00"
         );
         assert_eq!(
-            rfc3339(Duration::from_secs(4_107_542_399)),
-            "2100-02-28T23:59:59Z"
+            rfc3339(&at("2026-11-25 21:42:45", -(9 * 3600 + 1800))),
+            "2026-11-25T21:42:45-09:30"
         );
         assert_eq!(
-            original_time(Duration::from_secs(SINCE), 8 * 3600),
+            original_time(&at("2026-11-26 15:12:45", 8 * 3600)),
             "20261126 15:12:45"
         );
-        assert_eq!(
-            original_time(Duration::from_secs(SINCE), -8 * 3600),
-            "20261125 23:12:45"
-        );
+        assert_eq!(original_time(&utc()), "20261126 07:12:45");
+        // What sys::localtime writes when the C library fails is shown as is.
+        assert_eq!(rfc3339(&at("@1795677165", 0)), "@1795677165");
+        assert_eq!(original_time(&at("@1795677165", 0)), "@1795677165");
+    }
+
+    #[test]
+    fn one_state_for_every_view() {
+        let with = |pid, paused, supervise| Observed {
+            status: Status {
+                paused,
+                ..status(pid)
+            },
+            supervise,
+            since: utc(),
+        };
+        let running = Supervise::Running { pid: None };
+        let dead = Supervise::NotRunning { pid_alive: true };
+        let table = [
+            (with(7, false, running), State::Up, "up"),
+            (with(7, true, running), State::Paused, "paused"),
+            (with(0, false, running), State::Down, "down"),
+            (
+                with(7, false, dead),
+                State::SuperviseNotRunning,
+                "supervise-not-running",
+            ),
+        ];
+        for (observed, state, word) in table {
+            assert_eq!(State::of(&observed), state);
+            assert_eq!(state.word(), word);
+        }
+        assert!(orphan(&with(7, false, dead)));
+        assert!(!orphan(&with(0, false, dead)));
+        assert!(!orphan(&with(7, false, running)));
+        // JSON keeps paused apart, in a field of its own.
+        let paused = json("d", "d", &with(7, true, running), now(1));
+        assert!(paused.contains("\"state\":\"up\""), "{paused}");
+        assert!(paused.contains("\"paused\":true"), "{paused}");
     }
 
     #[test]
@@ -310,6 +406,7 @@ mod tests {
         let dead = |pid, pid_alive| Observed {
             status: status(pid),
             supervise: Supervise::NotRunning { pid_alive },
+            since: utc(),
         };
         assert_eq!(
             describe(&dead(4242, true), now(9)),
@@ -344,6 +441,7 @@ mod tests {
         let unknown_holder = Observed {
             status: status(0),
             supervise: Supervise::Running { pid: None },
+            since: utc(),
         };
         let text = json("d", "d", &unknown_holder, now(1));
         assert!(text.contains("\"state\":\"down\",\"pid\":0"));
@@ -362,7 +460,7 @@ mod tests {
 
     #[test]
     fn original_status_lines_come_first() {
-        let text = original_lines(&running(status(4242)), now(5), 0);
+        let text = original_lines(&running(status(4242)), now(5));
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(
             lines,
@@ -379,7 +477,7 @@ mod tests {
             alarms_on: false,
             ..status(0)
         };
-        assert!(original_lines(&running(silenced), now(5), 0).contains("\nalarm: OFF\n"));
+        assert!(original_lines(&running(silenced), now(5)).contains("\nalarm: OFF\n"));
     }
 
     #[test]

@@ -1,10 +1,78 @@
-//! The listing of many services at once: one aligned table, one row per
-//! service, or one JSON array of the objects `svc status --json` prints per
-//! directory. Pure: rows are built from what the caller observed.
+//! What `svc status` prints: one line or JSON object per directory, or, for
+//! a whole status root, one aligned table (a row per service) or one JSON
+//! array of the same objects. Pure: everything is built from what the caller
+//! observed.
 
 use std::time::Duration;
 
-use super::show::{Observed, Supervise, want_word};
+use super::dir::Problem;
+use super::show::{self, Observed, State, on_off, orphan, want_word};
+
+/// How `svc status` lays out what it saw.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Layout {
+    /// One human line per directory.
+    Lines,
+    /// One JSON object per line.
+    JsonLines,
+    /// A whole root: one table.
+    Table,
+    /// A whole root with `--json`: one JSON array.
+    JsonArray,
+}
+
+impl Layout {
+    /// The layout for `--json` or not, a whole root listed or not.
+    pub fn new(json: bool, whole_root: bool) -> Layout {
+        match (json, whole_root) {
+            (false, false) => Layout::Lines,
+            (true, false) => Layout::JsonLines,
+            (false, true) => Layout::Table,
+            (true, true) => Layout::JsonArray,
+        }
+    }
+}
+
+/// One directory `svc status` shows: as typed, its NAME, and what was
+/// learned about it or why nothing could be.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Shown {
+    /// The directory as typed or found under the root.
+    pub label: String,
+    /// The service NAME.
+    pub name: String,
+    /// What was observed, or the problem that stopped it.
+    pub seen: Result<Observed, Problem>,
+}
+
+/// The lines `svc status` prints for `shown` in `layout` at `now`.
+pub fn render(layout: Layout, shown: &[Shown], now: Duration) -> Vec<String> {
+    let object = |s: &Shown| match &s.seen {
+        Ok(observed) => show::json(&s.label, &s.name, observed, now),
+        Err(problem) => show::json_error(&s.label, &s.name, problem.code, &problem.message),
+    };
+    match layout {
+        Layout::Lines => shown
+            .iter()
+            .map(|s| match &s.seen {
+                Ok(observed) => show::line(&s.label, observed, now),
+                Err(problem) => format!("{}: {}", s.label, problem.message),
+            })
+            .collect(),
+        Layout::JsonLines => shown.iter().map(object).collect(),
+        Layout::JsonArray => vec![json_array(&shown.iter().map(object).collect::<Vec<_>>())],
+        Layout::Table => {
+            let rows: Vec<Row> = shown
+                .iter()
+                .map(|s| match &s.seen {
+                    Ok(observed) => row(&s.name, observed, now),
+                    Err(problem) => error_row(&s.name, &problem.message),
+                })
+                .collect();
+            vec![table(&rows)]
+        }
+    }
+}
 
 /// The column titles; the last column (a note) is not padded.
 pub const HEADER: [&str; 7] = ["NAME", "STATE", "PID", "SECONDS", "WANT", "ALARM", "NOTE"];
@@ -17,39 +85,25 @@ pub type Row = [String; 7];
 /// stale: PID is shown only if that process still runs, unsupervised).
 pub fn row(name: &str, observed: &Observed, now: Duration) -> Row {
     let status = &observed.status;
-    let pid = |shown: bool| {
-        if shown && status.pid != 0 {
-            status.pid.to_string()
-        } else {
-            "-".to_string()
-        }
+    let state = State::of(observed);
+    let orphan = orphan(observed);
+    let pid = if status.pid != 0 && (state != State::SuperviseNotRunning || orphan) {
+        status.pid.to_string()
+    } else {
+        "-".to_string()
     };
-    let (state, pid, note) = match observed.supervise {
-        Supervise::Running { .. } => {
-            let state = match (status.pid, status.paused) {
-                (0, _) => "down",
-                (_, true) => "paused",
-                (_, false) => "up",
-            };
-            (state, pid(true), "")
-        }
-        Supervise::NotRunning { pid_alive } => (
-            "supervise-not-running",
-            pid(pid_alive),
-            if pid_alive && status.pid != 0 {
-                "service left running, unsupervised"
-            } else {
-                ""
-            },
-        ),
+    let note = if orphan {
+        "service left running, unsupervised"
+    } else {
+        ""
     };
     [
         name.to_string(),
-        state.to_string(),
+        state.word().to_string(),
         pid,
         now.saturating_sub(status.since).as_secs().to_string(),
         want_word(status.want).to_string(),
-        if status.alarms_on { "on" } else { "off" }.to_string(),
+        on_off(status.alarms_on).to_string(),
         note.to_string(),
     ]
 }
@@ -71,7 +125,7 @@ pub fn error_row(name: &str, message: &str) -> Row {
 
 /// The header and the rows, columns left-aligned two spaces apart, no
 /// trailing blanks; without a final newline.
-pub fn render(rows: &[Row]) -> String {
+pub fn table(rows: &[Row]) -> String {
     let header: Row = HEADER.map(String::from);
     let all: Vec<&Row> = std::iter::once(&header).chain(rows).collect();
     let mut widths = [0usize; 7];
@@ -109,6 +163,7 @@ pub fn json_array(objects: &[String]) -> String {
 mod tests {
     use super::*;
     use crate::status::{Status, Want};
+    use crate::svc::show::{LocalTime, Supervise};
 
     const SINCE: u64 = 1_795_677_165;
 
@@ -122,6 +177,10 @@ mod tests {
                 pid,
             },
             supervise,
+            since: LocalTime {
+                text: "2026-11-26 07:12:45".into(),
+                utc_offset: 0,
+            },
         }
     }
 
@@ -180,14 +239,14 @@ mod tests {
             error_row("x", "not a status directory"),
         ];
         assert_eq!(
-            render(&rows),
+            table(&rows),
             "\
 NAME     STATE                  PID   SECONDS  WANT  ALARM  NOTE
 a        up                     4242  7        up    on
 removed  supervise-not-running  -     12       up    on
 x        error                  -     -        -     -      not a status directory"
         );
-        assert_eq!(render(&[]), "NAME  STATE  PID  SECONDS  WANT  ALARM  NOTE");
+        assert_eq!(table(&[]), "NAME  STATE  PID  SECONDS  WANT  ALARM  NOTE");
     }
 
     #[test]
@@ -197,5 +256,44 @@ x        error                  -     -        -     -      not a status directo
             json_array(&["{\"a\":1}".to_string(), "{\"b\":2}".to_string()]),
             "[\n  {\"a\":1},\n  {\"b\":2}\n]"
         );
+    }
+
+    #[test]
+    fn every_layout_shows_every_directory() {
+        use crate::svc::code::Code;
+        let shown = [
+            Shown {
+                label: "status/a".into(),
+                name: "a".into(),
+                seen: Ok(observed(4242, RUNNING)),
+            },
+            Shown {
+                label: "status/x".into(),
+                name: "x".into(),
+                seen: Err(Problem::new(Code::NotDirectory, "no such directory")),
+            },
+        ];
+        assert_eq!(Layout::new(false, false), Layout::Lines);
+        assert_eq!(Layout::new(true, false), Layout::JsonLines);
+        assert_eq!(Layout::new(false, true), Layout::Table);
+        assert_eq!(Layout::new(true, true), Layout::JsonArray);
+        assert_eq!(
+            render(Layout::Lines, &shown, now(7)),
+            [
+                "status/a: up (pid 4242) 7 seconds, want up, alarm on",
+                "status/x: no such directory",
+            ]
+        );
+        let objects = render(Layout::JsonLines, &shown, now(7));
+        assert_eq!(objects.len(), 2);
+        assert!(objects[0].starts_with("{\"dir\":\"status/a\",\"name\":\"a\",\"state\":\"up\""));
+        assert!(objects[1].ends_with("\"error\":\"no such directory\",\"code\":2}"));
+        assert_eq!(
+            render(Layout::JsonArray, &shown, now(7)),
+            [json_array(&objects)]
+        );
+        let table = render(Layout::Table, &shown, now(7));
+        assert_eq!(table.len(), 1);
+        assert!(table[0].ends_with("\nx     error  -     -        -     -      no such directory"));
     }
 }

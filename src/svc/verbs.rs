@@ -1,6 +1,6 @@
 //! The original verbs, `svc DIR start|stop|restart|status|alarm|reconf|exit`:
 //! each checks the directory as the original script did, writes its control
-//! bytes, and waits for the result.
+//! bytes, and waits until the status file shows everything it asked for.
 
 use std::io::Write;
 use std::path::Path;
@@ -9,37 +9,31 @@ use std::time::{Duration, Instant};
 use super::cli::Verb;
 use super::code::Code;
 use super::dir::{self, Control, Problem};
-use super::goal::{Goal, Seen};
-use super::run::{Failure, name, say};
-use super::show::{self, Observed, Supervise};
+use super::goal::{Goal, Seen, Service, Shows};
+use super::run::{Failure, name, observed, say, wall_now};
+use super::show::{self, Supervise};
 use super::wait::{Waiting, nonzero};
 use crate::status::{Status, Want};
-use crate::sys::{clock, localtime};
 
-/// The checks of the original script, in its order: a status directory,
-/// supervise alive, a readable 20-byte status; then `control` when the verb
-/// writes.
+/// The checks of the original script, in its order: a directory we can
+/// enter, supervise alive (`ok`), a readable 20-byte status, `control` a
+/// FIFO.
 fn prepare(dir: &Path) -> Result<Status, Problem> {
     dir::check(dir)?;
     dir::require_alive(dir)?;
-    dir::read_status(dir)
+    let status = dir::read_status(dir)?;
+    dir::require_control(dir)?;
+    Ok(status)
 }
 
 /// Runs one verb on `dir`.
 pub fn run(dir: &Path, verb: Verb, wait: Duration, deadline: Instant) -> Result<(), Failure> {
     let status = prepare(dir)?;
     if verb == Verb::Status {
-        let observed = Observed {
-            status,
-            supervise: Supervise::Running {
-                pid: dir::supervise_pid(dir),
-            },
+        let supervise = Supervise::Running {
+            pid: dir::supervise_pid(dir),
         };
-        let text = show::original_lines(
-            &observed,
-            clock::now().wall,
-            localtime::utc_offset(status.since),
-        );
+        let text = show::original_lines(&observed(status, supervise), wall_now());
         let _ = write!(std::io::stdout(), "{text}");
         return Ok(());
     }
@@ -55,10 +49,8 @@ pub fn run(dir: &Path, verb: Verb, wait: Duration, deadline: Instant) -> Result<
         Verb::Stop => stop(&waiting, &mut control, status, &name),
         Verb::Restart => restart(&waiting, &mut control, status, &name),
         Verb::Exit => exit(&waiting, &mut control, status, &name),
-        Verb::AlarmOn | Verb::AlarmOff => {
-            let on = verb == Verb::AlarmOn;
-            alarm(&waiting, &mut control, status, &name, on)
-        }
+        Verb::AlarmOn => alarm(&waiting, &mut control, status, &name, true),
+        Verb::AlarmOff => alarm(&waiting, &mut control, status, &name, false),
         Verb::Reconf => {
             control.send(b"r")?;
             say(&format!(
@@ -72,10 +64,20 @@ pub fn run(dir: &Path, verb: Verb, wait: Duration, deadline: Instant) -> Result<
     }
 }
 
+/// A running child (new unless it may be the one running now) that
+/// supervise keeps up.
+fn kept_up(after: Option<Duration>) -> Shows {
+    Shows {
+        service: Some(Service::Up { after }),
+        want: Some(Want::Up),
+        alarms_on: None,
+    }
+}
+
 fn start(w: &Waiting, control: &mut Control, status: Status, name: &str) -> Result<(), Failure> {
     if status.pid != 0 && status.want == Want::Up {
         return Err(Problem::new(
-            Code::AlreadyDone,
+            Code::AlreadyUp,
             format!(
                 "service {name} is already up (pid {}), nothing done",
                 status.pid
@@ -86,15 +88,14 @@ fn start(w: &Waiting, control: &mut Control, status: Status, name: &str) -> Resu
     control.send(b"u")?;
     // Running once (`o`): `u` only makes supervise keep it up. Running but
     // wanted down: it is being stopped; wait for the start that follows.
-    let goal = Goal::Up {
-        after: (status.want == Want::Down || status.pid == 0).then_some(status.since),
-    };
-    let seen = w.until(goal, &mut Vec::new(), "to be up")?;
+    let after = (status.want == Want::Down || status.pid == 0).then_some(status.since);
+    let seen = w.until(Goal::Shows(kept_up(after)), &mut Vec::new())?;
     say(&format!("{name}: started, pid {}", pid_of(&seen)));
     Ok(())
 }
 
 fn stop(w: &Waiting, control: &mut Control, status: Status, name: &str) -> Result<(), Failure> {
+    // pid 0 but wanted up is a service between two restarts: `d` ends that.
     if status.pid == 0 && status.want != Want::Up {
         return Err(Problem::new(
             Code::AlreadyDone,
@@ -102,11 +103,13 @@ fn stop(w: &Waiting, control: &mut Control, status: Status, name: &str) -> Resul
         )
         .into());
     }
+    let down = Shows {
+        service: Some(Service::Down),
+        want: Some(Want::Down),
+        alarms_on: None,
+    };
     let mut groups = nonzero(status.pid);
-    let result = with_alarms_silenced(control, status, b"d", || {
-        w.until(Goal::Down, &mut groups, "to be down")
-    });
-    result?;
+    with_alarms_silenced(w, control, status, b"d", down, &mut groups)?;
     let gone = if status.pid == 0 {
         String::new()
     } else {
@@ -124,12 +127,8 @@ fn restart(w: &Waiting, control: &mut Control, status: Status, name: &str) -> Re
         )
         .into());
     }
-    let goal = Goal::Up {
-        after: Some(status.since),
-    };
-    let seen = with_alarms_silenced(control, status, b"du", || {
-        w.until(goal, &mut Vec::new(), "to be up again")
-    })?;
+    let up = kept_up(Some(status.since));
+    let seen = with_alarms_silenced(w, control, status, b"du", up, &mut Vec::new())?;
     say(&format!(
         "{name}: restarted, pid {} -> {}",
         status.pid,
@@ -145,7 +144,7 @@ fn exit(w: &Waiting, control: &mut Control, status: Status, name: &str) -> Resul
     let bytes: &[u8] = if status.alarms_on { b"sdx" } else { b"dx" };
     control.send(bytes)?;
     let mut groups = nonzero(status.pid);
-    w.until(Goal::Gone, &mut groups, "and its supervise to exit")?;
+    w.until(Goal::Gone, &mut groups)?;
     let supervise = supervise.map_or(String::new(), |pid| format!(" (pid {pid})"));
     say(&format!(
         "{name}: service and its supervise{supervise} are gone"
@@ -160,7 +159,7 @@ fn alarm(
     name: &str,
     on: bool,
 ) -> Result<(), Failure> {
-    let word = if on { "on" } else { "off" };
+    let word = show::on_off(on);
     if status.alarms_on == on {
         return Err(Problem::new(
             Code::AlreadyDone,
@@ -169,36 +168,44 @@ fn alarm(
         .into());
     }
     control.send(if on { b"n" } else { b"s" })?;
-    w.until(
-        Goal::Alarm(on),
-        &mut Vec::new(),
-        &format!("to turn alarm {word}"),
-    )?;
+    let shows = Shows {
+        alarms_on: Some(on),
+        ..Shows::default()
+    };
+    w.until(Goal::Shows(shows), &mut Vec::new())?;
     say(&format!("{name}: alarm {word}"));
     Ok(())
 }
 
-/// Sends `bytes` with alarms silenced around them when they were on (the
-/// original C supervise counts and alarms exits caused by `d`), runs `wait`,
-/// and turns alarms back on whatever the wait's outcome: a stop that timed
-/// out or was interrupted must not leave the service unmonitored.
-fn with_alarms_silenced<T>(
+/// Sends `bytes` and waits until the status file shows `shows`; when
+/// alarms were on, silences them first, in the same write (the original C
+/// supervise counts and alarms exits caused by `d`), then turns them back
+/// on and waits until the file shows that too: the command is not over
+/// while the service is unmonitored. A wait that fails (timeout, signal,
+/// supervise gone) still turns alarms back on, without waiting.
+fn with_alarms_silenced(
+    w: &Waiting,
     control: &mut Control,
     status: Status,
     bytes: &[u8],
-    wait: impl FnOnce() -> Result<T, Failure>,
-) -> Result<T, Failure> {
+    shows: Shows,
+    groups: &mut Vec<u32>,
+) -> Result<Seen, Failure> {
     if !status.alarms_on {
         control.send(bytes)?;
-        return wait();
+        return w.until(Goal::Shows(shows), groups);
     }
-    let mut silenced = b"s".to_vec();
-    silenced.extend_from_slice(bytes);
-    control.send(&silenced)?;
-    let result = wait();
+    control.send(&[b"s", bytes].concat())?;
+    let result = w.until(Goal::Shows(shows), groups);
     // If supervise has exited there is nothing to turn back on.
-    let _ = control.send(b"n");
-    result
+    let sent = control.send(b"n");
+    result?;
+    sent?;
+    let monitored = Shows {
+        alarms_on: Some(true),
+        ..shows
+    };
+    w.until(Goal::Shows(monitored), groups)
 }
 
 fn pid_of(seen: &Seen) -> u32 {

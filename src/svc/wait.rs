@@ -11,9 +11,10 @@ use super::code::Code;
 use super::dir::{self, Problem};
 use super::goal::{self, Goal, Seen, Verdict};
 use super::interrupt;
-use super::run::Failure;
-use super::show::{self, Observed, Supervise};
-use crate::sys::{clock, process};
+use super::run::{Failure, observed, wall_now};
+use super::show::{self, Supervise};
+use crate::conf;
+use crate::sys::process;
 
 /// The first pause between two looks at the status file.
 const FIRST_PAUSE: Duration = Duration::from_millis(2);
@@ -38,8 +39,8 @@ pub struct Waiting<'a> {
 impl Waiting<'_> {
     /// Polls until `goal` is reached, supervise exits, a signal comes, or
     /// the deadline passes. Every pid seen running joins `groups`, whose
-    /// process groups must be gone for [`Goal::Down`] and [`Goal::Gone`].
-    pub fn until(&self, goal: Goal, groups: &mut Vec<u32>, what: &str) -> Result<Seen, Failure> {
+    /// process groups must be gone for the service to count as down.
+    pub fn until(&self, goal: Goal, groups: &mut Vec<u32>) -> Result<Seen, Failure> {
         let mut pause = FIRST_PAUSE;
         loop {
             let seen = observe(self.dir, groups);
@@ -49,8 +50,8 @@ impl Waiting<'_> {
                     return Err(Problem::new(
                         Code::SuperviseExited,
                         format!(
-                            "supervise exited while svc waited for the service {what}; \
-                             see {}",
+                            "supervise exited while svc waited for: {}; see {}",
+                            goal::describe(goal),
                             self.dir.join("supervise.log.wf").display()
                         ),
                     )
@@ -66,8 +67,9 @@ impl Waiting<'_> {
                 return Err(Problem::new(
                     Code::Timeout,
                     format!(
-                        "timed out after {} s waiting for the service {what}; now {}",
-                        self.wait.as_secs_f64(),
+                        "timed out after {} waiting for: {}; now: {}",
+                        conf::seconds(self.wait),
+                        goal::describe(goal),
                         explain(&seen, groups)
                     ),
                 )
@@ -100,17 +102,14 @@ fn explain(seen: &Seen, groups: &[u32]) -> String {
     let Some(status) = seen.status else {
         return "the status file cannot be read".to_string();
     };
-    let observed = Observed {
-        status,
-        supervise: if seen.supervise_alive {
-            Supervise::Running { pid: None }
-        } else {
-            Supervise::NotRunning {
-                pid_alive: process::pid_alive(status.pid),
-            }
-        },
+    let supervise = if seen.supervise_alive {
+        Supervise::Running { pid: None }
+    } else {
+        Supervise::NotRunning {
+            pid_alive: process::pid_alive(status.pid),
+        }
     };
-    let mut text = show::describe(&observed, clock::now().wall);
+    let mut text = show::describe(&observed(status, supervise), wall_now());
     let alive: Vec<String> = groups
         .iter()
         .filter(|&&pgid| process::group_alive(pgid))

@@ -7,21 +7,20 @@ use crate::support::*;
 
 #[test]
 fn usage_errors_exit_1_with_the_usage_on_stderr() {
+    // Fewer than two arguments print it on stdout (original.rs).
     for args in [
-        vec![],
-        vec!["dir"],
         vec!["dir", "bogus"],
         vec!["dir", "alarm"],
         vec!["dir", "alarm", "loud"],
         vec!["-q", "dir"],
         vec!["-w", "soon", "dir", "stop"],
-        vec!["stop"],
+        vec!["stop", "-w"],
         vec!["reload", "a", "b"],
-        vec!["-d"],
+        vec!["-d", "--json"],
     ] {
         let output = svc(&args);
         assert_exit(&output, 1);
-        assert!(stderr(&output).contains("usage: svc"), "{args:?}");
+        assert!(stderr(&output).contains("\nUsage: svc"), "{args:?}");
         assert!(stdout(&output).is_empty(), "{args:?}");
     }
 }
@@ -32,8 +31,12 @@ fn help_and_version_exit_0_on_stdout() {
         let output = svc([flag]);
         assert_exit(&output, 0);
         let text = stdout(&output);
-        assert!(text.contains("Exit codes:"), "{text}");
-        for code in ["    4  supervise is not running", "    9  the -w deadline"] {
+        assert!(text.contains("\nExit codes"), "{text}");
+        for code in [
+            "    4      4  supervise is not running",
+            "    8      4  permission denied",
+            "    9      9  the -w deadline",
+        ] {
             assert!(text.contains(code), "{text}");
         }
     }
@@ -59,8 +62,9 @@ fn missing_directory_or_plain_file_is_not_a_status_directory() {
 
 #[test]
 fn empty_directory_is_not_a_status_directory() {
+    // In the original form it is 4, as the script's (original.rs).
     let tmp = TempDir::new("emptydir");
-    let output = svc_command().arg(tmp.path()).arg("start").output().unwrap();
+    let output = svc_command().arg("start").arg(tmp.path()).output().unwrap();
     assert_exit(&output, 2);
     assert!(stderr(&output).contains("not a status directory"));
 }
@@ -123,16 +127,28 @@ fn missing_control_or_control_not_a_fifo_exits_6() {
     let tmp = TempDir::new("nocontrol");
     let fake = Fake::new(tmp.path(), "x");
     let control = fake.dir.join("control");
-    std::fs::remove_file(&control).unwrap();
-    let output = svc_command().arg(&fake.dir).arg("start").output().unwrap();
-    assert_exit(&output, 6);
-    assert!(stderr(&output).contains("no control FIFO"));
-    std::fs::write(&control, "").unwrap();
-    let output = svc_command().arg(&fake.dir).arg("start").output().unwrap();
-    assert_exit(&output, 6);
-    assert!(stderr(&output).contains("not a FIFO"));
+    // `status` checks control too, as the original script does.
+    for (control_file, says) in [(false, "no control FIFO"), (true, "control is not a FIFO")] {
+        if control_file {
+            std::fs::write(&control, "").unwrap();
+        } else {
+            std::fs::remove_file(&control).unwrap();
+        }
+        for verb in ["start", "status"] {
+            let output = svc_command().arg(&fake.dir).arg(verb).output().unwrap();
+            assert_exit(&output, 6);
+            assert!(
+                stderr(&output).contains(says),
+                "{verb}: {}",
+                stderr(&output)
+            );
+        }
+    }
     let output = svc_command().arg("-u").arg(&fake.dir).output().unwrap();
     assert_exit(&output, 6);
+    // The listing only reads the status file.
+    let output = svc_command().arg("status").arg(&fake.dir).output().unwrap();
+    assert_exit(&output, 0);
 }
 
 #[test]
@@ -140,7 +156,7 @@ fn another_user_may_not_control_the_service() {
     let tmp = TempDir::new("perm");
     let fake = Fake::new(tmp.path(), "x");
     // The temp dirs are 0755: nobody can look inside but not open the 0600 FIFOs.
-    let Some(output) = svc_as_nobody([fake.dir.as_os_str(), "stop".as_ref()]) else {
+    let Some(output) = svc_as_nobody(["stop".as_ref(), fake.dir.as_os_str()]) else {
         return;
     };
     assert_exit(&output, 8);
@@ -207,11 +223,11 @@ fn nothing_to_do_exits_7_and_sends_nothing() {
     );
     assert_exit(&output, 7);
     assert!(stderr(&output).contains("already on"));
-    // Up and wanted up: start has nothing to do.
+    // Up and wanted up: start has nothing to do (6, as the original's).
     fake.status.want = supervise::status::Want::Up;
     fake.start_service();
     let output = fake.serve(&[dir.as_os_str(), "start".as_ref()], Fake::react);
-    assert_exit(&output, 7);
+    assert_exit(&output, 6);
     assert!(
         stderr(&output).contains("already up"),
         "{}",

@@ -80,7 +80,7 @@ fn wait_alone_times_out_with_code_9() {
         .output()
         .unwrap();
     assert_exit(&output, 9);
-    assert!(stderr(&output).contains("timed out after 0.2 s waiting for the service to be up"));
+    assert!(stderr(&output).contains("timed out after 0.2s waiting for: up; now: down "));
 }
 
 #[test]

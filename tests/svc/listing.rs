@@ -84,6 +84,7 @@ fn json_has_every_field_and_matches_od() {
     let output = svc_command()
         .args(["status", "--json"])
         .arg(&fake.dir)
+        .env("TZ", "UTC")
         .output()
         .unwrap();
     assert_exit(&output, 0);
@@ -104,6 +105,16 @@ fn json_has_every_field_and_matches_od() {
     assert_eq!(json_field(object, "orphan"), "false");
     let since = json_field(object, "since");
     assert!(since.len() == 22 && since.ends_with("Z\""), "{since}");
+    // Local time with its offset, from the C library's zone (no tzdata
+    // needed for a POSIX TZ string).
+    let output = svc_command()
+        .args(["status", "--json"])
+        .arg(&fake.dir)
+        .env("TZ", "CST-8")
+        .output()
+        .unwrap();
+    let since = json_field(stdout(&output).trim(), "since").to_string();
+    assert!(since.len() == 27 && since.ends_with("+08:00\""), "{since}");
     let seconds: u64 = json_field(object, "seconds").parse().unwrap();
     assert!(seconds < 60);
 }

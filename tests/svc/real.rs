@@ -15,21 +15,21 @@ use crate::listing::{json_field, od_pid};
 use crate::support::*;
 
 /// A foreground supervise on `TMP/status/svc`, working directory TMP.
-struct Real {
-    tmp: TempDir,
-    dir: PathBuf,
-    child: Option<Child>,
+pub struct Real {
+    pub tmp: TempDir,
+    pub dir: PathBuf,
+    pub child: Option<Child>,
     seen: Vec<u32>,
 }
 
 impl Real {
-    fn start(test: &str, command: &str) -> Real {
+    pub fn start(test: &str, command: &str) -> Real {
         Real::start_in(TempDir::new(test), command, None)
     }
 
     /// Runs `body` as a shell script (supervise's `-f` splits on blanks and
     /// knows no quoting, so scripts go in a file).
-    fn start_script(test: &str, body: &str) -> Real {
+    pub fn start_script(test: &str, body: &str) -> Real {
         let tmp = TempDir::new(test);
         let script = tmp.path().join("run.sh");
         std::fs::write(&script, format!("#!/bin/sh\n{body}\n")).unwrap();
@@ -38,7 +38,7 @@ impl Real {
         Real::start_in(tmp, &command, None)
     }
 
-    fn start_in(tmp: TempDir, command: &str, path: Option<OsString>) -> Real {
+    pub fn start_in(tmp: TempDir, command: &str, path: Option<OsString>) -> Real {
         let mut supervise = Command::new(env!("CARGO_BIN_EXE_supervise"));
         supervise
             .args(["-p", "status/svc", "-f", command])
@@ -62,7 +62,7 @@ impl Real {
         real
     }
 
-    fn status(&mut self) -> Status {
+    pub fn status(&mut self) -> Status {
         let status = status::read(&self.dir).expect("readable status");
         if status.pid != 0 && !self.seen.contains(&status.pid) {
             self.seen.push(status.pid);
@@ -70,14 +70,14 @@ impl Real {
         status
     }
 
-    fn wait_status(&mut self, what: &str, mut test: impl FnMut(&Status) -> bool) -> Status {
+    pub fn wait_status(&mut self, what: &str, mut test: impl FnMut(&Status) -> bool) -> Status {
         let dir = self.dir.clone();
         wait_until(what, || status::read(&dir).is_ok_and(|s| test(&s)));
         self.status()
     }
 
     /// `svc WORDS...` with the status directory wherever `DIR` stands.
-    fn svc(&mut self, words: &[&str]) -> Output {
+    pub fn svc(&mut self, words: &[&str]) -> Output {
         let args: Vec<OsString> = words
             .iter()
             .map(|&w| {
@@ -94,7 +94,7 @@ impl Real {
     }
 
     /// Waits for supervise to exit; its exit status.
-    fn wait_exit(&mut self) -> std::process::ExitStatus {
+    pub fn wait_exit(&mut self) -> std::process::ExitStatus {
         let child = self.child.as_mut().unwrap();
         let mut status = None;
         wait_until("supervise to exit", || {
@@ -105,12 +105,12 @@ impl Real {
     }
 
     /// Waits for the service's script to create `ready` (its traps are set).
-    fn wait_ready(&self) {
+    pub fn wait_ready(&self) {
         let ready = self.tmp.path().join("ready");
         wait_until("the service's traps to be set", || ready.exists());
     }
 
-    fn file(&self, name: &str) -> String {
+    pub fn file(&self, name: &str) -> String {
         std::fs::read_to_string(self.tmp.path().join(name)).unwrap_or_default()
     }
 }
@@ -177,7 +177,7 @@ fn stop_then_start() {
         stdout(&output),
         format!("svc: started, pid {}\n", status.pid)
     );
-    assert_exit(&real.svc(&["DIR", "start"]), 7);
+    assert_exit(&real.svc(&["DIR", "start"]), 6);
 }
 
 #[test]
@@ -257,7 +257,7 @@ fn stop_that_times_out_restores_alarms_and_exits_9() {
     let output = real.svc(&["-w", "0.5", "DIR", "stop"]);
     assert_exit(&output, 9);
     assert!(
-        stderr(&output).contains("timed out after 0.5 s"),
+        stderr(&output).contains("timed out after 0.5s"),
         "{}",
         stderr(&output)
     );
@@ -397,4 +397,41 @@ fn stop_and_restart_never_alarm_nor_count_toward_max_tries() {
     }
     real.wait_exit();
     wait_until("the alarm mail", || bin.join("mail.calls").exists());
+}
+
+/// Status byte 14 as `od -c` shows it: `o` alarms on, `x` silenced.
+fn alarm_byte(dir: &Path) -> char {
+    char::from(std::fs::read(dir.join("status")).expect("status file")[14])
+}
+
+#[test]
+fn restart_and_stop_return_with_alarms_back_on() {
+    // A race before: svc sent `n` and returned before supervise had read it.
+    let mut real = Real::start("r-alarmback", "sleep 1000");
+    for round in 0..10 {
+        let before = real.status().pid;
+        assert_exit(&real.svc(&["DIR", "restart"]), 0);
+        assert_eq!(
+            alarm_byte(&real.dir),
+            'o',
+            "round {round}: right after restart"
+        );
+        let status = real.status();
+        assert!(status.pid != 0 && status.pid != before, "round {round}");
+        assert_eq!(status.want, Want::Up, "round {round}");
+    }
+    for round in 0..5 {
+        assert_exit(&real.svc(&["DIR", "stop"]), 0);
+        assert_eq!(
+            alarm_byte(&real.dir),
+            'o',
+            "round {round}: right after stop"
+        );
+        let status = real.status();
+        assert_eq!((status.pid, status.want), (0, Want::Down), "round {round}");
+        assert_exit(&real.svc(&["DIR", "start"]), 0);
+        let status = real.status();
+        assert_ne!(status.pid, 0, "round {round}");
+        assert_eq!(status.want, Want::Up, "round {round}");
+    }
 }

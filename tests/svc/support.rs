@@ -31,7 +31,7 @@ pub const PATIENCE: Duration = Duration::from_secs(60);
 #[path = "../support/mod.rs"]
 mod shared;
 
-pub use shared::{TempDir, group_members};
+pub use shared::{Detached, TempDir, alive, group_members};
 
 /// The `svc` binary under test.
 pub fn svc_command() -> Command {

@@ -142,7 +142,7 @@ fn stop_waits_for_the_whole_process_group() {
     });
     assert_exit(&output, 9);
     let text = stderr(&output);
-    assert!(text.contains("timed out after 1 s"), "{text}");
+    assert!(text.contains("timed out after 1s"), "{text}");
     assert!(
         text.contains(&format!("process group {pid} still has processes")),
         "{text}"
@@ -162,7 +162,12 @@ fn stop_that_times_out_still_turns_alarms_back_on() {
     let dir = fake.dir.clone();
     let output = fake.serve(&args(&dir, &["-w", "0.3", "stop"]), Fake::react);
     assert_exit(&output, 9);
-    assert!(stderr(&output).contains("waiting for the service to be down; now up (pid"));
+    assert!(
+        stderr(&output)
+            .contains("waiting for: down with its process group gone, want down; now: up (pid"),
+        "{}",
+        stderr(&output)
+    );
     assert_eq!(fake.received, b"sdn");
 }
 
@@ -312,4 +317,52 @@ fn status_keeps_the_original_lines_first() {
     assert_eq!(lines[3], "alarm: ON");
     assert!(lines[4].starts_with(&format!("state: up (pid {pid}) ")));
     assert_eq!(lines[5], format!("supervise pid: {}", std::process::id()));
+    // The local calendar, eight hours east.
+    let output = svc_command()
+        .arg(&fake.dir)
+        .arg("status")
+        .env("TZ", "CST-8")
+        .output()
+        .unwrap();
+    assert!(
+        stdout(&output).contains("\nstart time: 20261126 15:12:45\n"),
+        "{}",
+        stdout(&output)
+    );
+}
+
+#[test]
+fn stop_and_restart_wait_until_alarms_are_back_on() {
+    // This supervise never reads `n`: svc may not report success.
+    for (verb, sent) in [("stop", &b"sdn"[..]), ("restart", b"sdun")] {
+        let tmp = TempDir::new("alarmsback");
+        let mut fake = Fake::new(tmp.path(), "web");
+        up(&mut fake);
+        let dir = fake.dir.clone();
+        let output = fake.serve(&args(&dir, &["-w", "0.5", verb]), |fake, byte| {
+            if byte != b'n' {
+                fake.react(byte);
+            }
+        });
+        assert_exit(&output, 9);
+        assert!(
+            stderr(&output).contains("alarm on"),
+            "{verb}: {}",
+            stderr(&output)
+        );
+        assert_eq!(fake.received, sent, "{verb}");
+    }
+}
+
+#[test]
+fn start_of_a_service_running_once_waits_until_it_is_wanted_up() {
+    // This supervise never reads `u`: the status file goes on saying `once`.
+    let tmp = TempDir::new("startoncewait");
+    let mut fake = Fake::new(tmp.path(), "web");
+    fake.status.want = Want::Once;
+    fake.start_service();
+    let dir = fake.dir.clone();
+    let output = fake.serve(&args(&dir, &["-w", "0.5", "start"]), |_, _| {});
+    assert_exit(&output, 9);
+    assert!(stderr(&output).contains("want once"), "{}", stderr(&output));
 }
