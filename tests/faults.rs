@@ -643,9 +643,8 @@ fn log_lines_written_on_a_full_file_system_are_kept_until_space_returns() {
     let mut killed = Vec::new();
     for _ in 0..40 {
         // Enough lines to fill the last page of the log, and more.
-        kill(pid, libc::SIGKILL);
         killed.push(pid);
-        pid = kill_and_find_the_new_child_after(&mut sup, pid);
+        pid = kill_and_find_the_new_child(&mut sup, pid);
     }
     std::fs::remove_file(&filler).unwrap();
     wait_until("every exit is in the log, late but there", || {
@@ -658,19 +657,6 @@ fn log_lines_written_on_a_full_file_system_are_kept_until_space_returns() {
     sup.wait_log_wf("status/svc/supervise.log written again");
     drop(sup);
     drop(tmpfs);
-}
-
-/// The child supervise started after `old` was killed.
-fn kill_and_find_the_new_child_after(sup: &mut Supervise, old: u32) -> u32 {
-    let mut new = 0;
-    wait_until("supervise starts a new child", || {
-        new = children_of(sup.pid())
-            .into_iter()
-            .find(|&p| p != old && alive(p))
-            .unwrap_or(0);
-        new != 0
-    });
-    new
 }
 
 /// An ext4 file system in a file, mounted with `errors=remount-ro`, which
