@@ -745,3 +745,35 @@ fn a_status_directory_whose_file_system_turns_read_only_keeps_its_service_superv
     drop(sup);
     drop(disk);
 }
+
+#[test]
+fn the_fault_catalogue_names_tests_that_exist() {
+    // docs/faults.md says which test shows each fault: `file::test` for
+    // tests/file.rs, `module::tests::test` for a unit test in src/.
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let catalogue = std::fs::read_to_string(root.join("docs/faults.md")).unwrap();
+    let mut named = 0;
+    for quoted in catalogue.split('`').skip(1).step_by(2) {
+        let parts: Vec<&str> = quoted.split("::").collect();
+        let (file, test) = match parts[..] {
+            [file, test] => (root.join(format!("tests/{file}.rs")), test),
+            [module, "tests", test] => (root.join(format!("src/{module}.rs")), test),
+            _ => continue,
+        };
+        if !test
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        {
+            continue;
+        }
+        let source = std::fs::read_to_string(&file)
+            .unwrap_or_else(|e| panic!("{quoted}: {}: {e}", file.display()));
+        assert!(
+            source.contains(&format!("fn {test}(")),
+            "docs/faults.md names {quoted}, which {} does not have",
+            file.display()
+        );
+        named += 1;
+    }
+    assert!(named >= 60, "only {named} tests named");
+}
