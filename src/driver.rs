@@ -276,7 +276,7 @@ struct Driver {
     status: StatusWrites,
     /// The record in the lock file: what to write and its retries.
     record: Replace<Record>,
-    /// The group the record names (once written).
+    /// The group the record names (as last set).
     recorded: Option<(u32, Duration)>,
     /// Lines for supervise.log and supervise.log.wf not yet written.
     logs: [Backlog; 2],
@@ -447,12 +447,7 @@ impl Driver {
         if !force {
             self.repair_due(now);
         }
-        if let Some(record) = self.record.due(now.mono, force) {
-            let result = self.dir.write_record(&record).map_err(|e| e.to_string());
-            if let Some((level, line)) = self.record.outcome(now.mono, result) {
-                self.log(level, &line);
-            }
-        }
+        self.write_record(now, force);
         if let Some(status) = self.status.due(now.mono, force) {
             let result =
                 status::write_atomically(&self.dir.path, &status).map_err(|e| e.to_string());
@@ -499,12 +494,25 @@ impl Driver {
     }
 
     /// The record in the lock file names the group supervise answers for.
+    /// It is written at once (one `pwrite`, after the spawn, so the restart
+    /// does not wait for it): if supervise is killed a moment after starting
+    /// a service, the next supervise must still find that service.
     fn sync_record(&mut self, now: Now) {
         let group = self.supervisor.live_group();
         if group != self.recorded {
             self.recorded = group;
             let group = group.map(|(pgid, since)| lock::Group { pgid, since });
             self.record.set(self.dir.record(group), now.mono);
+            self.write_record(now, false);
+        }
+    }
+
+    fn write_record(&mut self, now: Now, force: bool) {
+        if let Some(record) = self.record.due(now.mono, force) {
+            let result = self.dir.write_record(&record).map_err(|e| e.to_string());
+            if let Some((level, line)) = self.record.outcome(now.mono, result) {
+                self.log(level, &line);
+            }
         }
     }
 

@@ -226,6 +226,8 @@ fn a_status_write_failing_on_a_full_file_system_is_retried_until_it_succeeds() {
             _ => tmpfs.fill_inodes(),
         };
         let new = kill_and_find_the_new_child(&mut sup, old);
+        // It tried (and failed) to write the status before space comes back.
+        wait_idle(sup.pid());
         // Nothing can be written; supervision goes on, the file is stale.
         assert_eq!(
             sup.status().pid,
@@ -303,6 +305,8 @@ fn a_supervise_started_after_one_killed_with_a_stale_status_finds_the_service() 
     let old = first.wait_running();
     let filler = tmpfs.fill_blocks();
     let live = kill_and_find_the_new_child(&mut first, old);
+    // The record is written right after the spawn; the status file cannot be.
+    wait_idle(first.pid());
     assert_eq!(first.status().pid, old, "the status file is stale");
     kill(first.pid(), libc::SIGKILL);
     first.wait_exit();
@@ -429,6 +433,11 @@ fn a_stdout_fifo_without_reader_does_not_hang_the_detaching_command() {
         err.contains("status/a/__stdout is a FIFO with no reader"),
         "warned on the terminal: {err}"
     );
+    let wf = status_dir.join("supervise.log.wf");
+    wait_until("a failed start names the file", || {
+        std::fs::read_to_string(&wf)
+            .is_ok_and(|t| t.contains("status/a/__stdout: No such device or address"))
+    });
     // Once someone reads it, the service starts (a retry with back-off)
     // and its output arrives.
     let mut reader = fifo_reader(&status_dir.join("__stdout"));
@@ -437,12 +446,6 @@ fn a_stdout_fifo_without_reader_does_not_hang_the_detaching_command() {
         seen.push_str(&read_available(&mut reader));
         seen.contains("hello from")
     });
-    assert!(
-        std::fs::read_to_string(status_dir.join("supervise.log.wf"))
-            .unwrap()
-            .contains("status/a/__stdout: No such device or address"),
-        "each failed start names the file"
-    );
     drop(detached);
 }
 

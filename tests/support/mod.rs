@@ -559,3 +559,15 @@ impl Drop for KillAll {
         }
     }
 }
+
+/// Waits until `pid` (a supervise) is blocked in poll(2) again: it has
+/// done all the work of its last wake-up (spawns, status and log writes).
+/// From /proc/PID/syscall, which shows the call a blocked task is in.
+pub fn wait_idle(pid: u32) {
+    wait_until("supervise is back in poll", || {
+        fs::read_to_string(format!("/proc/{pid}/syscall"))
+            .ok()
+            .and_then(|t| t.split_whitespace().next()?.parse::<i64>().ok())
+            .is_some_and(|n| n == libc::SYS_poll || n == libc::SYS_ppoll)
+    });
+}
