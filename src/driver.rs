@@ -63,11 +63,14 @@ const MAX_COMMAND_SHOWN: usize = 1024;
 /// detaches (unless in the foreground) and supervises until told to exit.
 /// Returns the process exit code.
 pub fn start(options: Options) -> i32 {
-    // First, before anything of ours is open.
-    detach::close_inherited();
+    // First, before anything of ours is open. A supervise in the
+    // foreground belongs to its caller (systemd, the scanner), which may
+    // mean what it passes: those are only kept from the service.
     let verdict = if options.foreground {
+        detach::cloexec_inherited();
         None
     } else {
+        detach::close_inherited();
         match detach::fork_and_wait() {
             Ok(verdict) => Some(verdict),
             Err(e) => {
@@ -526,6 +529,12 @@ impl Driver {
             self.blind_recheck_at = None;
             return;
         };
+        // A member's pidfd may wake us before its SIGCHLD is queued: our own
+        // zombies are reaped first, so none is left when the restart comes.
+        self.reap(now);
+        if self.supervisor.draining_group() != Some(pgid) {
+            return self.check_group(now, woken);
+        }
         if !process::group_alive(pgid) {
             self.watch = None;
             self.blind_recheck_at = None;

@@ -70,16 +70,34 @@ pub fn close_inherited() {
         return;
     }
     // Before Linux 5.9: one close per descriptor /proc lists.
-    let Ok(entries) = std::fs::read_dir("/proc/self/fd") else {
-        return;
-    };
-    let fds: Vec<i32> = entries
-        .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
-        .filter(|fd| *fd > 2)
-        .collect();
-    for fd in fds {
+    for fd in inherited() {
         // SAFETY: closing a number that is not ours (the directory listing's
         // own descriptor, closed by now) just fails with EBADF.
         unsafe { libc::close(fd) };
     }
+}
+
+/// Marks every inherited descriptor above 2 close-on-exec, so nothing the
+/// caller left open leaks into the service.
+pub fn cloexec_inherited() {
+    for fd in inherited() {
+        // SAFETY: fcntl on a descriptor number; a closed one just fails.
+        unsafe {
+            let flags = libc::fcntl(fd, libc::F_GETFD);
+            if flags >= 0 {
+                libc::fcntl(fd, libc::F_SETFD, flags | libc::FD_CLOEXEC);
+            }
+        }
+    }
+}
+
+/// The descriptors above 2 that /proc says are open.
+fn inherited() -> Vec<i32> {
+    let Ok(entries) = std::fs::read_dir("/proc/self/fd") else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
+        .filter(|fd| *fd > 2)
+        .collect()
 }
