@@ -287,7 +287,7 @@ fn json_facts(facts: &Facts, status: &Status, now: Duration) -> String {
         at.as_ref()
             .map_or("null".to_owned(), |t| json_string(&rfc3339(t)))
     };
-    let number = |value: Option<String>| value.unwrap_or_else(|| "null".to_owned());
+    let or_null = |value: Option<String>| value.unwrap_or_else(|| "null".to_owned());
     let text = |value: &str| {
         if value.is_empty() {
             "null".to_owned()
@@ -312,24 +312,27 @@ fn json_facts(facts: &Facts, status: &Status, now: Duration) -> String {
         ("status_text", text(&info.status_text)),
         (
             "last_exit",
-            number(
+            or_null(
                 info.last_exit
                     .map(|exit| json_string(&info::exit_words(exit))),
             ),
         ),
-        ("last_exit_code", number(code)),
-        ("last_exit_signal", number(signal)),
-        ("last_exit_core", number(core.map(|c| c.to_string()))),
+        ("last_exit_code", or_null(code)),
+        ("last_exit_signal", or_null(signal)),
+        ("last_exit_core", or_null(core.map(|c| c.to_string()))),
         ("last_exit_time", time(&facts.last_exit_time)),
-        ("last_run_seconds", number(info.last_run.map(info::seconds))),
+        (
+            "last_run_seconds",
+            or_null(info.last_run.map(info::seconds)),
+        ),
         (
             "last_exit_cause",
-            number(info.last_exit_cause.map(|c| json_string(c.word()))),
+            or_null(info.last_exit_cause.map(|c| json_string(c.word()))),
         ),
         ("restarts_window", info.restarts_window.to_string()),
         ("restarts_total", info.restarts_total.to_string()),
         ("next_start", time(&facts.next_start)),
-        ("next_start_in", number(next_start_in)),
+        ("next_start_in", or_null(next_start_in)),
         ("backoff_seconds", info::seconds(info.backoff)),
         ("gave_up", text(&info.gave_up)),
     ];
@@ -644,5 +647,75 @@ mod tests {
         assert_eq!(service_name("redis", Some("/srv/status/redis")), "redis");
         assert_eq!(service_name(".", Some("/srv/svc/web")), "web");
         assert_eq!(service_name("web", None), "web");
+    }
+
+    #[test]
+    fn info_facts_follow_in_every_view() {
+        use crate::info::{Cause, Readiness, State as Word};
+        let info = Info {
+            supervise_pid: 4100,
+            pid: 4242,
+            state: Word::Ready,
+            readiness: Readiness::Systemd,
+            last_exit: Some(Exit::Code(3)),
+            last_exit_cause: Some(Cause::Crash),
+            restarts_total: 2,
+            restarts_window: 1,
+            ..Info::default()
+        };
+        let observed = Observed {
+            facts: Some(Facts {
+                info: info.clone(),
+                started: Some(utc()),
+                ready_since: None,
+                last_exit_time: None,
+                next_start: None,
+            }),
+            ..running(status(4242))
+        };
+        assert_eq!(
+            describe(&observed, now(5)),
+            "up (pid 4242) 5 seconds, want up, alarm on; ready; last exit: exit 3 (crash); \
+             restarts: 1 in window, 2 total"
+        );
+        let lines = original_lines(&observed, now(5));
+        assert!(
+            lines.ends_with(
+                "state: up (pid 4242) 5 seconds, want up, alarm on\nsupervise pid: 4100\n\
+                 service: ready\nlast exit: exit 3 (crash)\nrestarts: 1 in window, 2 total\n"
+            ),
+            "{lines}"
+        );
+        let object = json("d", "d", &observed, now(5));
+        assert!(
+            object.ends_with(
+                ",\"orphan\":false,\"service_state\":\"ready\",\"readiness\":\"systemd\",\
+                 \"ready\":true,\"started\":\"2026-11-26T07:12:45Z\",\"ready_since\":null,\
+                 \"health_failures\":0,\"status_text\":null,\"last_exit\":\"exit 3\",\
+                 \"last_exit_code\":3,\"last_exit_signal\":null,\"last_exit_core\":false,\
+                 \"last_exit_time\":null,\"last_run_seconds\":null,\"last_exit_cause\":\"crash\",\
+                 \"restarts_window\":1,\"restarts_total\":2,\"next_start\":null,\
+                 \"next_start_in\":null,\"backoff_seconds\":0.000,\"gave_up\":null}"
+            ),
+            "{object}"
+        );
+        // Another supervise's info, or another run's, is not shown.
+        let running_other = Supervise::Running { pid: Some(9) };
+        assert!(!agrees(&info, &status(4242), running_other));
+        assert!(!agrees(
+            &info,
+            &status(4243),
+            Supervise::Running { pid: None }
+        ));
+        assert!(agrees(
+            &info,
+            &status(4242),
+            Supervise::Running { pid: Some(4100) }
+        ));
+        assert!(agrees(
+            &info,
+            &status(0),
+            Supervise::NotRunning { pid_alive: false }
+        ));
     }
 }

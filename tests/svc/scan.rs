@@ -403,10 +403,16 @@ fn exit_and_reconf_by_name() {
     assert_eq!(scan.service_pid("b"), b);
 }
 
-/// The generation the scanner's reload file names.
+/// The generation the scanner's reload file names, once it has written
+/// one (its first load's report may follow the services' start).
 fn generation(scan: &Scan) -> u64 {
-    let text = std::fs::read_to_string(scan.root.join("supervise-scan.reload")).unwrap();
-    text.split(' ').next().unwrap().parse().unwrap()
+    let file = scan.root.join("supervise-scan.reload");
+    let read = || {
+        let text = std::fs::read_to_string(&file).ok()?;
+        text.split(' ').next()?.parse().ok()
+    };
+    wait_until("the scanner to report a load", || read().is_some());
+    read().unwrap()
 }
 
 #[test]
