@@ -63,11 +63,11 @@ _svc_names() {
 
 _svc() {
     local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
-    local verbs="start stop restart status reconf exit alarm reload"
+    local verbs="start stop restart status reconf exit alarm reload wait history metrics"
     local i word first="" count=0
     COMPREPLY=()
     case $prev in
-    -w) _supervise_words "up down" "$cur" && return ;;
+    -w) _supervise_words "up down ready" "$cur" && return ;;
     -d | --root) _supervise_paths "$cur" && return ;;
     alarm) _supervise_words "on off" "$cur" && return ;;
     esac
@@ -92,6 +92,8 @@ _svc() {
         # A verb (services by name) or a status directory (svc DIR VERB).
         _supervise_words "$verbs" "$cur"
         _supervise_paths "$cur"
+    elif [[ $first == wait ]] && ((count == 1)); then
+        _supervise_words "up down ready" "$cur"
     elif [[ " $verbs " == *" $first "* ]]; then
         # Verb first: names of the root, or paths (a word with /).
         if [[ $cur == */* ]]; then _supervise_paths "$cur"; else _svc_names "$cur"; fi

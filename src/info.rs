@@ -253,11 +253,13 @@ impl Info {
     }
 }
 
-/// Whether a service counts as ready: its `info` says so or, without an
-/// `info` file (an older or the original supervise), it runs.
+/// Whether a service counts as ready: its `info` says so about the pid
+/// `status` names (an `info` about another run, read between the two
+/// files' writes, tells nothing yet) or, without an `info` file (an older
+/// or the original supervise), it runs.
 pub fn ready(status_pid: u32, info: Option<&Info>) -> bool {
     match info {
-        Some(info) => info.pid != 0 && info.state == State::Ready,
+        Some(info) => status_pid != 0 && info.pid == status_pid && info.state == State::Ready,
         None => status_pid != 0,
     }
 }
@@ -509,6 +511,9 @@ mod tests {
         assert!(!ready(4242, Some(&info)));
         info.state = State::Ready;
         assert!(ready(4242, Some(&info)));
+        // About another run: not yet.
+        assert!(!ready(4243, Some(&info)));
+        assert!(!ready(0, Some(&info)));
     }
 
     #[test]

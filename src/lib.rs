@@ -13,6 +13,7 @@ pub mod conf;
 pub mod control;
 pub mod driver;
 pub mod info;
+pub mod metrics;
 pub mod scan;
 pub mod status;
 pub mod statusdir;

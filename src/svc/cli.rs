@@ -14,7 +14,9 @@
 //! - daemontools: any control flag or `-w up|down` → `svc -dx -w down DIR...`;
 //! - original: `svc DIR start|stop|restart|status|reconf|exit`, `svc DIR alarm on|off`;
 //! - verb first: `svc start|stop|restart|reconf|exit NAME...`,
-//!   `svc status [--json] [NAME|DIR|ROOT]...`, `svc reload [ROOT]`.
+//!   `svc status [--json] [NAME|DIR|ROOT]...`, `svc reload [ROOT]`,
+//!   `svc wait up|down|ready NAME...`, `svc history [--json] [-n N]
+//!   NAME|DIR`, `svc metrics [NAME|DIR|ROOT]...`.
 //!
 //! The two readings meet when the first word is a verb: `svc status start`
 //! is the original form (directory `status`, verb `start`) only when
@@ -25,7 +27,8 @@
 //! one that could succeed.
 //!
 //! `-w SECONDS` (the deadline for waiting commands) and `--json` may come
-//! anywhere; `--` ends the options.
+//! anywhere; `--` ends the options. `-n` after `history` is its count
+//! (`svc history web -n 5`); anywhere else it is daemontools' `-n`.
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -91,9 +94,42 @@ pub enum Command {
         /// The deadline for waiting, per service, from `-w SECONDS`.
         wait: Duration,
     },
-    /// `svc reload [ROOT]`: SIGHUP to the supervise-scan of ROOT.
+    /// `svc reload [ROOT]`: SIGHUP to the supervise-scan of ROOT, then
+    /// wait for the outcome of its load.
     Reload {
         /// The root given as an argument, `-d ROOT` or `--root ROOT`.
+        root: Option<PathBuf>,
+        /// The deadline for the outcome, from `-w SECONDS`.
+        wait: Duration,
+    },
+    /// `svc wait up|down|ready NAME...`: wait, sending nothing, until every
+    /// service shows the state, all within one `-w` deadline.
+    Wait {
+        /// The state.
+        until: Target,
+        /// The services, at least one.
+        operands: Vec<Operand>,
+        /// `-d ROOT` or `--root ROOT`.
+        root: Option<PathBuf>,
+        /// The deadline, from `-w SECONDS`.
+        wait: Duration,
+    },
+    /// `svc history NAME|DIR`: the last exits.
+    History {
+        /// The service.
+        operand: Operand,
+        /// `--json`.
+        json: bool,
+        /// `-n N`: at most this many, the latest.
+        count: Option<usize>,
+        /// `-d ROOT` or `--root ROOT`.
+        root: Option<PathBuf>,
+    },
+    /// `svc metrics [NAME|DIR|ROOT]...`: Prometheus text; none is the root.
+    Metrics {
+        /// What to measure.
+        operands: Vec<Operand>,
+        /// `-d ROOT` or `--root ROOT`.
         root: Option<PathBuf>,
     },
 }
@@ -142,13 +178,27 @@ pub enum Verb {
     Exit,
 }
 
-/// The state `-w up|down` waits for.
+/// The state `-w up|down|ready` and `svc wait` wait for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Target {
     /// A running child (pid not 0).
     Up,
     /// pid 0 and the process group gone.
     Down,
+    /// A running child that is ready (`info`; without it, running).
+    Ready,
+}
+
+impl Target {
+    /// The state a word names: `up`, `down`, `ready`.
+    fn from_word(word: &str) -> Option<Target> {
+        match word {
+            "up" => Some(Target::Up),
+            "down" => Some(Target::Down),
+            "ready" => Some(Target::Ready),
+            _ => None,
+        }
+    }
 }
 
 /// A command line `svc` cannot run.
@@ -169,7 +219,7 @@ pub struct Options {
     args: usize,
     /// The daemontools control letters, in order.
     letters: Vec<u8>,
-    /// `-w up|down`.
+    /// `-w up|down|ready`.
     until: Option<Target>,
     /// `-w SECONDS`.
     wait: Option<Duration>,
@@ -184,6 +234,11 @@ pub struct Options {
     /// Where the word after a lone `-d` stands in `words`: ROOT, if the
     /// words turn out to be a verb-first form.
     dash_d: Option<usize>,
+    /// Where the word after a lone `-n` following `history` stands in
+    /// `words`: its count, if the words are `svc history`.
+    dash_n: Option<usize>,
+    /// `-n N` of `svc history`.
+    count: Option<usize>,
     /// The positional words.
     words: Vec<OsString>,
 }
@@ -214,6 +269,9 @@ fn usage(message: String, args: usize) -> Usage {
     }
 }
 
+/// Where `--json` may go.
+const JSON_ONLY: &str = "--json goes with svc status and svc history only";
+
 /// The one-word verbs of the original `svc DIR VERB`. Each may also come
 /// first, before NAMEs or a ROOT, and so may `reload`.
 const VERBS: &[(&str, Verb)] = &[
@@ -233,9 +291,12 @@ fn verb_of(word: &str) -> Option<Verb> {
         .map(|&(_, verb)| verb)
 }
 
+/// The verbs that only come first.
+const FIRST_ONLY: &[&str] = &["reload", "wait", "history", "metrics"];
+
 fn is_first_verb(word: &OsString) -> bool {
     word.to_str()
-        .is_some_and(|w| w == "reload" || verb_of(w).is_some())
+        .is_some_and(|w| FIRST_ONLY.contains(&w) || verb_of(w).is_some())
 }
 
 impl Options {
@@ -253,13 +314,20 @@ impl Options {
                 }
                 Long(other) => return Err(format!("unknown option --{other}")),
                 Short('w') => {
-                    let value = parser.value().map_err(|_| "-w needs up, down or SECONDS")?;
+                    let value = parser
+                        .value()
+                        .map_err(|_| "-w needs up, down, ready or SECONDS")?;
                     self.wait_value(&value)?;
                 }
                 Short(letter) if letter.is_ascii() && CONTROL_LETTERS.contains(&(letter as u8)) => {
+                    let ends_its_word = parser.try_raw_args().is_some();
                     // A `-d` that ends its word may be `-d ROOT`.
-                    if letter == 'd' && parser.try_raw_args().is_some() {
+                    if letter == 'd' && ends_its_word {
                         self.dash_d = Some(self.words.len());
+                    }
+                    // And a `-n` after `history`, `-n N`.
+                    if letter == 'n' && ends_its_word && self.after_history() {
+                        self.dash_n = Some(self.words.len());
                     }
                     self.letters.push(letter as u8);
                 }
@@ -270,6 +338,13 @@ impl Options {
         Ok(())
     }
 
+    /// Whether the words so far start with `history` (or `ROOT history`
+    /// after a lone `-d`).
+    fn after_history(&self) -> bool {
+        let at = if self.dash_d == Some(0) { 1 } else { 0 };
+        self.words.get(at).is_some_and(|w| w == "history")
+    }
+
     fn set_root(&mut self, root: PathBuf) -> Result<(), String> {
         if self.root.is_some() {
             return Err("the root is given twice".to_string());
@@ -278,22 +353,23 @@ impl Options {
         Ok(())
     }
 
-    /// `-w up`, `-w down`, or `-w SECONDS`: a decimal number of seconds,
-    /// read by the project's one duration parser.
+    /// `-w up`, `-w down`, `-w ready`, or `-w SECONDS`: a decimal number
+    /// of seconds, read by the project's one duration parser.
     fn wait_value(&mut self, value: &OsString) -> Result<(), String> {
-        match value.to_str() {
-            Some("up") => self.until = Some(Target::Up),
-            Some("down") => self.until = Some(Target::Down),
-            seconds => {
-                let wait = seconds.and_then(conf::parse_seconds).ok_or_else(|| {
-                    format!(
-                        "-w wants up, down or a number of seconds, not {:?}",
-                        value.to_string_lossy()
-                    )
-                })?;
-                self.wait = Some(wait);
-            }
+        if let Some(target) = value.to_str().and_then(Target::from_word) {
+            self.until = Some(target);
+            return Ok(());
         }
+        let wait = value
+            .to_str()
+            .and_then(conf::parse_seconds)
+            .ok_or_else(|| {
+                format!(
+                    "-w wants up, down, ready or a number of seconds, not {:?}",
+                    value.to_string_lossy()
+                )
+            })?;
+        self.wait = Some(wait);
         Ok(())
     }
 
@@ -314,6 +390,7 @@ impl Options {
             return Ok(Command::Version);
         }
         let wait = self.wait.unwrap_or(DEFAULT_WAIT);
+        self.take_history_count(is_status_dir)?;
         self.take_dash_d_root(is_status_dir)?;
         if !self.letters.is_empty() || self.until.is_some() {
             return self.daemontools(wait);
@@ -337,6 +414,32 @@ impl Options {
             [_] => "missing command".to_string(),
             [_, command, ..] => format!("unknown command {}", command.to_string_lossy()),
         })
+    }
+
+    /// `svc history ... -n N`: takes N out of the words and `n` out of the
+    /// letters, unless `history` is a status directory given to the
+    /// daemontools form (`svc history -n`, alarms on again).
+    fn take_history_count(&mut self, is_status_dir: &dyn Fn(&Path) -> bool) -> Result<(), String> {
+        let Some(at) = self.dash_n else {
+            return Ok(());
+        };
+        let plain = self.root.is_none() && self.dash_d.is_none();
+        if plain && is_status_dir(Path::new("history")) {
+            return Ok(());
+        }
+        let word = self.words.get(at).ok_or("-n needs a number of exits")?;
+        let count = word.to_str().and_then(|w| w.parse().ok()).ok_or_else(|| {
+            format!(
+                "-n wants a number of exits, not {:?}",
+                word.to_string_lossy()
+            )
+        })?;
+        self.words.remove(at);
+        if let Some(n) = self.letters.iter().rposition(|&l| l == b'n') {
+            self.letters.remove(n);
+        }
+        self.count = Some(count);
+        Ok(())
     }
 
     /// A lone `-d` whose word is followed by a verb that is not a status
@@ -368,7 +471,7 @@ impl Options {
     /// `svc -udopchaitkxsnr [-w up|down] DIR...`.
     fn daemontools(&mut self, wait: Duration) -> Result<Command, String> {
         if self.json {
-            return Err("--json goes with svc status only".to_string());
+            return Err(JSON_ONLY.to_string());
         }
         if self.root.is_some() {
             return Err("--root goes with the verb-first forms only".to_string());
@@ -394,7 +497,7 @@ impl Options {
                 json: true,
                 root: None,
             }),
-            (_, true) => Err("--json goes with svc status only".to_string()),
+            (_, true) => Err(JSON_ONLY.to_string()),
         }
     }
 
@@ -413,14 +516,44 @@ impl Options {
                 root,
             });
         }
+        if word == "history" {
+            let [operand] = <[Operand; 1]>::try_from(operands)
+                .map_err(|_| "svc history takes one NAME or DIR".to_string())?;
+            return Ok(Command::History {
+                operand,
+                json: self.json,
+                count: self.count,
+                root,
+            });
+        }
         if self.json {
-            return Err("--json goes with svc status only".to_string());
+            return Err(JSON_ONLY.to_string());
+        }
+        if word == "metrics" {
+            return Ok(Command::Metrics { operands, root });
+        }
+        if word == "wait" {
+            let until = rest
+                .first()
+                .and_then(|w| w.to_str())
+                .and_then(Target::from_word)
+                .ok_or("svc wait wants up, down or ready, then NAME...")?;
+            if operands.len() < 2 {
+                return Err("svc wait needs at least one NAME or DIR".to_string());
+            }
+            return Ok(Command::Wait {
+                until,
+                operands: operands[1..].to_vec(),
+                root,
+                wait,
+            });
         }
         if word == "reload" {
             return match (rest, root) {
-                ([], root) => Ok(Command::Reload { root }),
+                ([], root) => Ok(Command::Reload { root, wait }),
                 ([given], None) => Ok(Command::Reload {
                     root: Some(PathBuf::from(given)),
+                    wait,
                 }),
                 ([_], Some(_)) => {
                     Err("svc reload takes the root once: -d ROOT or an argument".to_string())
@@ -431,7 +564,7 @@ impl Options {
                 )),
             };
         }
-        let verb = verb_of(word).ok_or("status and reload are taken above")?;
+        let verb = verb_of(word).ok_or("the first-only verbs are taken above")?;
         if operands.is_empty() {
             return Err(format!("svc {word} needs at least one NAME or DIR"));
         }
@@ -788,17 +921,25 @@ mod tests {
 
     #[test]
     fn reload() {
-        assert_eq!(ok(&["reload"]), Command::Reload { root: None });
+        assert_eq!(
+            ok(&["reload"]),
+            Command::Reload {
+                root: None,
+                wait: DEFAULT_WAIT
+            }
+        );
         assert_eq!(
             ok(&["reload", "srv"]),
             Command::Reload {
-                root: Some("srv".into())
+                root: Some("srv".into()),
+                wait: DEFAULT_WAIT,
             }
         );
         assert_eq!(
             ok(&["-d", "srv", "reload"]),
             Command::Reload {
-                root: Some("srv".into())
+                root: Some("srv".into()),
+                wait: DEFAULT_WAIT,
             }
         );
         assert!(err(&["-d", "a", "reload", "b"]).contains("root once"));
@@ -842,6 +983,14 @@ mod tests {
         assert!(err(&["-d"]).contains("no directory"));
         assert!(err(&["-w"]).contains("-w needs"));
         assert!(err(&["-w", "soon", "d", "stop"]).contains("not \"soon\""));
+        assert!(err(&["wait", "web"]).contains("up, down or ready"));
+        assert!(err(&["wait", "ready"]).contains("at least one NAME"));
+        assert!(err(&["history"]).contains("one NAME or DIR"));
+        assert!(err(&["history", "a", "b"]).contains("one NAME or DIR"));
+        assert!(err(&["history", "a", "-n"]).contains("-n needs a number"));
+        assert!(err(&["history", "a", "-n", "x"]).contains("-n wants a number of exits"));
+        assert!(err(&["metrics", "--json"]).contains("--json"));
+        assert!(err(&["wait", "up", "a", "--json"]).contains("--json"));
         assert!(err(&["-w", "-1", "d", "stop"]).contains("-w wants"));
         assert!(err(&["-d", "--json", "x"]).contains("--json"));
         assert!(err(&["x", "stop", "--json"]).contains("--json"));
@@ -898,12 +1047,14 @@ mod tests {
                 &["-d", "/srv", "reload"],
                 Command::Reload {
                     root: Some("/srv".into()),
+                    wait: DEFAULT_WAIT,
                 },
             ),
             (
                 &["reload", "/srv"],
                 Command::Reload {
                     root: Some("/srv".into()),
+                    wait: DEFAULT_WAIT,
                 },
             ),
             (
@@ -948,6 +1099,7 @@ mod tests {
             both([bytes(b"--root"), bytes(b"/\xfd"), "reload".into()], &[]),
             Ok(Command::Reload {
                 root: Some(PathBuf::from(bytes(b"/\xfd"))),
+                wait: DEFAULT_WAIT,
             })
         );
         assert_eq!(
@@ -1022,5 +1174,125 @@ mod tests {
                 let _ = options.command(&|_: &Path| probe);
             }
         }
+    }
+
+    #[test]
+    fn reload_waits_within_w() {
+        assert_eq!(
+            ok(&["-w", "5", "reload", "srv"]),
+            Command::Reload {
+                root: Some("srv".into()),
+                wait: Duration::from_secs(5),
+            }
+        );
+    }
+
+    #[test]
+    fn waiting_for_ready() {
+        assert_eq!(
+            ok(&["-w", "ready", "-w", "2", "a", "b"]),
+            Command::Send {
+                bytes: vec![],
+                until: Some(Target::Ready),
+                dirs: dirs(&["a", "b"]),
+                wait: Duration::from_secs(2),
+            }
+        );
+        for (word, until) in [
+            ("up", Target::Up),
+            ("down", Target::Down),
+            ("ready", Target::Ready),
+        ] {
+            assert_eq!(
+                ok(&["-d", "/srv", "wait", word, "web", "status/db", "-w", "3"]),
+                Command::Wait {
+                    until,
+                    operands: operands(&["web", "status/db"]),
+                    root: Some("/srv".into()),
+                    wait: Duration::from_secs(3),
+                }
+            );
+        }
+        // A status directory named wait: the original form.
+        assert!(matches!(
+            ok_with(&["wait", "start"], &["wait"]),
+            Command::Verb {
+                verb: Verb::Start,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn history_and_its_count() {
+        let history = |count, json| Command::History {
+            operand: Operand::Name("web".into()),
+            json,
+            count,
+            root: None,
+        };
+        assert_eq!(ok(&["history", "web"]), history(None, false));
+        assert_eq!(ok(&["history", "web", "-n", "5"]), history(Some(5), false));
+        assert_eq!(ok(&["history", "-n", "5", "web"]), history(Some(5), false));
+        assert_eq!(
+            ok(&["history", "--json", "web", "-n", "0"]),
+            history(Some(0), true)
+        );
+        assert_eq!(
+            ok(&["-d", "/srv", "history", "web", "-n", "2"]),
+            Command::History {
+                operand: Operand::Name("web".into()),
+                json: false,
+                count: Some(2),
+                root: Some("/srv".into()),
+            }
+        );
+        assert_eq!(
+            ok(&["history", "./web"]),
+            Command::History {
+                operand: Operand::Path("./web".into()),
+                json: false,
+                count: None,
+                root: None,
+            }
+        );
+        // -n anywhere else is daemontools' alarms on.
+        assert_eq!(
+            ok(&["-n", "history", "web"]),
+            Command::Send {
+                bytes: b"n".to_vec(),
+                until: None,
+                dirs: dirs(&["history", "web"]),
+                wait: DEFAULT_WAIT,
+            }
+        );
+        // As is -n after a status directory named history.
+        assert_eq!(
+            ok_with(&["history", "-n"], &["history"]),
+            Command::Send {
+                bytes: b"n".to_vec(),
+                until: None,
+                dirs: dirs(&["history"]),
+                wait: DEFAULT_WAIT,
+            }
+        );
+    }
+
+    #[test]
+    fn metrics_of_names_dirs_and_roots() {
+        assert_eq!(
+            ok(&["metrics"]),
+            Command::Metrics {
+                operands: vec![],
+                root: None
+            }
+        );
+        assert_eq!(
+            ok(&["--root", "/srv", "metrics", "web", "/x/status/db"]),
+            Command::Metrics {
+                operands: operands(&["web", "/x/status/db"]),
+                root: Some("/srv".into())
+            }
+        );
     }
 }

@@ -34,6 +34,9 @@ pub enum Code {
     Timeout,
     SuperviseExited,
     System,
+    Refused,
+    BackingOff,
+    NotReady,
 }
 
 /// Which form of the command line ran: the exit status of three outcomes
@@ -48,7 +51,7 @@ pub enum Form {
 
 impl Code {
     /// Every code, in the order of its exit status in the extended forms.
-    pub const ALL: [Code; 14] = [
+    pub const ALL: [Code; 17] = [
         Code::Ok,
         Code::Usage,
         Code::NotDirectory,
@@ -63,6 +66,9 @@ impl Code {
         Code::Timeout,
         Code::SuperviseExited,
         Code::System,
+        Code::Refused,
+        Code::BackingOff,
+        Code::NotReady,
     ];
 
     /// The process exit status in `form`.
@@ -88,6 +94,9 @@ impl Code {
             Code::Timeout => 9,
             Code::SuperviseExited => 10,
             Code::System => 11,
+            Code::Refused => 12,
+            Code::BackingOff => 13,
+            Code::NotReady => 14,
         }
     }
 
@@ -121,6 +130,15 @@ impl Code {
                  service"
             }
             Code::System => "unexpected system error",
+            Code::Refused => {
+                "reload: supervise-scan refused the configuration (its errors are printed); \
+                 every service runs as before"
+            }
+            Code::BackingOff => {
+                "start: the service is in a back-off after a crash (its last exit and next \
+                 start are printed)"
+            }
+            Code::NotReady => "the service runs but was not ready within -w",
         }
     }
 }
@@ -157,6 +175,9 @@ mod tests {
             (Timeout, 9, 9),
             (SuperviseExited, 10, 10),
             (System, 11, 11),
+            (Refused, 12, 12),
+            (BackingOff, 13, 13),
+            (NotReady, 14, 14),
         ];
         assert_eq!(table.map(|row| row.0), Code::ALL);
         for (code, extended, original) in table {
@@ -171,7 +192,15 @@ mod tests {
         // it never had.
         for code in Code::ALL {
             let status = code.status(Form::Original);
-            let new_outcome = matches!(code, Code::Timeout | Code::SuperviseExited | Code::System);
+            let new_outcome = matches!(
+                code,
+                Code::Timeout
+                    | Code::SuperviseExited
+                    | Code::System
+                    | Code::Refused
+                    | Code::BackingOff
+                    | Code::NotReady
+            );
             assert_eq!(status > 7, new_outcome, "{code:?}");
         }
         assert_eq!(interrupted(2), 130);

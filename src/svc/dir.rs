@@ -1,8 +1,10 @@
 //! The status directory as `svc` touches it: the checks of the original
 //! script (is it a status directory, does supervise read `ok`, is `status`
 //! there and 20 bytes long, is `control` a FIFO we may write), reading
-//! `status`, and writing control bytes. Every file-system call of `svc` is
-//! here; each failure becomes a [`Problem`] with its exit code and message.
+//! `status`, `info` and `history`, writing control bytes; and a status
+//! root's scanner: its lock, its reload file, its request FIFO. Every
+//! file-system call of `svc` is here; each failure becomes a [`Problem`]
+//! with its exit code and message.
 
 use std::fs::File;
 use std::io::{self, Write};
@@ -10,8 +12,10 @@ use std::os::unix::fs::FileTypeExt;
 use std::path::{Path, PathBuf};
 
 use super::code::Code;
+use crate::info::Info;
+use crate::scan::{LOCK_FILE, RELOAD_FILE};
 use crate::status::{self, Status};
-use crate::sys::{fifo, lock};
+use crate::sys::{fifo, lock, process};
 
 /// A failure with the exit code it maps to and a message for the operator.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -300,20 +304,17 @@ pub fn services(root: &Path) -> Result<Vec<String>, Problem> {
     Ok(names)
 }
 
-/// The lock supervise-scan holds on a status root for its whole life.
-pub const SCANNER_LOCK: &str = "supervise-scan.lock";
-
 /// The pid of the supervise-scan running on `root`: the holder of the flock
 /// on `ROOT/supervise-scan.lock`.
 pub fn scanner_pid(root: &Path) -> Result<u32, Problem> {
     require_dir(root)?;
-    let lock_file = file(root, SCANNER_LOCK);
+    let lock_file = file(root, LOCK_FILE);
     match std::fs::symlink_metadata(&lock_file) {
         Ok(_) => {}
         Err(err) if err.kind() == io::ErrorKind::NotFound => {
             return Err(Problem::new(
                 Code::NotRunning,
-                format!("supervise-scan is not running here (there is no {SCANNER_LOCK})"),
+                format!("supervise-scan is not running here (there is no {LOCK_FILE})"),
             ));
         }
         Err(err) if err.kind() == io::ErrorKind::PermissionDenied => {
@@ -327,7 +328,97 @@ pub fn scanner_pid(root: &Path) -> Result<u32, Problem> {
     lock::holder_pid(&lock_file).ok_or_else(|| {
         Problem::new(
             Code::NotRunning,
-            format!("supervise-scan is not running here (nobody holds {SCANNER_LOCK})"),
+            format!("supervise-scan is not running here (nobody holds {LOCK_FILE})"),
         )
     })
+}
+
+/// The FIFO supervise-scan reads requests from, in its status root
+/// (docs/status-files.md). The scanner's side is being written; its name
+/// moves to `crate::scan` with it.
+pub const SCANNER_CONTROL: &str = "supervise-scan.control";
+
+/// Writes one request line (`start NAME`) to the scanner of `root` in one
+/// write. `Ok(false)` when no scanner reads the FIFO (or there is none):
+/// the caller does without.
+pub fn ask_scanner(root: &Path, line: &str) -> Result<bool, Problem> {
+    let path = file(root, SCANNER_CONTROL);
+    match std::fs::symlink_metadata(&path) {
+        Ok(meta) if meta.file_type().is_fifo() => {}
+        Ok(_) => return Ok(false),
+        Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(false),
+        Err(err) => return Err(unexpected(&path, &err)),
+    }
+    let mut fifo = match fifo::open_writer(&path) {
+        Ok(fifo) => fifo,
+        Err(err) if err.raw_os_error() == Some(libc::ENXIO) => return Ok(false),
+        Err(err) if err.kind() == io::ErrorKind::PermissionDenied => {
+            return Err(Problem::new(
+                Code::Permission,
+                format!("permission denied: may not write {}: {err}", path.display()),
+            ));
+        }
+        Err(err) => return Err(unexpected(&path, &err)),
+    };
+    let request = format!("{line}\n");
+    match fifo.write(request.as_bytes()) {
+        Ok(n) if n == request.len() => Ok(true),
+        Ok(n) => Err(Problem::new(
+            Code::System,
+            format!(
+                "only {n} of {} bytes were written to {}",
+                request.len(),
+                path.display()
+            ),
+        )),
+        Err(err) if err.kind() == io::ErrorKind::BrokenPipe => Ok(false),
+        Err(err) if err.kind() == io::ErrorKind::WouldBlock => Err(Problem::new(
+            Code::System,
+            format!(
+                "{} is full: supervise-scan is not reading its requests",
+                path.display()
+            ),
+        )),
+        Err(err) => Err(unexpected(&path, &err)),
+    }
+}
+
+/// The text of `ROOT/supervise-scan.reload`, `None` when there is none yet.
+pub fn read_reload(root: &Path) -> Result<Option<String>, Problem> {
+    read_text(&file(root, RELOAD_FILE))
+}
+
+/// The `info` of a status directory, when there is one (docs/status-files.md:
+/// an older supervise, or the original, writes none; what cannot be read is
+/// taken as absent too, and `svc` falls back to `status`).
+pub fn read_info(dir: &Path) -> Option<Info> {
+    read_text(&file(dir, "info"))
+        .ok()
+        .flatten()
+        .map(|text| Info::parse(&text))
+}
+
+/// The `info` of a status directory, when its writer still runs: one left
+/// by a supervise that has exited tells nothing of the one that runs now
+/// (perhaps the original, which writes none).
+pub fn live_info(dir: &Path) -> Option<Info> {
+    read_info(dir).filter(|info| process::pid_alive(info.supervise_pid))
+}
+
+/// The text of a status directory's `history`, `None` when there is none.
+pub fn read_history(dir: &Path) -> Result<Option<String>, Problem> {
+    read_text(&file(dir, "history"))
+}
+
+/// A whole small text file; `None` when it does not exist.
+fn read_text(path: &Path) -> Result<Option<String>, Problem> {
+    match std::fs::read(path) {
+        Ok(bytes) => Ok(Some(String::from_utf8_lossy(&bytes).into_owned())),
+        Err(err) if err.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(err) if err.kind() == io::ErrorKind::PermissionDenied => Err(Problem::new(
+            Code::Permission,
+            format!("permission denied: may not read {}: {err}", path.display()),
+        )),
+        Err(err) => Err(unexpected(path, &err)),
+    }
 }

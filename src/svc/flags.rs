@@ -1,5 +1,7 @@
-//! The daemontools form, `svc -udopchaitkxsnr [-w up|down] DIR...`: send the
-//! bytes to every directory, then optionally wait for each to reach a state.
+//! The daemontools form, `svc -udopchaitkxsnr [-w up|down|ready] DIR...`:
+//! send the bytes to every directory, then optionally wait for each to
+//! reach a state. `svc wait up|down|ready NAME...` is the same wait, with
+//! nothing sent.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -7,7 +9,7 @@ use std::time::{Duration, Instant};
 use super::cli::Target;
 use super::code::Form;
 use super::dir::{self, Problem};
-use super::goal::{Goal, Service, Shows};
+use super::goal::{Goal, Ready, Service, Shows};
 use super::run::{self, FirstFailure};
 use super::wait::{Waiting, nonzero};
 use crate::status::Status;
@@ -26,14 +28,7 @@ pub fn send(bytes: &[u8], until: Option<Target>, dirs: &[PathBuf], wait: Duratio
     let Some(target) = until else {
         return first.status();
     };
-    let service = match target {
-        Target::Up => Service::Up { after: None },
-        Target::Down => Service::Down,
-    };
-    let goal = Goal::Shows(Shows {
-        service: Some(service),
-        ..Shows::default()
-    });
+    let goal = Goal::Shows(shows(target));
     let waits = run::each(sent, Form::Extended, |(dir, before)| {
         let waiting = Waiting {
             dir,
@@ -46,6 +41,20 @@ pub fn send(bytes: &[u8], until: Option<Target>, dirs: &[PathBuf], wait: Duratio
     });
     first.record(waits);
     first.status()
+}
+
+/// What the status directory shows in the state `target`.
+pub fn shows(target: Target) -> Shows {
+    let (service, ready) = match target {
+        Target::Up => (Service::Up { after: None }, None),
+        Target::Down => (Service::Down, None),
+        Target::Ready => (Service::Up { after: None }, Some(Ready::Always)),
+    };
+    Shows {
+        service: Some(service),
+        ready,
+        ..Shows::default()
+    }
 }
 
 /// Sends `bytes` (if any) to one directory; returns the status seen before,

@@ -25,8 +25,10 @@ pub mod dir;
 pub mod flags;
 pub mod goal;
 pub mod help;
+pub mod history;
 pub mod interrupt;
 pub mod list;
+pub mod metrics;
 pub mod named;
 pub mod reload;
 pub mod root;
@@ -35,6 +37,7 @@ pub mod show;
 pub mod table;
 pub mod verbs;
 pub mod wait;
+pub mod why;
 
 use std::ffi::OsString;
 use std::io::Write;

@@ -11,8 +11,9 @@ use std::time::{Duration, Instant, SystemTime};
 use super::cli::Command;
 use super::code::{self, Form};
 use super::dir::Problem;
-use super::show::{self, LocalTime, Observed, Supervise};
-use super::{dir, flags, interrupt, list, named, reload, root, verbs};
+use super::show::{self, Facts, LocalTime, Observed, Supervise};
+use super::{dir, flags, history, interrupt, list, metrics, named, reload, root, verbs};
+use crate::info::Info;
 use crate::status::Status;
 use crate::sys::localtime;
 
@@ -59,17 +60,31 @@ pub fn wall_now() -> Duration {
         .unwrap_or_default()
 }
 
-/// What `svc` learned about a directory, its start time on the local
-/// calendar (`sys::localtime`).
-pub fn observed(status: Status, supervise: Supervise) -> Observed {
-    let since = LocalTime {
-        text: localtime::format(status.since),
-        utc_offset: localtime::utc_offset(status.since),
-    };
+/// A moment on the local calendar (`sys::localtime`).
+pub fn local(at: Duration) -> LocalTime {
+    LocalTime {
+        text: localtime::format(at),
+        utc_offset: localtime::utc_offset(at),
+    }
+}
+
+/// What `svc` learned about a directory, its times on the local calendar;
+/// `info` only if it agrees with the rest ([`show::agrees`]).
+pub fn observed(status: Status, supervise: Supervise, info: Option<Info>) -> Observed {
+    let facts = info
+        .filter(|info| show::agrees(info, &status, supervise))
+        .map(|info| Facts {
+            started: info.started.map(local),
+            ready_since: info.ready_since.map(local),
+            last_exit_time: info.last_exit_time.map(local),
+            next_start: info.next_start.map(local),
+            info,
+        });
     Observed {
+        since: local(status.since),
         status,
         supervise,
-        since,
+        facts,
     }
 }
 
@@ -98,7 +113,31 @@ pub fn run(command: Command) -> i32 {
             interrupt::catch();
             named::each(verb, &operands, &choose_root(root), wait)
         }
-        Command::Reload { root } => reload::reload(&choose_root(root)),
+        Command::Reload { root, wait } => {
+            interrupt::catch();
+            reload::reload(&choose_root(root), wait)
+        }
+        Command::Wait {
+            until,
+            operands,
+            root,
+            wait,
+        } => {
+            interrupt::catch();
+            let root = choose_root(root);
+            let dirs: Vec<PathBuf> = operands
+                .iter()
+                .map(|operand| root.resolve(operand, &dir::is_dir))
+                .collect();
+            flags::send(&[], Some(until), &dirs, wait)
+        }
+        Command::History {
+            operand,
+            json,
+            count,
+            root,
+        } => history::show(&operand, json, count, &choose_root(root)),
+        Command::Metrics { operands, root } => metrics::print(&operands, &choose_root(root)),
         Command::Verb { dir, verb, wait } => {
             interrupt::catch();
             let deadline = Instant::now() + wait;

@@ -1,14 +1,20 @@
 //! How `svc` shows a service: its [`State`], the human line, the JSON
 //! object, the original's `pid:` / `start time:` / `alarm:` lines, and the
 //! time formats they use. Pure: the caller passes the decoded status,
-//! whether supervise lives, the current time and the start time as the
-//! local calendar shows it ([`LocalTime`], from `sys::localtime`, the
-//! program's one calendar); nothing here reads a file or a clock.
+//! whether supervise lives, what `info` said ([`Facts`], when there is an
+//! `info`), the current time and the times as the local calendar shows
+//! them ([`LocalTime`], from `sys::localtime`, the program's one calendar);
+//! nothing here reads a file or a clock. Without `info` every view is
+//! exactly what it was before `info` existed; with it, the facts follow
+//! (worded by [`why`]).
 
 use std::time::Duration;
 
 use super::code::{Code, Form};
+use super::why;
+use crate::info::{self, Info};
 use crate::status::{Status, Want};
+use crate::supervisor::Exit;
 
 /// What `svc` learned about one status directory.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -19,6 +25,38 @@ pub struct Observed {
     pub supervise: Supervise,
     /// `status.since` on the local calendar.
     pub since: LocalTime,
+    /// What `info` said, when there is one that agrees with `status`.
+    pub facts: Option<Facts>,
+}
+
+/// What a status directory's `info` said, with its times on the local
+/// calendar (for JSON).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Facts {
+    /// The file's contents.
+    pub info: Info,
+    /// `started`.
+    pub started: Option<LocalTime>,
+    /// `ready_since`.
+    pub ready_since: Option<LocalTime>,
+    /// `last_exit_time`.
+    pub last_exit_time: Option<LocalTime>,
+    /// `next_start`.
+    pub next_start: Option<LocalTime>,
+}
+
+impl Observed {
+    /// Whether supervise runs.
+    pub fn supervise_running(&self) -> bool {
+        matches!(self.supervise, Supervise::Running { .. })
+    }
+
+    /// The facts of `info` in words (see [`why::facts`]); none without it.
+    pub fn facts_in_words(&self, now: Duration) -> Vec<String> {
+        self.facts.as_ref().map_or_else(Vec::new, |facts| {
+            why::facts(&facts.info, now, self.supervise_running())
+        })
+    }
 }
 
 /// A moment as the local calendar shows it.
@@ -85,6 +123,18 @@ pub enum Supervise {
     },
 }
 
+/// Whether `info` speaks of what `status` shows: written by the supervise
+/// that runs (when its pid is known) about the pid `status` names. A
+/// dead supervise's `info` still tells its last exit and why it gave up.
+pub fn agrees(info: &Info, status: &Status, supervise: Supervise) -> bool {
+    match supervise {
+        Supervise::Running { pid } => {
+            pid.is_none_or(|pid| pid == info.supervise_pid) && info.pid == status.pid
+        }
+        Supervise::NotRunning { .. } => true,
+    }
+}
+
 /// The word for what the service wants (status byte 13).
 pub fn want_word(want: Want) -> &'static str {
     match want {
@@ -105,7 +155,19 @@ fn elapsed(since: Duration, now: Duration) -> u64 {
 
 /// What follows `DIR: ` in the human line, e.g.
 /// `up (pid 4242) 3601 seconds, want up, alarm on`.
+/// What `info` adds (the state word, the last exit, the restarts, the
+/// `STATUS=` text) follows after `; `.
 pub fn describe(observed: &Observed, now: Duration) -> String {
+    let mut text = describe_status(observed, now);
+    for fact in observed.facts_in_words(now) {
+        text.push_str("; ");
+        text.push_str(&fact);
+    }
+    text
+}
+
+/// What the status file alone tells.
+fn describe_status(observed: &Observed, now: Duration) -> String {
     let status = &observed.status;
     let secs = elapsed(status.since, now);
     let since = rfc3339(&observed.since);
@@ -151,7 +213,9 @@ pub fn line(label: &str, observed: &Observed, now: Duration) -> String {
     format!("{label}: {}", describe(observed, now))
 }
 
-/// The lines of the original `svc DIR status`, which scripts parse, then ours.
+/// The lines of the original `svc DIR status`, which scripts parse, then
+/// ours: `state:` and `supervise pid:` as before `info` existed, then one
+/// line per fact of `info` (`service: ready`, `last exit: ...`).
 pub fn original_lines(observed: &Observed, now: Duration) -> String {
     let status = &observed.status;
     let mut text = format!(
@@ -159,10 +223,24 @@ pub fn original_lines(observed: &Observed, now: Duration) -> String {
         status.pid,
         original_time(&observed.since),
         if status.alarms_on { "ON" } else { "OFF" },
-        describe(observed, now),
+        describe_status(observed, now),
     );
     if let Supervise::Running { pid: Some(pid) } = observed.supervise {
         text.push_str(&format!("supervise pid: {pid}\n"));
+    }
+    if let Some(facts) = &observed.facts {
+        let info = &facts.info;
+        let state = why::state(info, now).unwrap_or_else(|| info.state.word().to_owned());
+        text.push_str(&format!("service: {state}\n"));
+        let rest = [
+            why::last_exit(info, now),
+            why::restarts(info),
+            why::status_text(info),
+        ];
+        for line in rest.into_iter().flatten() {
+            text.push_str(&line);
+            text.push('\n');
+        }
     }
     text
 }
@@ -179,10 +257,14 @@ pub fn json(label: &str, name: &str, observed: &Observed, now: Duration) -> Stri
         Supervise::Running { pid: Some(pid) } => pid.to_string(),
         _ => "null".to_string(),
     };
+    let facts = observed
+        .facts
+        .as_ref()
+        .map_or_else(String::new, |facts| json_facts(facts, status, now));
     format!(
         "{{\"dir\":{},\"name\":{},\"state\":\"{}\",\"pid\":{},\"since\":\"{}\",\
          \"seconds\":{},\"want\":\"{}\",\"paused\":{},\"alarm\":{},\
-         \"supervise_pid\":{supervise_pid},\"orphan\":{}}}",
+         \"supervise_pid\":{supervise_pid},\"orphan\":{}{facts}}}",
         json_string(label),
         json_string(name),
         state.word(),
@@ -194,6 +276,79 @@ pub fn json(label: &str, name: &str, observed: &Observed, now: Duration) -> Stri
         status.alarms_on,
         orphan(observed),
     )
+}
+
+/// The fields `info` adds to the JSON object, each with a leading comma;
+/// `null` where a value does not apply. Times are RFC 3339 like `since`;
+/// durations are seconds with milliseconds.
+fn json_facts(facts: &Facts, status: &Status, now: Duration) -> String {
+    let info = &facts.info;
+    let time = |at: &Option<LocalTime>| {
+        at.as_ref()
+            .map_or("null".to_owned(), |t| json_string(&rfc3339(t)))
+    };
+    let or_null = |value: Option<String>| value.unwrap_or_else(|| "null".to_owned());
+    let text = |value: &str| {
+        if value.is_empty() {
+            "null".to_owned()
+        } else {
+            json_string(value)
+        }
+    };
+    let (code, signal, core) = match info.last_exit.map(exit_fields) {
+        Some((code, signal, core)) => (code, signal, Some(core)),
+        None => (None, None, None),
+    };
+    let next_start_in = info
+        .next_start
+        .map(|at| info::seconds(at.saturating_sub(now)));
+    let fields = [
+        ("service_state", json_string(info.state.word())),
+        ("readiness", json_string(info.readiness.word())),
+        ("ready", info::ready(status.pid, Some(info)).to_string()),
+        ("started", time(&facts.started)),
+        ("ready_since", time(&facts.ready_since)),
+        ("health_failures", info.health_failures.to_string()),
+        ("status_text", text(&info.status_text)),
+        (
+            "last_exit",
+            or_null(
+                info.last_exit
+                    .map(|exit| json_string(&info::exit_words(exit))),
+            ),
+        ),
+        ("last_exit_code", or_null(code)),
+        ("last_exit_signal", or_null(signal)),
+        ("last_exit_core", or_null(core.map(|c| c.to_string()))),
+        ("last_exit_time", time(&facts.last_exit_time)),
+        (
+            "last_run_seconds",
+            or_null(info.last_run.map(info::seconds)),
+        ),
+        (
+            "last_exit_cause",
+            or_null(info.last_exit_cause.map(|c| json_string(c.word()))),
+        ),
+        ("restarts_window", info.restarts_window.to_string()),
+        ("restarts_total", info.restarts_total.to_string()),
+        ("next_start", time(&facts.next_start)),
+        ("next_start_in", or_null(next_start_in)),
+        ("backoff_seconds", info::seconds(info.backoff)),
+        ("gave_up", text(&info.gave_up)),
+    ];
+    fields
+        .iter()
+        .map(|(key, value)| format!(",\"{key}\":{value}"))
+        .collect()
+}
+
+/// An exit's code (or `None`), signal (or `None`) and core flag, as JSON
+/// numbers and booleans.
+pub fn exit_fields(exit: Exit) -> (Option<String>, Option<String>, bool) {
+    match exit {
+        Exit::Code(code) => (Some(code.to_string()), None, false),
+        Exit::Signal { signal, core } => (None, Some(signal.to_string()), core),
+    }
 }
 
 /// One JSON object for a directory that could not be read.
@@ -302,6 +457,7 @@ mod tests {
             status,
             supervise: Supervise::Running { pid: Some(4100) },
             since: utc(),
+            facts: None,
         }
     }
 
@@ -343,6 +499,7 @@ mod tests {
             },
             supervise,
             since: utc(),
+            facts: None,
         };
         let running = Supervise::Running { pid: None };
         let dead = Supervise::NotRunning { pid_alive: true };
@@ -407,6 +564,7 @@ mod tests {
             status: status(pid),
             supervise: Supervise::NotRunning { pid_alive },
             since: utc(),
+            facts: None,
         };
         assert_eq!(
             describe(&dead(4242, true), now(9)),
@@ -442,6 +600,7 @@ mod tests {
             status: status(0),
             supervise: Supervise::Running { pid: None },
             since: utc(),
+            facts: None,
         };
         let text = json("d", "d", &unknown_holder, now(1));
         assert!(text.contains("\"state\":\"down\",\"pid\":0"));
@@ -488,5 +647,75 @@ mod tests {
         assert_eq!(service_name("redis", Some("/srv/status/redis")), "redis");
         assert_eq!(service_name(".", Some("/srv/svc/web")), "web");
         assert_eq!(service_name("web", None), "web");
+    }
+
+    #[test]
+    fn info_facts_follow_in_every_view() {
+        use crate::info::{Cause, Readiness, State as Word};
+        let info = Info {
+            supervise_pid: 4100,
+            pid: 4242,
+            state: Word::Ready,
+            readiness: Readiness::Systemd,
+            last_exit: Some(Exit::Code(3)),
+            last_exit_cause: Some(Cause::Crash),
+            restarts_total: 2,
+            restarts_window: 1,
+            ..Info::default()
+        };
+        let observed = Observed {
+            facts: Some(Facts {
+                info: info.clone(),
+                started: Some(utc()),
+                ready_since: None,
+                last_exit_time: None,
+                next_start: None,
+            }),
+            ..running(status(4242))
+        };
+        assert_eq!(
+            describe(&observed, now(5)),
+            "up (pid 4242) 5 seconds, want up, alarm on; ready; last exit: exit 3 (crash); \
+             restarts: 1 in window, 2 total"
+        );
+        let lines = original_lines(&observed, now(5));
+        assert!(
+            lines.ends_with(
+                "state: up (pid 4242) 5 seconds, want up, alarm on\nsupervise pid: 4100\n\
+                 service: ready\nlast exit: exit 3 (crash)\nrestarts: 1 in window, 2 total\n"
+            ),
+            "{lines}"
+        );
+        let object = json("d", "d", &observed, now(5));
+        assert!(
+            object.ends_with(
+                ",\"orphan\":false,\"service_state\":\"ready\",\"readiness\":\"systemd\",\
+                 \"ready\":true,\"started\":\"2026-11-26T07:12:45Z\",\"ready_since\":null,\
+                 \"health_failures\":0,\"status_text\":null,\"last_exit\":\"exit 3\",\
+                 \"last_exit_code\":3,\"last_exit_signal\":null,\"last_exit_core\":false,\
+                 \"last_exit_time\":null,\"last_run_seconds\":null,\"last_exit_cause\":\"crash\",\
+                 \"restarts_window\":1,\"restarts_total\":2,\"next_start\":null,\
+                 \"next_start_in\":null,\"backoff_seconds\":0.000,\"gave_up\":null}"
+            ),
+            "{object}"
+        );
+        // Another supervise's info, or another run's, is not shown.
+        let running_other = Supervise::Running { pid: Some(9) };
+        assert!(!agrees(&info, &status(4242), running_other));
+        assert!(!agrees(
+            &info,
+            &status(4243),
+            Supervise::Running { pid: None }
+        ));
+        assert!(agrees(
+            &info,
+            &status(4242),
+            Supervise::Running { pid: Some(4100) }
+        ));
+        assert!(agrees(
+            &info,
+            &status(0),
+            Supervise::NotRunning { pid_alive: false }
+        ));
     }
 }

@@ -7,6 +7,8 @@ use std::time::Duration;
 
 use super::dir::Problem;
 use super::show::{self, Observed, State, on_off, orphan, want_word};
+use super::why;
+use crate::info;
 
 /// How `svc status` lays out what it saw.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -83,6 +85,9 @@ pub type Row = [String; 7];
 /// The row of a service whose status directory could be read. STATE is
 /// `up`, `paused`, `down`, or `supervise-not-running` (the status file is
 /// stale: PID is shown only if that process still runs, unsupervised).
+/// With `info`, STATE is its word instead (`ready`, `backoff`,
+/// `gave-up`...; `paused` stays), and NOTE says the rest (see
+/// [`why::note`]).
 pub fn row(name: &str, observed: &Observed, now: Duration) -> Row {
     let status = &observed.status;
     let state = State::of(observed);
@@ -92,19 +97,27 @@ pub fn row(name: &str, observed: &Observed, now: Duration) -> Row {
     } else {
         "-".to_string()
     };
-    let note = if orphan {
-        "service left running, unsupervised"
-    } else {
-        ""
-    };
+    let mut notes = Vec::new();
+    if orphan {
+        notes.push("service left running, unsupervised".to_string());
+    }
+    let mut word = state.word();
+    if let Some(facts) = &observed.facts {
+        let info = &facts.info;
+        let running = observed.supervise_running();
+        if (running && state != State::Paused) || info.state == info::State::GaveUp {
+            word = info.state.word();
+        }
+        notes.extend(why::note(info, now, running));
+    }
     [
         name.to_string(),
-        state.word().to_string(),
+        word.to_string(),
         pid,
         now.saturating_sub(status.since).as_secs().to_string(),
         want_word(status.want).to_string(),
         on_off(status.alarms_on).to_string(),
-        note.to_string(),
+        notes.join("; "),
     ]
 }
 
@@ -126,9 +139,15 @@ pub fn error_row(name: &str, message: &str) -> Row {
 /// The header and the rows, columns left-aligned two spaces apart, no
 /// trailing blanks; without a final newline.
 pub fn table(rows: &[Row]) -> String {
-    let header: Row = HEADER.map(String::from);
-    let all: Vec<&Row> = std::iter::once(&header).chain(rows).collect();
-    let mut widths = [0usize; 7];
+    aligned(HEADER, rows)
+}
+
+/// `header` and `rows`, columns left-aligned two spaces apart, the last
+/// one not padded, no trailing blanks; without a final newline.
+pub fn aligned<const N: usize>(header: [&str; N], rows: &[[String; N]]) -> String {
+    let header = header.map(String::from);
+    let all: Vec<&[String; N]> = std::iter::once(&header).chain(rows).collect();
+    let mut widths = [0usize; N];
     for row in &all {
         for (width, cell) in widths.iter_mut().zip(row.iter()) {
             *width = (*width).max(cell.chars().count());
@@ -181,6 +200,7 @@ mod tests {
                 text: "2026-11-26 07:12:45".into(),
                 utc_offset: 0,
             },
+            facts: None,
         }
     }
 

@@ -13,7 +13,9 @@ use super::goal::{self, Goal, Seen, Verdict};
 use super::interrupt;
 use super::run::{Failure, observed, wall_now};
 use super::show::{self, Supervise};
+use super::why;
 use crate::conf;
+use crate::info::Info;
 use crate::sys::process;
 
 /// The first pause between two looks at the status file.
@@ -47,15 +49,26 @@ impl Waiting<'_> {
             match goal::judge(goal, &seen) {
                 Verdict::Reached => return Ok(seen),
                 Verdict::SuperviseExited => {
+                    let gave_up = seen
+                        .info
+                        .as_ref()
+                        .filter(|info| !info.gave_up.is_empty())
+                        .map_or(String::new(), |info| {
+                            format!("; it gave up: {}", info.gave_up)
+                        });
                     return Err(Problem::new(
                         Code::SuperviseExited,
                         format!(
-                            "supervise exited while svc waited for: {}; see {}",
+                            "supervise exited while svc waited for: {}{gave_up}; see {}",
                             goal::describe(goal),
                             self.dir.join("supervise.log.wf").display()
                         ),
                     )
                     .into());
+                }
+                Verdict::BackingOff => {
+                    let info = seen.info.clone().unwrap_or_default();
+                    return Err(backing_off(&info, wall_now()).into());
                 }
                 Verdict::Waiting => {}
             }
@@ -64,8 +77,13 @@ impl Waiting<'_> {
             }
             let now = Instant::now();
             if now >= self.deadline {
+                let code = if goal::runs_unready(goal, &seen) {
+                    Code::NotReady
+                } else {
+                    Code::Timeout
+                };
                 return Err(Problem::new(
-                    Code::Timeout,
+                    code,
                     format!(
                         "timed out after {} waiting for: {}; now: {}",
                         conf::seconds(self.wait),
@@ -81,7 +99,21 @@ impl Waiting<'_> {
     }
 }
 
-/// Looks at the directory once.
+/// The refusal of a start in a back-off, naming the last exit and the
+/// next start.
+pub fn backing_off(info: &Info, now: Duration) -> Problem {
+    let last = why::last_exit(info, now).map_or(String::new(), |exit| format!(" ({exit})"));
+    Problem::new(
+        Code::BackingOff,
+        format!(
+            "backing off after a crash{last}, {}; svc restart starts it at once",
+            why::next_start(info, now)
+        ),
+    )
+}
+
+/// Looks at the directory once. `info` counts only while its writer
+/// lives: one left by an earlier supervise tells nothing of this one.
 fn observe(dir: &Path, groups: &mut Vec<u32>) -> Seen {
     let status = dir::read_status(dir).ok();
     if let Some(status) = status
@@ -90,8 +122,10 @@ fn observe(dir: &Path, groups: &mut Vec<u32>) -> Seen {
     {
         groups.push(status.pid);
     }
+    let info = dir::live_info(dir);
     Seen {
         status,
+        info,
         supervise_alive: dir::supervise_alive(dir),
         groups_alive: groups.iter().any(|&pgid| process::group_alive(pgid)),
     }
@@ -109,7 +143,8 @@ fn explain(seen: &Seen, groups: &[u32]) -> String {
             pid_alive: process::pid_alive(status.pid),
         }
     };
-    let mut text = show::describe(&observed(status, supervise), wall_now());
+    let observed = observed(status, supervise, seen.info.clone());
+    let mut text = show::describe(&observed, wall_now());
     let alive: Vec<String> = groups
         .iter()
         .filter(|&&pgid| process::group_alive(pgid))

@@ -435,3 +435,26 @@ fn restart_and_stop_return_with_alarms_back_on() {
         assert_eq!(status.want, Want::Up, "round {round}");
     }
 }
+
+#[test]
+fn without_info_ready_is_up() {
+    let mut real = Real::start("r-ready", "sleep 1000");
+    let pid = real.status().pid;
+    // Our supervise writes no info yet: a running service counts as ready.
+    let output = real.svc(&["-w", "ready", "DIR"]);
+    assert_exit(&output, 0);
+    let output = real.svc(&["wait", "ready", "DIR"]);
+    assert_exit(&output, 0);
+    let output = real.svc(&["DIR", "status"]);
+    assert_exit(&output, 0);
+    assert_eq!(stdout(&output).lines().count(), 6, "{}", stdout(&output));
+    // wait down sends nothing: it times out while the service runs.
+    let output = real.svc(&["-w", "0.2", "wait", "down", "DIR"]);
+    assert_exit(&output, 9);
+    assert_eq!(real.status().pid, pid);
+    let output = real.svc(&["-w", "down", "-d", "DIR"]);
+    assert_exit(&output, 0);
+    assert!(!group_alive(pid));
+    let output = real.svc(&["history", "DIR"]);
+    assert_exit(&output, 0);
+}

@@ -338,8 +338,7 @@ fn reload_by_svc_starts_a_new_section() {
     assert_eq!(
         stdout(&output),
         format!(
-            "{}: asked supervise-scan (pid {}) to re-read its configuration; \
-             what changed is in its log\n",
+            "{}: supervise-scan (pid {}) applied its configuration:\nstart c\n",
             canonical.display(),
             scan.pid()
         )
@@ -402,4 +401,137 @@ fn exit_and_reconf_by_name() {
         "{text}"
     );
     assert_eq!(scan.service_pid("b"), b);
+}
+
+/// The generation the scanner's reload file names, once it has written
+/// one (its first load's report may follow the services' start).
+fn generation(scan: &Scan) -> u64 {
+    let file = scan.root.join("supervise-scan.reload");
+    let read = || {
+        let text = std::fs::read_to_string(&file).ok()?;
+        text.split(' ').next()?.parse().ok()
+    };
+    wait_until("the scanner to report a load", || read().is_some());
+    read().unwrap()
+}
+
+#[test]
+fn reload_waits_for_the_scanner_and_prints_what_it_did() {
+    let scan = Scan::start("scanreload-wait", "[a]\ncommand : sleep 1000\n", &["a"]);
+    let before = generation(&scan);
+    std::fs::write(
+        &scan.conf,
+        "[a]\ncommand : sleep 2000\n[b]\ncommand : sleep 1000\nmax_try : 3\n",
+    )
+    .unwrap();
+    let output = scan.svc(&["-d", scan.root_arg(), "reload"]);
+    assert_exit(&output, 0);
+    let text = stdout(&output);
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(
+        lines[0].ends_with(&format!(
+            ": supervise-scan (pid {}) applied its configuration:",
+            scan.pid()
+        )),
+        "{text}"
+    );
+    let mut changes = lines[1..3].to_vec();
+    changes.sort();
+    assert_eq!(changes, ["restart a: command changed", "start b"], "{text}");
+    assert_eq!(lines.len(), 4, "{text}");
+    assert!(lines[3].contains("supervise.conf:5: warning: "), "{text}");
+    assert!(lines[3].contains("max_try"), "{text}");
+    // svc returned once the load was done: the file says so already.
+    assert_eq!(generation(&scan), before + 1);
+    scan.wait_up("b");
+
+    // The same file again: no change, the warning still said.
+    let output = scan.svc(&["reload", scan.root_arg()]);
+    assert_exit(&output, 0);
+    let again = stdout(&output);
+    let lines: Vec<&str> = again.lines().collect();
+    assert_eq!(lines.len(), 2, "{again}");
+    assert!(lines[0].ends_with("applied its configuration:"), "{again}");
+    assert!(
+        lines[1].contains("warning: ") && lines[1].contains("max_try"),
+        "{again}"
+    );
+    // A clean file that changes nothing: said so.
+    std::fs::write(
+        &scan.conf,
+        "[a]\ncommand : sleep 2000\n[b]\ncommand : sleep 1000\n",
+    )
+    .unwrap();
+    let output = scan.svc(&["reload", scan.root_arg()]);
+    assert_exit(&output, 0);
+    let text = stdout(&output);
+    assert!(
+        text.ends_with("applied its configuration; nothing changed\n") && text.lines().count() == 1,
+        "{text}"
+    );
+}
+
+#[test]
+fn a_refused_reload_prints_the_errors_and_exits_12() {
+    let scan = Scan::start("scanreload-refused", TWO, &["a", "b"]);
+    let (a, b) = (scan.service_pid("a"), scan.service_pid("b"));
+    // A typo in a header: the whole file is refused.
+    std::fs::write(
+        &scan.conf,
+        "[a\ncommand : sleep 1000\n[b]\ncommand : sleep 1000\n",
+    )
+    .unwrap();
+    let output = scan.svc(&["-d", scan.root_arg(), "reload"]);
+    assert_exit(&output, 12);
+    assert_eq!(stdout(&output), "");
+    let message = stderr(&output);
+    assert!(
+        message.contains(&format!(
+            ": supervise-scan (pid {}) refused its configuration; every service runs as before:\n",
+            scan.pid()
+        )),
+        "{message}"
+    );
+    assert!(message.contains("supervise.conf:1: "), "{message}");
+    assert_eq!((scan.service_pid("a"), scan.service_pid("b")), (a, b));
+}
+
+/// SIGCONT to a stopped scanner when the test ends, even by a panic.
+struct Continue(u32);
+
+impl Drop for Continue {
+    fn drop(&mut self) {
+        let _ = kill(Pid::from_raw(self.0 as i32), Signal::SIGCONT);
+    }
+}
+
+#[test]
+fn a_reload_the_scanner_does_not_answer_times_out_with_9() {
+    let scan = Scan::start("scanreload-timeout", "[a]\ncommand : sleep 1000\n", &["a"]);
+    let before = generation(&scan);
+    kill(Pid::from_raw(scan.pid() as i32), Signal::SIGSTOP).unwrap();
+    let _continue = Continue(scan.pid());
+    let output = scan.svc(&["-w", "0.5", "-d", scan.root_arg(), "reload"]);
+    assert_exit(&output, 9);
+    let message = stderr(&output);
+    assert!(
+        message.contains(&format!(
+            "timed out after 0.5s waiting for supervise-scan (pid {}) to load its configuration; ",
+            scan.pid()
+        )),
+        "{message}"
+    );
+    assert!(
+        message.contains(&format!(
+            "supervise-scan.reload still says generation {before}"
+        )),
+        "{message}"
+    );
+    // Woken, it loads (the SIGHUP waited for it) and answers the next one.
+    drop(_continue);
+    wait_until("the pending load to be reported", || {
+        generation(&scan) > before
+    });
+    let output = scan.svc(&["-d", scan.root_arg(), "reload"]);
+    assert_exit(&output, 0);
 }

@@ -19,6 +19,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use nix::sys::signal::{Signal, kill};
 use nix::sys::stat::Mode;
 use nix::unistd::Pid;
+use supervise::info::{self, Info};
 use supervise::status::{self, Status, Want};
 use supervise::sys::lock;
 
@@ -97,6 +98,13 @@ pub fn now() -> Duration {
     SystemTime::now().duration_since(UNIX_EPOCH).unwrap()
 }
 
+/// Replaces `path` as a whole: `PATH.new`, then a rename.
+pub fn write_atomically(path: &Path, text: &str) {
+    let new = path.with_extension("new");
+    std::fs::write(&new, text).unwrap();
+    std::fs::rename(&new, path).unwrap();
+}
+
 pub fn make_fifo(path: &Path) {
     nix::unistd::mkfifo(path, Mode::from_bits_truncate(0o600)).unwrap();
 }
@@ -170,19 +178,9 @@ impl Fake {
         std::fs::create_dir_all(&dir).unwrap();
         make_fifo(&dir.join("ok"));
         make_fifo(&dir.join("control"));
-        let reader = |path: PathBuf| {
-            std::fs::OpenOptions::new()
-                .read(true)
-                .custom_flags(libc::O_NONBLOCK)
-                .open(path)
-                .unwrap()
-        };
-        let ok = reader(dir.join("ok"));
-        let control = reader(dir.join("control"));
-        let lock = match lock::acquire(&dir.join("lock")).unwrap() {
-            lock::Acquired::Held(file) => file,
-            lock::Acquired::Busy(_) => panic!("fresh lock is busy"),
-        };
+        let ok = reader(&dir.join("ok"));
+        let control = reader(&dir.join("control"));
+        let lock = take_lock(&dir.join("lock"));
         let fake = Fake {
             dir,
             ok: Some(ok),
@@ -208,6 +206,43 @@ impl Fake {
     /// Writes `self.status` to the status file.
     pub fn publish(&self) {
         status::write_atomically(&self.dir, &self.status).unwrap();
+    }
+
+    /// Writes `info` as supervise does (docs/status-files.md): the whole
+    /// file through `info.new` and a rename. Its `supervise_pid` is this
+    /// process, the fake supervise, unless the test set one.
+    pub fn write_info(&self, info: &Info) {
+        let info = Info {
+            supervise_pid: if info.supervise_pid == 0 {
+                std::process::id()
+            } else {
+                info.supervise_pid
+            },
+            ..info.clone()
+        };
+        write_atomically(&self.dir.join("info"), &info.render());
+    }
+
+    /// The `info` of the service as it runs now: its pid, `state`, the
+    /// readiness it declares.
+    pub fn info_now(&self, state: info::State, readiness: info::Readiness) -> Info {
+        Info {
+            pid: self.status.pid,
+            state,
+            since: now(),
+            started: (self.status.pid != 0).then_some(self.status.since),
+            readiness,
+            ..Info::default()
+        }
+    }
+
+    /// supervise starts again on this directory (it reads `ok` and holds
+    /// `lock` again) and the service with it, wanted up.
+    pub fn revive(&mut self) {
+        self.ok = Some(reader(&self.dir.join("ok")));
+        self.lock = Some(take_lock(&self.dir.join("lock")));
+        self.status.want = Want::Up;
+        self.start_service();
     }
 
     /// Starts `sleep` as the service (in its own group) and publishes it.
@@ -301,34 +336,76 @@ impl Fake {
         args: &[S],
         mut react: impl FnMut(&mut Fake, u8),
     ) -> Output {
-        let child = svc_command()
-            .args(args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        self.serve_child(child, &mut react)
+        self.serve_child(spawn_svc(args), &mut react)
     }
 
     /// Like [`Fake::serve`] for an already spawned svc (`Svc` kills it if
     /// the test fails).
     pub fn serve_child(&mut self, child: Child, react: &mut dyn FnMut(&mut Fake, u8)) -> Output {
-        let mut svc = Svc(Some(child));
-        let deadline = Instant::now() + PATIENCE;
-        loop {
+        serve_svc(child, || {
             for byte in self.read_control() {
                 react(self, byte);
             }
-            if svc.child().try_wait().unwrap().is_some() {
-                for byte in self.read_control() {
-                    react(self, byte);
-                }
-                return svc.0.take().unwrap().wait_with_output().unwrap();
-            }
-            assert!(Instant::now() < deadline, "svc did not finish");
-            std::thread::sleep(Duration::from_millis(2));
-        }
+        })
     }
+}
+
+/// A FIFO's read end, opened without waiting for a writer.
+fn reader(path: &Path) -> File {
+    std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)
+        .unwrap()
+}
+
+/// The flock on `path`, which nobody may hold yet.
+pub fn take_lock(path: &Path) -> File {
+    match lock::acquire(path).unwrap() {
+        lock::Acquired::Held(file) => file,
+        lock::Acquired::Busy(_) => panic!("{} is already locked", path.display()),
+    }
+}
+
+/// Starts `svc ARGS`, its output piped.
+pub fn spawn_svc<S: AsRef<OsStr>>(args: &[S]) -> Child {
+    svc_command()
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// Runs `step` (what the test plays: supervise, a scanner) until the svc
+/// `child` exits, then once more; returns svc's output. Fails the test
+/// after [`PATIENCE`]; `Svc` kills svc then.
+pub fn serve_svc(child: Child, mut step: impl FnMut()) -> Output {
+    let mut svc = Svc(Some(child));
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        step();
+        if svc.child().try_wait().unwrap().is_some() {
+            step();
+            return svc.0.take().unwrap().wait_with_output().unwrap();
+        }
+        assert!(Instant::now() < deadline, "svc did not finish");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
+/// Runs `python3 -c SCRIPT` with `input` on its stdin; its output.
+pub fn python(script: &str, input: &[u8]) -> Output {
+    use std::io::Write;
+    let mut python = Command::new("python3")
+        .args(["-c", script])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("python3");
+    python.stdin.take().unwrap().write_all(input).unwrap();
+    python.wait_with_output().unwrap()
 }
 
 impl Drop for Fake {
