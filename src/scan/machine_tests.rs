@@ -20,6 +20,8 @@ fn spec(name: &str, command: &str) -> ServiceSpec {
         env: Vec::new(),
         environment_file: None,
         umask: None,
+        after: Vec::new(),
+        requires: Vec::new(),
         conf: Conf::file_defaults(),
     }
 }

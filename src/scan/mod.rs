@@ -15,6 +15,7 @@ pub mod cli;
 pub mod forward;
 pub mod load;
 pub mod machine;
+pub mod order;
 pub mod output;
 pub mod plan;
 pub mod words;
