@@ -207,7 +207,7 @@ fn a_reload_naming_a_missing_service_is_refused_whole() {
     let report = scan.reload();
     assert!(report.starts_with("2 refused\n"), "{report}");
     assert!(
-        report.contains("s.conf:8: [api]: requires: no service named `cache`"),
+        report.contains("s.conf:10: [api]: requires: no service named `cache`"),
         "{report}"
     );
     assert!(scan.status("api").is_none());
