@@ -12,6 +12,7 @@
 
 pub mod check;
 pub mod cli;
+pub mod control;
 pub mod forward;
 pub mod load;
 pub mod machine;
@@ -402,6 +403,10 @@ impl Scanner {
             Effect::Check { name, pid } => {
                 (!process::pid_alive(pid)).then(|| self.vanished(&name, pid))
             }
+            Effect::Observe { .. }
+            | Effect::Look { .. }
+            | Effect::Send { .. }
+            | Effect::Notify(_) => None,
             Effect::Exit(_) => None,
         }
     }
