@@ -1,11 +1,15 @@
 //! The scanner's control FIFO, `ROOT/supervise-scan.control`
 //! (docs/status-files.md): one request a line, `start NAME` or `stop NAME`,
 //! at most [`MAX_LINE`] bytes, written by `svc` in one `write(2)`. The
-//! lines are cut and read here, purely: bytes in, requests and complaints
-//! out; [`super`] only opens the FIFO and reads it without blocking. A
-//! line too long, not UTF-8 or not a request is a complaint, and a flood
-//! of them is a few log lines, not one per line.
+//! lines are cut and read here, purely ([`Lines`], [`parse`],
+//! [`Complaints`]: bytes in, requests and complaints out); [`Fifo`] only
+//! opens the FIFO and reads it without blocking. A line too long, not
+//! UTF-8 or not a request is a complaint, and a flood of them is a few log
+//! lines, not one per line.
 
+use std::fs::File;
+use std::io::{self, Read as _};
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::plan::safe_name;
@@ -165,6 +169,77 @@ impl Complaints {
             self.span = Some((start, logged + 1));
         }
         lines
+    }
+}
+
+/// The most read from the FIFO in one wake-up, so that a flood cannot
+/// keep the loop from the rest of its work (what is left wakes it again).
+const READ_AT_MOST: usize = 64 * 1024;
+
+/// The FIFO, open for reading without blocking.
+pub struct Fifo {
+    path: PathBuf,
+    reader: File,
+    /// Held so that the FIFO never reads end-of-file (which would make it
+    /// readable for ever) and a writer never finds it without a reader
+    /// while we live.
+    _writer: File,
+    lines: Lines,
+    complaints: Complaints,
+}
+
+impl Fifo {
+    /// Makes the FIFO (mode 0600) in `root` if need be and opens it.
+    pub fn open(root: &Path) -> io::Result<Fifo> {
+        let path = root.join(CONTROL_FILE);
+        let named = |e: io::Error| io::Error::new(e.kind(), format!("{}: {e}", path.display()));
+        crate::sys::fifo::make(&path).map_err(named)?;
+        let reader = crate::sys::fifo::open_reader(&path).map_err(named)?;
+        let writer = crate::sys::fifo::open_writer(&path).map_err(named)?;
+        Ok(Fifo {
+            path,
+            reader,
+            _writer: writer,
+            lines: Lines::default(),
+            complaints: Complaints::default(),
+        })
+    }
+
+    /// The descriptor to poll.
+    pub fn raw_fd(&self) -> i32 {
+        use std::os::fd::AsRawFd;
+        self.reader.as_raw_fd()
+    }
+
+    /// Reads what is there (up to [`READ_AT_MOST`]); returns the requests
+    /// and the log lines for what was wrong, at `now` (monotonic).
+    pub fn read(&mut self, now: Duration) -> (Vec<Request>, Vec<String>) {
+        let mut buf = [0u8; 8192];
+        let mut requests: Vec<Request> = Vec::new();
+        let mut problems = Vec::new();
+        let mut total = 0;
+        while total < READ_AT_MOST {
+            match self.reader.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => {
+                    total += n;
+                    let read = self.lines.feed(&buf[..n]);
+                    for request in read.requests {
+                        if requests.last() != Some(&request) {
+                            requests.push(request);
+                        }
+                    }
+                    problems.extend(read.problems);
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) => {
+                    problems.push(format!("cannot read {}: {e}", self.path.display()));
+                    break;
+                }
+            }
+        }
+        (requests, self.complaints.lines(now, problems))
     }
 }
 

@@ -192,6 +192,9 @@ pub struct Seen {
     /// The supervise `info` names, 0 when it names none: an `info` left by
     /// another supervise is not this one's.
     pub supervise_pid: u32,
+    /// `status`'s time of the last pid change (zero without a `status`):
+    /// once it changes, the file is the new supervise's.
+    pub since: Duration,
 }
 
 /// A command for a running supervise, through its control FIFO.
@@ -349,6 +352,9 @@ struct Service {
     check_at: Option<Duration>,
     /// What its status directory said last, since its supervise started.
     seen: Option<Seen>,
+    /// What `status` said of `since` when first read after a launch, while
+    /// it may still be the previous supervise's file.
+    baseline: Option<Duration>,
     /// `Observe` was issued for it (the watch outlives its supervise).
     watched: bool,
     /// Its status directory cannot be watched: when to look next.
@@ -388,6 +394,7 @@ impl Service {
             adopted: false,
             check_at: None,
             seen: None,
+            baseline: None,
             watched: false,
             look_at: None,
             asked_down: false,
@@ -414,6 +421,7 @@ impl Service {
     /// A new supervise: nothing known of its service yet.
     fn forget_service(&mut self) {
         self.seen = None;
+        self.baseline = None;
         self.down_sent = false;
         self.up_owed = false;
     }

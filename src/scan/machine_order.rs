@@ -399,6 +399,21 @@ impl Machine {
             // Left by another supervise: this one has not written yet.
             return;
         }
+        // Right after a launch the files may be the previous supervise's
+        // (or not there yet): believed once they prove to be this one's.
+        let fresh = service.adopted
+            || service.seen.is_some()
+            || seen.supervise_pid == pid
+            || seen.pid != 0
+            || service.baseline.is_some_and(|since| since != seen.since);
+        if !fresh {
+            service.baseline.get_or_insert(seen.since);
+            return;
+        }
+        if seen.pid == 0 && seen.want_up {
+            // Down while wanted up, since it started: failing.
+            service.failed = true;
+        }
         if let Some(before) = service.seen {
             let restarted = before.pid != 0 && before.pid != seen.pid;
             if restarted && seen.want_up {

@@ -31,6 +31,7 @@ fn seen(name: &str, pid: u32, ready: bool) -> Input {
             want_up: true,
             failing: false,
             supervise_pid: 0,
+            since: Duration::from_secs(u64::from(pid)),
         },
     }
 }
@@ -45,6 +46,7 @@ fn seen_down(name: &str) -> Input {
             want_up: false,
             failing: false,
             supervise_pid: 0,
+            since: secs(12_345),
         },
     }
 }
@@ -474,6 +476,7 @@ fn an_info_left_by_another_supervise_is_not_believed() {
             want_up: true,
             failing: false,
             supervise_pid: 99,
+            since: secs(1),
         },
     };
     assert!(acts(&m.handle(secs(0), stale)).is_empty());
@@ -485,6 +488,7 @@ fn an_info_left_by_another_supervise_is_not_believed() {
             want_up: true,
             failing: false,
             supervise_pid: 100,
+            since: secs(2),
         },
     };
     assert_eq!(acts(&m.handle(secs(0), fresh)), [launch(&b)]);
@@ -758,6 +762,7 @@ impl World {
             want_up: l.want_up,
             failing: false,
             supervise_pid: 0,
+            since: Duration::from_secs(u64::from(l.service)),
         }
     }
 
@@ -962,4 +967,46 @@ proptest! {
         prop_assert!(world.exited, "no exit after shutdown");
         prop_assert!(world.live.is_empty(), "left alive: {:?}", world.live);
     }
+}
+
+#[test]
+fn a_status_left_by_the_previous_supervise_is_not_believed_after_a_launch() {
+    let a = spec("a", "x");
+    let b = requires(spec("b", "x"), &["a"]);
+    let mut m = Machine::telling_readiness();
+    m.handle(secs(0), valid(&[a, b.clone()]));
+    m.handle(secs(0), launched("a", 1));
+    // The old file: down, wanted down. Not a's state yet: nothing.
+    let stale = Input::Observed {
+        name: "a".into(),
+        seen: Seen {
+            pid: 0,
+            want_up: false,
+            since: secs(5),
+            ..Seen::default()
+        },
+    };
+    assert!(m.handle(secs(0), stale.clone()).is_empty());
+    assert!(m.handle(secs(0), stale).is_empty(), "read again: the same");
+    // The new supervise writes: its service runs.
+    assert_eq!(acts(&m.handle(secs(0), seen("a", 11, true))), [launch(&b)]);
+    // A crash loop too fast to see a pid: a new `since`, down, wanted up.
+    let mut m = Machine::telling_readiness();
+    m.handle(secs(0), valid(&[spec("bad", "x")]));
+    m.handle(secs(0), launched("bad", 1));
+    let down = |since| Input::Observed {
+        name: "bad".into(),
+        seen: Seen {
+            pid: 0,
+            want_up: true,
+            since,
+            ..Seen::default()
+        },
+    };
+    assert!(acts(&m.handle(secs(0), down(Duration::ZERO))).is_empty());
+    assert_eq!(
+        acts(&m.handle(secs(1), down(secs(1)))),
+        [Effect::Notify(Notice::Ready)],
+        "failing counts as settled"
+    );
 }

@@ -1,5 +1,6 @@
-//! inotify, for the scanner's output forwarding: one descriptor, a watch per
-//! status directory, and the names of the files that changed.
+//! inotify, for the scanner's output forwarding and its start order: one
+//! descriptor, a watch per status directory, and the names of the files
+//! that changed (watch id -1: the queue overflowed, events were lost).
 
 use std::ffi::CString;
 use std::fs::File;
@@ -32,9 +33,18 @@ impl Inotify {
 
     /// Watches `dir` for files written or created in it; returns the watch id.
     pub fn watch_dir(&self, dir: &Path) -> io::Result<i32> {
+        self.watch(dir, libc::IN_MODIFY | libc::IN_CREATE | libc::IN_MOVED_TO)
+    }
+
+    /// Watches `dir` only for files renamed into it (an atomic replace, as
+    /// of `status`); returns the watch id.
+    pub fn watch_renames_into(&self, dir: &Path) -> io::Result<i32> {
+        self.watch(dir, libc::IN_MOVED_TO)
+    }
+
+    fn watch(&self, dir: &Path, mask: u32) -> io::Result<i32> {
         let c_path = CString::new(dir.as_os_str().as_bytes())
             .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "path contains NUL"))?;
-        let mask = libc::IN_MODIFY | libc::IN_CREATE | libc::IN_MOVED_TO;
         // SAFETY: c_path is a valid C string for the call.
         check(unsafe { libc::inotify_add_watch(self.fd.as_raw_fd(), c_path.as_ptr(), mask) })
     }
