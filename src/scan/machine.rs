@@ -366,6 +366,8 @@ struct Service {
     down_sent: bool,
     /// The scanner owes it a `u` once it may run again.
     up_owed: bool,
+    /// The last command sent, until its status shows it obeyed.
+    in_flight: Option<Command>,
     /// Held down: asked, or something it requires is down or held.
     held: bool,
     /// It failed (exited, could not start) since the scanner started it,
@@ -400,6 +402,7 @@ impl Service {
             asked_down: false,
             down_sent: false,
             up_owed: false,
+            in_flight: None,
             held: false,
             failed: false,
             said_waiting: false,
@@ -424,6 +427,7 @@ impl Service {
         self.baseline = None;
         self.down_sent = false;
         self.up_owed = false;
+        self.in_flight = None;
     }
 
     /// Waits to start again after a run of `ran` (nothing: a failed

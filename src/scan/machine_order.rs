@@ -329,11 +329,15 @@ impl Machine {
         };
         service.down_sent = true;
         service.up_owed = !service.asked_down;
-        let down_already = service.seen.is_some_and(|s| s.pid == 0 && !s.want_up);
+        // Down and wanted down by someone else than us (no command of ours
+        // is still on its way).
+        let down_already =
+            service.in_flight.is_none() && service.seen.is_some_and(|s| s.pid == 0 && !s.want_up);
         if down_already && !service.asked_down {
             // Down on someone's purpose: it stays as they left it.
             service.up_owed = false;
         } else {
+            service.in_flight = Some(Command::Down);
             out.push(Effect::Send {
                 name: name.to_owned(),
                 command: Command::Down,
@@ -374,6 +378,7 @@ impl Machine {
         let was_down = service.down_sent;
         service.up_owed = false;
         service.down_sent = false;
+        service.in_flight = Some(Command::Up);
         out.push(Effect::Send {
             name: name.to_owned(),
             command: Command::Up,
@@ -432,6 +437,15 @@ impl Machine {
         }
         if seen.failing {
             service.failed = true;
+        }
+        if service.in_flight
+            == Some(if seen.want_up {
+                Command::Up
+            } else {
+                Command::Down
+            })
+        {
+            service.in_flight = None;
         }
         service.seen = Some(seen);
         self.touch(name);

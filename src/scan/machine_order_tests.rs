@@ -615,8 +615,8 @@ fn step() -> impl Strategy<Value = Step> {
         6 => prop::bool::weighted(0.9).prop_map(Step::Outcome),
         6 => (0..8usize).prop_map(Step::Ready),
         2 => (0..8usize).prop_map(Step::Crash),
-        2 => (0..8usize, prop::sample::select(vec![0, 1, 2])).prop_map(|(w, c)| Step::Exit(w, c)),
-        4 => Just(Step::Apply),
+        3 => (0..8usize, prop::sample::select(vec![0, 1, 2])).prop_map(|(w, c)| Step::Exit(w, c)),
+        2 => Just(Step::Apply),
         2 => (any::<bool>(), 0..NAMES.len()).prop_map(|(s, i)| Step::Control(s, i)),
         2 => (0..40_000u64).prop_map(Step::Wait),
         1 => Just(Step::Terminate),
@@ -923,6 +923,47 @@ impl World {
     }
 }
 
+impl World {
+    /// Lets every launch answer and every command take effect, until
+    /// nothing is left in flight.
+    fn quiesce(&mut self, m: &mut Machine) {
+        for _ in 0..200 {
+            if self.exited {
+                return;
+            }
+            if !self.pending.is_empty() {
+                self.run(m, Step::Outcome(true));
+            } else if !self.commands.is_empty() {
+                self.run(m, Step::Apply);
+            } else {
+                return;
+            }
+        }
+    }
+
+    /// Once quiet: a service that requires one that is down is down.
+    fn check_requires_hold(&self, m: &Machine) {
+        for (pid, live) in &self.live {
+            let running = m
+                .services
+                .get(&live.name)
+                .is_some_and(|s| matches!(s.state, State::Running { pid: p, .. } if p == *pid));
+            if !running {
+                continue;
+            }
+            for required in &self.needs[&live.name].1 {
+                if m.services.contains_key(required) && self.down(required) {
+                    assert!(
+                        live.service == 0,
+                        "{} runs while {required}, which it requires, is down",
+                        live.name
+                    );
+                }
+            }
+        }
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(1500))]
 
@@ -938,7 +979,9 @@ proptest! {
         for step in steps {
             world.run(&mut m, step);
         }
+        world.quiesce(&mut m);
         if !world.exited {
+            world.check_requires_hold(&m);
             world.terminated = true;
             world.feed(&mut m, Input::Terminate);
         }
@@ -1008,5 +1051,51 @@ fn a_status_left_by_the_previous_supervise_is_not_believed_after_a_launch() {
         acts(&m.handle(secs(1), down(secs(1)))),
         [Effect::Notify(Notice::Ready)],
         "failing counts as settled"
+    );
+}
+
+#[test]
+fn a_required_service_that_crashes_then_gives_up_holds_its_dependent_each_time() {
+    let db = spec("db", "x");
+    let web = requires(spec("web", "y"), &["db"]);
+    let mut m = Machine::new();
+    m.handle(secs(0), valid(&[db.clone(), web.clone()]));
+    let pids = run_all(&mut m, &[db, web]);
+    // A crash: down while wanted up, then up again.
+    assert_eq!(
+        acts(&m.handle(secs(1), seen("db", 0, false))),
+        [send("web", Command::Down)]
+    );
+    m.handle(secs(1), seen_down("web"));
+    assert_eq!(
+        acts(&m.handle(secs(1), seen("db", 2001, true))),
+        [send("web", Command::Up)]
+    );
+    m.handle(secs(1), seen("web", 2002, true));
+    // Then it gives up: web is held down again.
+    assert_eq!(
+        acts(&m.handle(secs(2), exited(pids["db"], crate::supervisor::EXIT_GAVE_UP))),
+        [send("web", Command::Down)]
+    );
+}
+
+#[test]
+fn a_dependent_let_up_but_not_seen_up_yet_is_held_down_again() {
+    let db = spec("db", "x");
+    let web = requires(spec("web", "y"), &["db"]);
+    let mut m = Machine::new();
+    m.handle(secs(0), valid(&[db.clone(), web.clone()]));
+    run_all(&mut m, &[db, web]);
+    m.handle(secs(1), seen("db", 0, false));
+    m.handle(secs(1), seen_down("web"));
+    assert_eq!(
+        acts(&m.handle(secs(1), seen("db", 2001, true))),
+        [send("web", Command::Up)]
+    );
+    // db fails again before web's status shows the `u`: web's "down,
+    // wanted down" is ours, not an operator's, and it gets `d` again.
+    assert_eq!(
+        acts(&m.handle(secs(1), seen("db", 0, false))),
+        [send("web", Command::Down)]
     );
 }
