@@ -232,3 +232,23 @@ fn an_idle_scanner_with_start_order_does_not_wake_up() {
         "the scanner woke up while idle"
     );
 }
+
+#[test]
+fn a_new_scanner_adopts_a_requires_pair_without_stopping_either() {
+    let mut scan = Scan::start("scan-order-takeover", REQUIRES, &[]);
+    let db = scan.service_pid("db");
+    let web = scan.service_pid("web");
+    scan.crash_and_restart(&[]);
+    scan.wait_generation(1);
+    scan.wait_err_count("web: adopted the supervise already running", 1);
+    scan.wait_err_count("db: adopted the supervise already running", 1);
+    assert_eq!((scan.service_pid("db"), scan.service_pid("web")), (db, web));
+    assert_eq!(scan.count_err("web: stopping it"), 0, "{}", scan.err());
+    // The new scanner watches both: db going down still takes web down,
+    // and its return brings web back.
+    scan.control("db", "d");
+    scan.wait_down("web");
+    scan.control("db", "u");
+    scan.new_service_pid("web", web);
+    assert_eq!(scan.count_err("web: stopping it"), 1);
+}

@@ -1099,3 +1099,32 @@ fn a_dependent_let_up_but_not_seen_up_yet_is_held_down_again() {
         [send("web", Command::Down)]
     );
 }
+
+#[test]
+fn a_reload_restarting_a_required_service_holds_its_dependent_meanwhile() {
+    let db = spec("db", "x");
+    let web = requires(spec("web", "y"), &["db"]);
+    let mut m = Machine::new();
+    m.handle(secs(0), valid(&[db.clone(), web.clone()]));
+    let pids = run_all(&mut m, &[db, web.clone()]);
+    let db2 = spec("db", "x --new");
+    let out = m.handle(secs(1), valid(&[db2.clone(), web]));
+    assert_eq!(
+        acts(&out),
+        [
+            term(pids["db"]),
+            report(2, true, &["restart db: command changed"]),
+            send("web", Command::Down)
+        ]
+    );
+    m.handle(secs(1), seen_down("web"));
+    assert_eq!(
+        acts(&m.handle(secs(2), exited(pids["db"], 0))),
+        [launch(&db2)]
+    );
+    m.handle(secs(2), launched("db", 300));
+    assert_eq!(
+        acts(&m.handle(secs(2), seen("db", 3000, true))),
+        [send("web", Command::Up)]
+    );
+}
