@@ -168,6 +168,16 @@ pub enum Input {
         /// Why.
         error: String,
     },
+    /// The `Send` effect could not write to the supervise's control FIFO
+    /// (it has not opened it yet, or is gone).
+    NotSent {
+        /// The section.
+        name: String,
+        /// What was not sent.
+        command: Command,
+        /// Why.
+        error: String,
+    },
     /// A request read from the control FIFO.
     Control(Request),
     /// The deadline from [`Machine::next_deadline`] has passed.
@@ -357,8 +367,11 @@ struct Service {
     baseline: Option<Duration>,
     /// `Observe` was issued for it (the watch outlives its supervise).
     watched: bool,
-    /// Its status directory cannot be watched: when to look next.
+    /// When to read its status directory (again): every [`CHECK_EVERY`]
+    /// when it cannot be watched, or once to retry a command.
     look_at: Option<Duration>,
+    /// Its status directory cannot be watched.
+    unwatchable: bool,
     /// Asked down (`stop NAME`) until `start NAME`, or until it is seen
     /// started again by someone else.
     asked_down: bool,
@@ -399,6 +412,7 @@ impl Service {
             baseline: None,
             watched: false,
             look_at: None,
+            unwatchable: false,
             asked_down: false,
             down_sent: false,
             up_owed: false,
@@ -543,6 +557,11 @@ impl Machine {
             Input::Exited { pid, ended } => self.exited(pid, ended, now, &mut out),
             Input::Observed { name, seen } => self.observed(&name, seen, &mut out),
             Input::NotObserved { name, error } => self.not_observed(&name, &error, now, &mut out),
+            Input::NotSent {
+                name,
+                command,
+                error,
+            } => self.not_sent(&name, command, &error, now, &mut out),
             Input::Control(request) => self.control(request, now, &mut out),
             Input::Deadline => self.deadline(now, &mut out),
             Input::Terminate => self.terminate(now, &mut out),
@@ -1039,7 +1058,7 @@ impl Machine {
         let mut looks: Vec<String> = Vec::new();
         for (name, service) in &mut self.services {
             if service.look_at.is_some_and(|at| at <= now) {
-                service.look_at = Some(now + CHECK_EVERY);
+                service.look_at = service.unwatchable.then_some(now + CHECK_EVERY);
                 looks.push(name.clone());
             }
         }

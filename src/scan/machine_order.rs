@@ -464,10 +464,50 @@ impl Machine {
             return;
         };
         service.look_at = Some(now + CHECK_EVERY);
+        service.unwatchable = true;
         out.push(Effect::Log(
             Level::Warning,
             format!(
                 "{name}: cannot watch its status directory: {error}; reading it every {} s",
+                CHECK_EVERY.as_secs()
+            ),
+        ));
+    }
+
+    /// A `d` or `u` that did not reach the supervise is as if not sent; a
+    /// look at its status directory a second later tries again.
+    pub(super) fn not_sent(
+        &mut self,
+        name: &str,
+        command: Command,
+        error: &str,
+        now: Duration,
+        out: &mut Vec<Effect>,
+    ) {
+        let Some(service) = self.services.get_mut(name) else {
+            return;
+        };
+        service.in_flight = None;
+        match command {
+            Command::Down => service.down_sent = false,
+            Command::Up => {
+                service.up_owed = true;
+                service.down_sent = true;
+            }
+        }
+        service.look_at = Some(
+            service
+                .look_at
+                .map_or(now + CHECK_EVERY, |at| at.min(now + CHECK_EVERY)),
+        );
+        let byte = match command {
+            Command::Up => 'u',
+            Command::Down => 'd',
+        };
+        out.push(Effect::Log(
+            Level::Warning,
+            format!(
+                "{name}: cannot send {byte}: {error}; trying again in {} s",
                 CHECK_EVERY.as_secs()
             ),
         ));

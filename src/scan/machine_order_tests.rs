@@ -603,6 +603,8 @@ enum Step {
     Apply,
     /// A control request.
     Control(bool, usize),
+    /// The next `d` or `u` does not reach its supervise.
+    FailSend,
     /// Time passes.
     Wait(u64),
     /// SIGTERM.
@@ -618,6 +620,7 @@ fn step() -> impl Strategy<Value = Step> {
         3 => (0..8usize, prop::sample::select(vec![0, 1, 2])).prop_map(|(w, c)| Step::Exit(w, c)),
         2 => Just(Step::Apply),
         2 => (any::<bool>(), 0..NAMES.len()).prop_map(|(s, i)| Step::Control(s, i)),
+        3 => Just(Step::FailSend),
         2 => (0..40_000u64).prop_map(Step::Wait),
         1 => Just(Step::Terminate),
     ]
@@ -649,6 +652,8 @@ struct World {
     exited: bool,
     /// Supervise sent SIGTERM already.
     signalled: HashSet<u32>,
+    /// The next command is lost.
+    fail_send: bool,
 }
 
 impl World {
@@ -725,7 +730,18 @@ impl World {
                         }
                     }
                 }
-                self.commands.push((pid, up));
+                if std::mem::take(&mut self.fail_send) {
+                    self.feed(
+                        m,
+                        Input::NotSent {
+                            name,
+                            command,
+                            error: "lost".into(),
+                        },
+                    );
+                } else {
+                    self.commands.push((pid, up));
+                }
             }
             Effect::Signal { pid, signal } => {
                 let name = self.live[&pid].name.clone();
@@ -915,6 +931,7 @@ impl World {
                     self.feed(m, Input::Deadline);
                 }
             }
+            Step::FailSend => self.fail_send = true,
             Step::Terminate => {
                 self.terminated = true;
                 self.feed(m, Input::Terminate);
@@ -931,10 +948,17 @@ impl World {
             if self.exited {
                 return;
             }
+            self.fail_send = false;
             if !self.pending.is_empty() {
                 self.run(m, Step::Outcome(true));
             } else if !self.commands.is_empty() {
                 self.run(m, Step::Apply);
+            } else if m
+                .next_deadline()
+                .is_some_and(|d| d <= self.now + CHECK_EVERY)
+            {
+                // A retry (a look a second later) is due.
+                self.run(m, Step::Wait(1_000));
             } else {
                 return;
             }
@@ -1126,5 +1150,38 @@ fn a_reload_restarting_a_required_service_holds_its_dependent_meanwhile() {
     assert_eq!(
         acts(&m.handle(secs(2), seen("db", 3000, true))),
         [send("web", Command::Up)]
+    );
+}
+
+#[test]
+fn a_command_that_could_not_be_sent_is_tried_again_a_second_later() {
+    let db = spec("db", "x");
+    let web = requires(spec("web", "y"), &["db"]);
+    let mut m = Machine::new();
+    m.handle(secs(0), valid(&[db.clone(), web.clone()]));
+    run_all(&mut m, &[db, web]);
+    assert_eq!(
+        acts(&m.handle(secs(1), seen("db", 0, false))),
+        [send("web", Command::Down)]
+    );
+    let out = m.handle(
+        secs(1),
+        Input::NotSent {
+            name: "web".into(),
+            command: Command::Down,
+            error: "No such device or address".into(),
+        },
+    );
+    assert_eq!(
+        logs(&out),
+        ["web: cannot send d: No such device or address; trying again in 1 s"]
+    );
+    assert_eq!(m.next_deadline(), Some(secs(1) + CHECK_EVERY));
+    let out = m.handle(secs(2), Input::Deadline);
+    assert_eq!(acts(&out), [Effect::Look { name: "web".into() }]);
+    assert_eq!(m.next_deadline(), None, "once: web's directory is watched");
+    assert_eq!(
+        acts(&m.handle(secs(2), seen("web", 1101, true))),
+        [send("web", Command::Down)]
     );
 }

@@ -478,11 +478,13 @@ impl Scanner {
                     Command::Up => b"u",
                     Command::Down => b"d",
                 };
-                if let Err(e) = send_control(&self.status_dir(&name), byte) {
-                    let line = format!("{name}: cannot send {}: {e}", char::from(byte[0]));
-                    self.log(Level::Warning, &line);
-                }
-                None
+                send_control(&self.status_dir(&name), byte)
+                    .err()
+                    .map(|e| Input::NotSent {
+                        name,
+                        command,
+                        error: e.to_string(),
+                    })
             }
             Effect::Notify(notice) => {
                 self.notify(notice);
