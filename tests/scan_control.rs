@@ -14,26 +14,6 @@ use std::os::unix::fs::{FileTypeExt, PermissionsExt};
 use scan_support::*;
 use support::*;
 
-/// A service that logs its name to `stops` when it gets SIGTERM.
-fn logs_its_stop(dir: &TempDir, name: &str) -> String {
-    let script = dir.script(
-        &format!("{name}.sh"),
-        &format!(
-            "trap 'echo {name} >> {stops}; exit 0' TERM\nsleep 1000 &\nwait $!\n",
-            stops = dir.join("stops").display()
-        ),
-    );
-    script.display().to_string()
-}
-
-fn stops(dir: &TempDir) -> Vec<String> {
-    std::fs::read_to_string(dir.join("stops"))
-        .unwrap_or_default()
-        .lines()
-        .map(String::from)
-        .collect()
-}
-
 #[test]
 fn the_control_fifo_is_made_in_the_root_mode_0600() {
     let scan = Scan::start("scan-control-fifo", "[a]\ncommand : sleep 1000\n", &[]);
@@ -63,6 +43,7 @@ fn stop_stops_what_requires_it_first_in_reverse_order_and_start_brings_all_back_
     let names = ["a", "b", "c", "other"];
     let services: Vec<u32> = names.iter().map(|n| scan.service_pid(n)).collect();
     let supervise: Vec<u32> = names.iter().map(|n| scan.supervise_pid(n)).collect();
+    wait_trapping(&scan.dir, 4);
     scan.request("stop a");
     for name in ["a", "b", "c"] {
         assert_eq!(scan.wait_down(name).want, Want::Down, "{name}");

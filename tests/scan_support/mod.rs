@@ -441,3 +441,33 @@ pub fn write_info(dir: &Path, text: &str) {
 pub fn since_of(scan: &Scan, name: &str) -> Duration {
     scan.status(name).map(|s| s.since).unwrap_or_default()
 }
+
+/// A service that logs its name to `stops` when it gets SIGTERM, and to
+/// `trapping` once it is ready to.
+pub fn logs_its_stop(dir: &TempDir, name: &str) -> String {
+    let script = dir.script(
+        &format!("{name}.sh"),
+        &format!(
+            "trap 'echo {name} >> {stops}; exit 0' TERM\necho {name} >> {trapping}\nsleep 1000 &\nwait $!\n",
+            stops = dir.join("stops").display(),
+            trapping = dir.join("trapping").display()
+        ),
+    );
+    script.display().to_string()
+}
+
+/// Waits until `n` services of [`logs_its_stop`] are ready to log their stop.
+pub fn wait_trapping(dir: &TempDir, n: usize) {
+    wait_until(&format!("{n} services to trap SIGTERM"), || {
+        std::fs::read_to_string(dir.join("trapping")).is_ok_and(|t| t.lines().count() >= n)
+    });
+}
+
+/// The names [`logs_its_stop`] services logged, in order.
+pub fn stops(dir: &TempDir) -> Vec<String> {
+    std::fs::read_to_string(dir.join("stops"))
+        .unwrap_or_default()
+        .lines()
+        .map(String::from)
+        .collect()
+}
