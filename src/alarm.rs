@@ -222,6 +222,7 @@ pub fn signal_name(signo: i32) -> String {
         (libc::SIGSEGV, "SIGSEGV"),
         (libc::SIGUSR2, "SIGUSR2"),
         (libc::SIGPIPE, "SIGPIPE"),
+        (libc::SIGSTKFLT, "SIGSTKFLT"),
         (libc::SIGALRM, "SIGALRM"),
         (libc::SIGTERM, "SIGTERM"),
         (libc::SIGCHLD, "SIGCHLD"),

@@ -36,7 +36,9 @@ of the config file and appears in alarms).
 
 Exit codes: 0 done (x, SIGTERM), 2 gave up restarting (max_tries),
 100 usage error, 111 the status directory cannot be set up (locked by
-another supervise, not writable, bad FIFO, unreadable config).";
+another supervise, not writable, bad FIFO, a symlink in a log's place) or
+the open-file limit is below 32. A config file that cannot be read is a
+warning: supervise runs with no alarms and no limits.";
 
 /// What the command line asks for.
 #[derive(Debug, PartialEq, Eq)]
@@ -62,7 +64,7 @@ pub struct Options {
     pub argv: Vec<OsString>,
     /// The config file.
     pub conf: PathBuf,
-    /// Whether `-F` was given (a missing explicit file is an error).
+    /// Whether `-F` was given.
     pub conf_given: bool,
     /// `-r`.
     pub restart_hook: Option<PathBuf>,

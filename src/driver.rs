@@ -8,6 +8,7 @@ use std::collections::VecDeque;
 use std::ffi::{OsStr, OsString};
 use std::io::{self, Read};
 use std::os::fd::AsRawFd;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -16,20 +17,19 @@ use crate::cli::Options;
 use crate::conf;
 use crate::conf::Conf;
 use crate::control::Command;
-use crate::status::{self, Status};
-use crate::statusdir::{self, StatusDir};
-use crate::supervisor::{
-    Alarm, Effect, Input, Level, Now, RestartHook, Supervisor, Target, loaded_lines,
-};
-use crate::sys::signals::{Received, Signals};
-use crate::sys::{clock, detach, localtime, logfile, memory, poll, process, reap, spawn};
+use crate::status;
+use crate::statusdir::{self, Leftover, StatusDir};
+use crate::supervisor::{Alarm, Effect, Input, Level, Now, RestartHook, Supervisor, loaded};
+use crate::sys::inotify::Inotify;
+use crate::sys::lock::{self, Record};
+use crate::sys::logfile::{self, Log};
+use crate::sys::process::GroupWatch;
+use crate::sys::signals::Signals;
+use crate::sys::{clock, detach, localtime, memory, poll, process, reap, spawn};
+use crate::writes::{Backlog, Replace, StatusWrites};
 
 /// Exit code when the status directory cannot be set up.
 pub const EXIT_SETUP: i32 = 111;
-
-/// The longest a status change that leaves the pid alone waits to be
-/// written together with the next one.
-const STATUS_COALESCE: Duration = Duration::from_millis(2);
 
 /// How much of the end of `__stderr` an alarm mail quotes.
 const STDERR_TAIL_BYTES: u64 = 4096;
@@ -38,14 +38,39 @@ const STDERR_TAIL_BYTES: u64 = 4096;
 /// FIFO cannot starve signal handling.
 const MAX_CONTROL_READS: usize = 64;
 
+/// The open-file limit supervise needs: 3 for stdio; lock, control (read
+/// and write ends), ok, the signalfd, inotify and the two logs (8); the service's
+/// stdin, stdout and stderr, held while it runs (3); at most 6 more at one
+/// moment (starting an alarm sender or the restart hook takes a pipe for
+/// its stdin, one for exec errors, and its output files; writing the status
+/// file, reading the config or /proc takes one or two); pidfds watching a
+/// group that is being stopped ([`GroupWatch::MAX`], 4). That is 24; the
+/// rest is margin. Below it supervise refuses to start, so that it never
+/// runs with a service it cannot fully supervise.
+pub const DESCRIPTORS_NEEDED: u64 = 32;
+
+/// The largest config file read: reading must never stall supervise.
+const MAX_CONF_BYTES: u64 = 16 << 20;
+
+/// How soon a group being stopped is looked at again when no pidfd can
+/// watch it (kernels before 5.3).
+const BLIND_RECHECK: Duration = Duration::from_millis(50);
+
+/// The longest command line quoted in a log line.
+const MAX_COMMAND_SHOWN: usize = 1024;
+
 /// Sets up the status directory, reports what a user can fix on stderr,
 /// detaches (unless in the foreground) and supervises until told to exit.
 /// Returns the process exit code.
 pub fn start(options: Options) -> i32 {
-    detach::cloexec_inherited();
+    // First, before anything of ours is open. A supervise in the
+    // foreground belongs to its caller (systemd, the scanner), which may
+    // mean what it passes: those are only kept from the service.
     let verdict = if options.foreground {
+        detach::cloexec_inherited();
         None
     } else {
+        detach::close_inherited();
         match detach::fork_and_wait() {
             Ok(verdict) => Some(verdict),
             Err(e) => {
@@ -74,83 +99,104 @@ pub fn start(options: Options) -> i32 {
 
 /// Everything that can fail before supervision begins; errors go to stderr.
 fn set_up(options: Options) -> Result<Driver, i32> {
+    let fail = |message: &str| {
+        eprintln!("supervise: {message}");
+        EXIT_SETUP
+    };
+    match process::open_file_limit() {
+        Ok(limit) if limit < DESCRIPTORS_NEEDED => {
+            return Err(fail(&format!(
+                "the open-file limit (RLIMIT_NOFILE, ulimit -n) is {limit}; supervise needs at least {DESCRIPTORS_NEEDED}"
+            )));
+        }
+        _ => {}
+    }
     let max_log_bytes = std::env::var("SUPERVISE_LOG_MAX_BYTES")
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(logfile::DEFAULT_MAX_BYTES);
-    let mut dir = statusdir::open(&options.dir, max_log_bytes).map_err(|e| {
-        eprintln!("supervise: {e}");
-        EXIT_SETUP
-    })?;
+    let opened = statusdir::open(&options.dir, max_log_bytes).map_err(|e| fail(&e.to_string()))?;
+    let mut early = Vec::new();
+    // A warning for the terminal (set-up comes before detaching) and the log.
+    let warn = |early: &mut Vec<Effect>, line: String| {
+        eprintln!("supervise: {line}");
+        early.push(Effect::Log(Level::Warning, line));
+    };
+    for line in &opened.warnings {
+        warn(&mut early, line.clone());
+    }
     let conf_path = options.restart_hook.is_none().then(|| options.conf.clone());
     let conf = match &conf_path {
         // SPEC §1: with -r the config file is not read.
         None => Conf::unread(),
         Some(path) => match read_conf(path, &options.name) {
             Ok(resolved) => {
-                let now = clock::now().wall;
                 for line in resolved.warnings_text(path) {
-                    eprintln!("supervise: {line}");
-                    dir.logs.log(Level::Warning, now, &line);
+                    warn(&mut early, line);
                 }
-                for line in loaded_lines(&resolved.conf) {
-                    dir.logs.log(Level::Notice, now, &line);
-                }
+                early.extend(loaded(&resolved.conf));
                 resolved.conf
             }
-            Err(e) if e.kind() == io::ErrorKind::NotFound && !options.conf_given => {
-                dir.logs.log(
+            // SPEC §9: as the original, a config file that cannot be read
+            // leaves the previous values, which at start are no alarms and
+            // no limits; it does not stop supervise.
+            Err(e) => {
+                early.push(Effect::Log(
                     Level::Warning,
-                    clock::now().wall,
-                    "Cannot open config file. Old configurations unchanged.",
+                    "Cannot open config file. Old configurations unchanged.".to_owned(),
+                ));
+                warn(
+                    &mut early,
+                    format!(
+                        "cannot read config file {}: {e}; running with no alarms and no restart limits",
+                        path.display()
+                    ),
                 );
                 Conf::unread()
             }
-            Err(e) => {
-                let message = format!("cannot read config file {}: {e}", path.display());
-                eprintln!("supervise: {message}");
-                dir.logs.log(Level::Fatal, clock::now().wall, &message);
-                return Err(EXIT_SETUP);
-            }
         },
     };
-    if let Some(pid) = statusdir::find_leftover(&options.dir) {
-        let message = format!(
-            "pid {pid} (process group {pid}) of a previous supervise of this directory is still running; stopping it before starting a new one"
+    let leftover = statusdir::find_leftover(&options.dir, opened.previous.as_ref());
+    if let Some(Leftover { pgid, .. }) = leftover {
+        eprintln!(
+            "supervise: pid {pgid} (process group {pgid}) of a previous supervise of this directory is still running; it is stopped before the service starts"
         );
-        eprintln!("supervise: {message}");
-        dir.logs.log(Level::Warning, clock::now().wall, &message);
-        if statusdir::stop_leftover(pid, conf.stop_timeout) {
-            dir.logs.log(
-                Level::Warning,
-                clock::now().wall,
-                &format!("process group {pid} ignored TERM; sent KILL"),
-            );
-        }
     }
-    let signals = Signals::open().map_err(|e| {
+    let mut dir = opened.dir;
+    let signals = Signals::open_all().map_err(|e| {
         let message = format!("cannot set up signal handling: {e}");
-        eprintln!("supervise: {message}");
         dir.logs.log(Level::Fatal, clock::now().wall, &message);
-        EXIT_SETUP
+        fail(&message)
     })?;
     if let Err(e) = process::become_subreaper() {
-        dir.logs.log(
+        early.push(Effect::Log(
             Level::Warning,
-            clock::now().wall,
-            &format!(
+            format!(
                 "cannot become a subreaper (orphans of the service will not be reaped here): {e}"
             ),
-        );
+        ));
     }
     let hook = options.restart_hook.as_ref().map(|_| RestartHook {
         reset_after: options.reset_after,
     });
+    let shown = dir.path.display().to_string();
+    // Without inotify (none left for this user) supervise works, but does
+    // not notice its files being removed.
+    let watcher = match Inotify::new() {
+        Ok(watcher) => Some(watcher),
+        Err(e) => {
+            early.push(Effect::Log(
+                Level::Warning,
+                format!("cannot watch {shown} (a removed control, ok or lock will not be made again): {e}"),
+            ));
+            None
+        }
+    };
     Ok(Driver {
-        dir,
         supervisor: Supervisor::new(&options.name, conf, hook),
         name: options.name,
         host: process::hostname(),
+        command: command_line(&options.argv),
         argv: options.argv,
         conf_path,
         hook_program: options.restart_hook,
@@ -158,11 +204,41 @@ fn set_up(options: Options) -> Result<Driver, i32> {
         hook: None,
         senders: Vec::new(),
         service_files: None,
-        pending_status: None,
-        written_pid: None,
-        pending_logs: Vec::new(),
+        status: StatusWrites::new(format!("{shown}/status")),
+        record: Replace::new(format!("the record in {shown}/lock")),
+        recorded: None,
+        logs: [
+            Backlog::new(format!("{shown}/supervise.log")),
+            Backlog::new(format!("{shown}/supervise.log.wf")),
+        ],
+        watch: None,
+        blind_recheck_at: None,
+        watcher,
+        repair: Replace::new(format!("{shown}/lock, control and ok")),
+        leftover,
+        early,
         exit: None,
+        dir,
     })
+}
+
+/// The command line for log lines, cut at [`MAX_COMMAND_SHOWN`] bytes.
+fn command_line(argv: &[OsString]) -> String {
+    let mut line = argv
+        .iter()
+        .map(|a| a.to_string_lossy())
+        .collect::<Vec<_>>()
+        .join(" ");
+    if line.len() > MAX_COMMAND_SHOWN {
+        let total = line.len();
+        let mut cut = MAX_COMMAND_SHOWN;
+        while !line.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        line.truncate(cut);
+        line.push_str(&format!("... ({total} bytes)"));
+    }
+    line
 }
 
 /// A helper process (the restart hook) that is killed if it overstays.
@@ -177,7 +253,7 @@ impl Helper {
     /// KILLs its process group (what it started goes with it), once.
     fn kill(&mut self) {
         self.kill_at = None;
-        let _ = process::signal(Target::Group(self.pid), libc::SIGKILL);
+        let _ = process::signal(crate::supervisor::Target::Group(self.pid), libc::SIGKILL);
     }
 }
 
@@ -186,6 +262,8 @@ struct Driver {
     name: String,
     host: String,
     argv: Vec<OsString>,
+    /// The command line as shown in log lines.
+    command: String,
     /// The config file; `None` under `-r`, which reads none.
     conf_path: Option<PathBuf>,
     hook_program: Option<PathBuf>,
@@ -197,43 +275,50 @@ struct Driver {
     /// The running service's stdin, stdout and stderr, kept open until its
     /// exit has been handled (see [`spawn::ServiceFiles`]).
     service_files: Option<spawn::ServiceFiles>,
-    /// The status file as the last wake-up left it, not yet written, and
-    /// when to write it: after the wake-up's signals and spawns when the pid
-    /// changed; up to [`STATUS_COALESCE`] later when only a flag byte did.
-    pending_status: Option<(Status, Duration)>,
-    /// The pid in the status file as last written.
-    written_pid: Option<u32>,
-    /// Log lines of this wake-up, written after its work so that logging
-    /// never delays a restart or a signal.
-    pending_logs: Vec<(Level, Duration, String)>,
+    /// The status file: what to write, when, and its retries.
+    status: StatusWrites,
+    /// The record in the lock file: what to write and its retries.
+    record: Replace<Record>,
+    /// The group the record names (as last set).
+    recorded: Option<(u32, Duration)>,
+    /// Lines for supervise.log and supervise.log.wf not yet written.
+    logs: [Backlog; 2],
+    /// The group being stopped, watched through pidfds.
+    watch: Option<GroupWatch>,
+    /// When to look at that group again if nothing can watch it.
+    blind_recheck_at: Option<Duration>,
+    /// Watches the status directory, the lock and the FIFOs themselves.
+    watcher: Option<Inotify>,
+    /// A repair of the directory to make (see `StatusDir::repair`).
+    repair: Replace<()>,
+    /// A group a previous supervise left running, stopped before starting.
+    leftover: Option<Leftover>,
+    /// What set-up had to say, logged once the loop starts.
+    early: Vec<Effect>,
     exit: Option<i32>,
 }
 
 impl Driver {
     fn run(mut self) -> i32 {
         let now = clock::now();
-        let command = self.command_line();
-        self.dir.logs.log(
-            Level::Notice,
-            now.wall,
-            &format!("supervise (pid {}) started: {command}", std::process::id()),
+        let started = format!(
+            "supervise (pid {}) started: {}",
+            std::process::id(),
+            self.command
         );
+        self.log(Level::Notice, &started);
+        for effect in std::mem::take(&mut self.early) {
+            self.carry_out(now, effect);
+        }
+        self.record.set(self.dir.record(None), now.mono);
+        self.watch_own_files();
+        if let Some(Leftover { pgid, since }) = self.leftover.take() {
+            self.apply(now, Input::LeftoverGroup { pgid, since });
+        }
         self.apply(now, Input::Start);
-        let fds = [self.dir.control.as_raw_fd(), self.signals.raw_fd()];
+        self.check_group(now, false);
         loop {
-            if self.exit.is_some()
-                || self
-                    .pending_status
-                    .is_some_and(|(_, at)| at <= clock::now().mono)
-            {
-                self.write_status();
-            }
-            // Log lines wait with a status write held back (after `d`, say):
-            // the service just signalled finds the CPU free to die on, and
-            // both are written together, at most STATUS_COALESCE later.
-            if self.pending_status.is_none() {
-                self.flush_logs();
-            }
+            self.write_due(clock::now());
             if self.supervisor.child_pid().is_none() {
                 self.service_files = None;
             }
@@ -255,12 +340,16 @@ impl Driver {
                 // loop does not pay for it.)
                 memory::release_free_heap();
             }
+            let mut fds = vec![self.dir.control.as_raw_fd(), self.signals.raw_fd()];
+            fds.extend(self.watcher.as_ref().map(Inotify::raw_fd));
+            let watches_from = fds.len();
+            fds.extend(self.watch.iter().flat_map(GroupWatch::fds));
             let readable = match poll::wait(&fds, timeout) {
                 Ok(readable) => readable,
                 Err(e) => {
                     self.log(Level::Fatal, &format!("poll failed: {e}"));
-                    self.write_status();
-                    self.flush_logs();
+                    self.exit = Some(EXIT_SETUP);
+                    self.write_due(clock::now());
                     return EXIT_SETUP;
                 }
             };
@@ -271,24 +360,63 @@ impl Driver {
             if readable[0] {
                 self.read_control(now);
             }
-            for received in self.signals.drain() {
-                match received {
-                    Received::Child => self.reap(now),
-                    Received::Terminate if self.exit.is_some() => self.kill_senders(),
-                    Received::Terminate => self.apply(now, Input::Terminate),
-                    Received::Hangup => self.log(Level::Notice, "SIGHUP received and ignored"),
+            for signal in self.signals.numbers() {
+                match signal {
+                    libc::SIGCHLD => self.reap(now),
+                    // Exiting, waiting for alarm senders: a second TERM
+                    // kills them.
+                    libc::SIGTERM | libc::SIGINT if self.exit.is_some() => self.kill_senders(),
+                    _ => self.apply(now, Input::Signal(signal)),
                 }
             }
+            if self.watcher.is_some() && readable[2] {
+                // One of our own files was removed, replaced or changed.
+                self.watcher.as_mut().map(Inotify::read_events);
+                self.repair.set((), now.mono);
+            }
             self.on_deadlines(now);
+            let woken = readable[watches_from..].contains(&true)
+                || self.blind_recheck_at.is_some_and(|t| now.mono >= t);
+            self.check_group(now, woken);
         }
     }
 
-    fn command_line(&self) -> String {
-        self.argv
-            .iter()
-            .map(|a| a.to_string_lossy())
-            .collect::<Vec<_>>()
-            .join(" ")
+    /// (Re)watches the directory, the lock and the FIFOs as they are now.
+    fn watch_own_files(&mut self) {
+        let Some(watcher) = &self.watcher else {
+            return;
+        };
+        for path in self.dir.watched() {
+            // A path missing now is made by the repair, which watches again.
+            let _ = watcher.watch_self(&path);
+        }
+    }
+
+    /// Repairs the status directory when one of its files was removed or
+    /// replaced (retried with back-off while it cannot be), then rewrites
+    /// what a repair may have lost: the record and the status file.
+    fn repair_due(&mut self, now: Now) {
+        if self.repair.due(now.mono, false).is_none() {
+            return;
+        }
+        let result = self.dir.repair();
+        if let Ok(done) = &result {
+            for line in done {
+                self.log(Level::Warning, line);
+            }
+            self.watch_own_files();
+            if !done.is_empty() {
+                let group = self
+                    .recorded
+                    .map(|(pgid, since)| lock::Group { pgid, since });
+                self.record.set(self.dir.record(group), now.mono);
+                self.status.change(now.mono, self.supervisor.status());
+            }
+        }
+        let result = result.map(drop).map_err(|e| e.to_string());
+        if let Some((level, line)) = self.repair.outcome(now.mono, result) {
+            self.log(level, &line);
+        }
     }
 
     fn next_wakeup(&self) -> Option<Duration> {
@@ -296,39 +424,128 @@ impl Driver {
         helpers
             .filter_map(|h| h.kill_at)
             .chain(self.supervisor.next_deadline())
-            .chain(self.pending_status.map(|(_, at)| at))
+            .chain(self.status.deadline())
+            .chain(self.record.deadline())
+            .chain(self.repair.deadline())
+            .chain(self.logs.iter().filter_map(Backlog::deadline))
+            .chain(self.blind_recheck_at)
             .min()
     }
 
     fn log(&mut self, level: Level, message: &str) {
-        self.pending_logs
-            .push((level, clock::now().wall, message.to_owned()));
+        self.log_at(level, clock::now().wall, message);
     }
 
-    fn write_status(&mut self) {
-        let Some((status, _)) = self.pending_status.take() else {
-            return;
-        };
-        self.written_pid = Some(status.pid);
-        if let Err(e) = status::write_atomically(&self.dir.path, &status) {
-            self.log(
-                Level::Warning,
-                &format!(
-                    "cannot write {}/status: {e} (supervision goes on)",
-                    self.dir.path.display()
-                ),
-            );
+    fn log_at(&mut self, level: Level, wall: Duration, message: &str) {
+        let line = logfile::format_line(level, &localtime::format(wall), message);
+        self.logs[Log::of(level) as usize].push(line.into_bytes());
+    }
+
+    /// Writes what is due: the lock's record (what a supervise started
+    /// after us relies on), the status file, then the log lines. Each is
+    /// retried after a failure (see [`crate::writes`]); when exiting, each
+    /// gets one last attempt.
+    fn write_due(&mut self, now: Now) {
+        let force = self.exit.is_some();
+        if !force {
+            self.repair_due(now);
+        }
+        self.write_record(now, force);
+        if let Some(status) = self.status.due(now.mono, force) {
+            let result =
+                status::write_atomically(&self.dir.path, &status).map_err(|e| e.to_string());
+            if let Some((level, line)) = self.status.outcome(now.mono, status, result) {
+                self.log(level, &line);
+            }
+        }
+        // Log lines wait with a status write held back (after `d`, say):
+        // the service just signalled finds the CPU free to die on, and both
+        // are written together, at most STATUS_COALESCE later.
+        if force || !self.status.holding_back(now.mono) {
+            self.flush_logs(now.mono, force);
         }
     }
 
-    fn flush_logs(&mut self) {
-        for (level, wall, message) in self.pending_logs.drain(..) {
-            self.dir.logs.log(level, wall, &message);
+    fn flush_logs(&mut self, now: Duration, force: bool) {
+        for log in [Log::Notice, Log::Warning] {
+            let backlog = &mut self.logs[log as usize];
+            if !backlog.ready(now, force) {
+                continue;
+            }
+            let mut report = None;
+            while let Some(bytes) = backlog.front() {
+                match self.dir.logs.write(log, bytes) {
+                    Ok(n) => backlog.wrote(n),
+                    Err(e) => {
+                        report = backlog.failed(now, &e.to_string());
+                        break;
+                    }
+                }
+            }
+            if backlog.is_empty() {
+                report = report.or_else(|| backlog.drained());
+            }
+            // Into supervise.log.wf, which the second round writes (or keeps).
+            if let Some((level, line)) = report {
+                self.log(level, &line);
+            }
         }
     }
 
     fn kill_senders(&mut self) {
         self.senders.iter_mut().for_each(Helper::kill);
+    }
+
+    /// The record in the lock file names the group supervise answers for.
+    /// It is written at once (one `pwrite`, after the spawn, so the restart
+    /// does not wait for it): if supervise is killed a moment after starting
+    /// a service, the next supervise must still find that service.
+    fn sync_record(&mut self, now: Now) {
+        let group = self.supervisor.live_group();
+        if group != self.recorded {
+            self.recorded = group;
+            let group = group.map(|(pgid, since)| lock::Group { pgid, since });
+            self.record.set(self.dir.record(group), now.mono);
+            self.write_record(now, false);
+        }
+    }
+
+    fn write_record(&mut self, now: Now, force: bool) {
+        if let Some(record) = self.record.due(now.mono, force) {
+            let result = self.dir.write_record(&record).map_err(|e| e.to_string());
+            if let Some((level, line)) = self.record.outcome(now.mono, result) {
+                self.log(level, &line);
+            }
+        }
+    }
+
+    /// A group being stopped (the service's, whose leader has exited, or
+    /// one a previous supervise left) is reported gone once no live member
+    /// is left. Its members need not be our children: they are watched
+    /// through pidfds, and looked at again when one of them ends (`woken`).
+    fn check_group(&mut self, now: Now, woken: bool) {
+        let Some(pgid) = self.supervisor.draining_group() else {
+            self.watch = None;
+            self.blind_recheck_at = None;
+            return;
+        };
+        // A member's pidfd may wake us before its SIGCHLD is queued: our own
+        // zombies are reaped first, so none is left when the restart comes.
+        self.reap(now);
+        if self.supervisor.draining_group() != Some(pgid) {
+            return self.check_group(now, woken);
+        }
+        if !process::group_alive(pgid) {
+            self.watch = None;
+            self.blind_recheck_at = None;
+            self.apply(now, Input::GroupGone);
+            return;
+        }
+        if woken || self.watch.as_ref().map(GroupWatch::pgid) != Some(pgid) {
+            let watch = GroupWatch::new(pgid);
+            self.blind_recheck_at = watch.blind().then_some(now.mono + BLIND_RECHECK);
+            self.watch = Some(watch);
+        }
     }
 
     /// Reads every byte waiting in `control` and obeys each known command.
@@ -409,11 +626,6 @@ impl Driver {
         if hook_done {
             self.apply(now, Input::HookFinished);
         }
-        if let Some(pgid) = self.supervisor.draining_group()
-            && !process::group_alive(pgid)
-        {
-            self.apply(now, Input::GroupGone);
-        }
     }
 
     fn on_deadlines(&mut self, now: Now) {
@@ -455,6 +667,7 @@ impl Driver {
                 }
             }
         }
+        self.sync_record(now);
     }
 
     fn carry_out(&mut self, now: Now, effect: Effect) -> Option<Input> {
@@ -465,7 +678,7 @@ impl Driver {
                     Input::Spawned { pid }
                 }
                 Err(e) => Input::SpawnFailed {
-                    reason: format!("{}: {e}", self.command_line()),
+                    reason: format!("{}: {e}", self.command),
                 },
             }),
             Effect::Signal { signal, target } => {
@@ -478,20 +691,15 @@ impl Driver {
                 None
             }
             Effect::WriteStatus(status) => {
-                let due = if self.written_pid == Some(status.pid) {
-                    // Only a flag changed (`d` while the child still runs,
-                    // `s`, `p`...): the child's exit, usually a moment away,
-                    // will need a write anyway; one rename serves both.
-                    let later = now.mono + STATUS_COALESCE;
-                    self.pending_status.map_or(later, |(_, at)| at.min(later))
-                } else {
-                    now.mono
-                };
-                self.pending_status = Some((status, due));
+                self.status.change(now.mono, status);
                 None
             }
             Effect::Log(level, message) => {
-                self.pending_logs.push((level, now.wall, message));
+                self.log_at(level, now.wall, &message);
+                None
+            }
+            Effect::LogBare(line) => {
+                self.logs[Log::Notice as usize].push(logfile::format_bare(&line).into_bytes());
                 None
             }
             Effect::Alarm(alarm) => {
@@ -499,6 +707,12 @@ impl Driver {
                 None
             }
             Effect::RunRestartHook { count } => self.run_hook(now, count),
+            Effect::KillHook => {
+                if let Some(hook) = &mut self.hook {
+                    hook.kill();
+                }
+                None
+            }
             Effect::ReloadConf => self.reload_conf(),
             Effect::Exit(code) => {
                 self.exit = Some(code);
@@ -530,7 +744,13 @@ impl Driver {
                 memory::release_free_heap();
                 Some(input)
             }
-            Err(_) => Some(Input::Reloaded(None)),
+            Err(e) => {
+                self.log(
+                    Level::Warning,
+                    &format!("cannot read config file {}: {e}", path.display()),
+                );
+                Some(Input::Reloaded(None))
+            }
         }
     }
 
@@ -615,8 +835,29 @@ fn describe_commands(commands: &[u8]) -> String {
     format!("control: received {}{tail}", shown.join(" "))
 }
 
-/// Reads and resolves the config file for service `name`.
+/// Reads and resolves the config file for service `name`. The open does not
+/// block (a FIFO in the file's place is refused, as is anything that is not
+/// a regular file, or a file over 16 MiB): reading it must never stall
+/// supervise, at start or on `r`.
 pub fn read_conf(path: &Path, name: &str) -> io::Result<conf::Resolved> {
-    let text = std::fs::read(path)?;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)?;
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "not a regular file",
+        ));
+    }
+    if meta.len() > MAX_CONF_BYTES {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("larger than {} MiB", MAX_CONF_BYTES >> 20),
+        ));
+    }
+    let mut text = Vec::with_capacity(meta.len() as usize);
+    file.take(MAX_CONF_BYTES).read_to_end(&mut text)?;
     Ok(conf::resolve(&text, name))
 }

@@ -1,7 +1,7 @@
 //! supervise: a drop-in successor to the C `supervise` (daemontools family).
 //!
 //! The tree is the architecture: pure decision code ([`supervisor`],
-//! [`control`], [`status`] encoding, [`conf`], [`cli`]) never makes a system
+//! [`control`], [`status`] encoding, [`conf`], [`cli`], [`writes`]) never makes a system
 //! call; [`sys`] holds every `unsafe` block and system call; [`driver`] waits on
 //! file descriptors and deadlines and turns them into inputs for the
 //! supervisor, then carries out the effects it returns.
@@ -19,3 +19,4 @@ pub mod statusdir;
 pub mod supervisor;
 pub mod svc;
 pub mod sys;
+pub mod writes;

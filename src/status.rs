@@ -90,17 +90,31 @@ impl Status {
 
 /// Writes `status.new` in `dir` and renames it over `status`, so a reader
 /// never sees a partial file.
+///
+/// `status.new` is always a file of our own, new: whatever has the name is
+/// unlinked first (a symlink planted there is removed, never followed; its
+/// target is not touched), then the file is created with `O_EXCL` and
+/// `O_NOFOLLOW`, so no existing file is ever reused or truncated. A failed
+/// write removes it again; the caller retries.
 pub fn write_atomically(dir: &Path, status: &Status) -> io::Result<()> {
     let tmp = dir.join("status.new");
+    match std::fs::remove_file(&tmp) {
+        Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+        _ => {}
+    }
     let mut file = std::fs::OpenOptions::new()
         .write(true)
-        .create(true)
-        .truncate(true)
+        .create_new(true)
         .mode(0o644)
+        .custom_flags(libc::O_NOFOLLOW)
         .open(&tmp)?;
-    file.write_all(&status.encode())?;
-    drop(file);
-    std::fs::rename(&tmp, dir.join("status"))
+    let written = file
+        .write_all(&status.encode())
+        .and_then(|()| std::fs::rename(&tmp, dir.join("status")));
+    if written.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written
 }
 
 /// Why a status file could not be read.
@@ -167,6 +181,22 @@ mod tests {
             .encode()[13],
             b'd'
         );
+    }
+
+    #[test]
+    fn status_new_never_follows_a_planted_symlink() {
+        let dir = std::env::temp_dir().join(format!("status-link-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let victim = dir.join("victim");
+        std::fs::write(&victim, "precious").unwrap();
+        std::os::unix::fs::symlink(&victim, dir.join("status.new")).unwrap();
+        write_atomically(&dir, &sample()).unwrap();
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
+        let meta = std::fs::symlink_metadata(dir.join("status")).unwrap();
+        assert!(meta.file_type().is_file() && meta.len() == LEN as u64);
+        assert_eq!(read(&dir).unwrap(), sample());
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

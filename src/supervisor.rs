@@ -86,6 +86,18 @@ pub enum Input {
     Deadline,
     /// SIGTERM or SIGINT to supervise itself.
     Terminate,
+    /// A signal to supervise itself other than SIGCHLD (which the driver
+    /// answers by reaping): its number. What each one means is decided here.
+    Signal(i32),
+    /// Before [`Input::Start`]: a process group that a previous supervise of
+    /// this directory left running (it was killed). It is stopped like a
+    /// group that outlived its leader before the service starts.
+    LeftoverGroup {
+        /// The group, whose leader was the previous service.
+        pgid: u32,
+        /// When its leader started (wall clock), as recorded.
+        since: Duration,
+    },
     /// The restart hook finished (or was killed at its timeout).
     HookFinished,
     /// The config file was re-read (`r`), or could not be (`None`).
@@ -141,6 +153,9 @@ pub enum Effect {
     WriteStatus(Status),
     /// Write a log line.
     Log(Level, String),
+    /// Write a line to supervise.log as it is, with no level and no time:
+    /// the config dump after `Finished loading configurations!` (SPEC §2).
+    LogBare(String),
     /// Send an alarm by every configured means.
     Alarm(Alarm),
     /// Run `RESTART_SH COUNT`; answer with `HookFinished`.
@@ -148,6 +163,9 @@ pub enum Effect {
         /// The exit count passed as its argument.
         count: u32,
     },
+    /// KILL the running restart hook's process group: `d`, `x` and SIGTERM
+    /// do not wait for it. Its `HookFinished` is then ignored.
+    KillHook,
     /// Re-read the config file; answer with `Reloaded`.
     ReloadConf,
     /// Exit supervise with this code.
@@ -194,6 +212,8 @@ enum Child {
     Running {
         pid: u32,
         started: Duration,
+        /// When it started, on the wall clock (for the lock's record).
+        since: Duration,
         /// TERM was sent to the group (`d`, SIGTERM) and the exit is awaited.
         stop: Option<Stop>,
         /// The operator sent a signal that ends it (`t`, `k`, `i`).
@@ -201,8 +221,14 @@ enum Child {
         /// Stopped by `p` and not continued since (`c`, or a stop).
         paused: bool,
     },
-    /// The child exited but its process group lives on; it is being stopped.
-    Draining { pgid: u32, stop: Stop },
+    /// The child exited but its process group lives on, or a previous
+    /// supervise left the group running: it is being stopped.
+    Draining {
+        pgid: u32,
+        stop: Stop,
+        /// When its leader started, on the wall clock.
+        since: Duration,
+    },
 }
 
 /// Exits counted in the current alarm window (SPEC §5.2).
@@ -242,6 +268,21 @@ pub struct Supervisor {
     /// `-r` mode: the exit count and when the last exit happened.
     hook_count: u32,
     last_exit_at: Option<Duration>,
+    /// Stray signals to supervise, for logging each at most once per
+    /// [`STRAY_REPORT_EVERY`].
+    strays: Vec<Stray>,
+}
+
+/// How often the same stray signal is logged: a sender in a loop costs one
+/// line per signal per 10 s, not one per wake-up.
+pub const STRAY_REPORT_EVERY: Duration = Duration::from_secs(10);
+
+/// A signal with no meaning for supervise, as far as it was logged.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Stray {
+    signal: i32,
+    logged_at: Duration,
+    unlogged: u32,
 }
 
 impl Supervisor {
@@ -265,6 +306,7 @@ impl Supervisor {
             written: None,
             hook_count: 0,
             last_exit_at: None,
+            strays: Vec::new(),
         }
     }
 
@@ -292,6 +334,18 @@ impl Supervisor {
     pub fn child_pid(&self) -> Option<u32> {
         match self.child {
             Child::Running { pid, .. } => Some(pid),
+            _ => None,
+        }
+    }
+
+    /// The process group supervise answers for, and when its leader
+    /// started (wall clock): the running child, or a group being stopped.
+    /// The driver records it in the lock file, so that a supervise started
+    /// after this one is killed finds it even if the status file is stale.
+    pub fn live_group(&self) -> Option<(u32, Duration)> {
+        match self.child {
+            Child::Running { pid, since, .. } => Some((pid, since)),
+            Child::Draining { pgid, since, .. } => Some((pgid, since)),
             _ => None,
         }
     }
@@ -353,6 +407,27 @@ impl Supervisor {
             Input::Control(command) => self.on_command(now, command, &mut out),
             Input::Deadline => self.on_deadline(now, &mut out),
             Input::Terminate => self.on_terminate(now, &mut out),
+            Input::Signal(signal) => self.on_signal(now, signal, &mut out),
+            Input::LeftoverGroup { pgid, since } => {
+                if self.child == Child::Down {
+                    out.push(Effect::Log(
+                        Level::Warning,
+                        format!(
+                            "pid {pgid} (process group {pgid}) of a previous supervise of this directory is still running; stopping it (TERM, then KILL after {} s) before starting a new one",
+                            seconds(self.conf.stop_timeout)
+                        ),
+                    ));
+                    self.signal_group_to_stop(pgid, &mut out);
+                    self.child = Child::Draining {
+                        pgid,
+                        since,
+                        stop: Stop {
+                            deadline: Some(now.mono + self.conf.stop_timeout),
+                            killed: false,
+                        },
+                    };
+                }
+            }
             Input::HookFinished => {
                 if self.child == Child::Hook {
                     self.child = Child::Down;
@@ -369,7 +444,7 @@ impl Supervisor {
                     // service did, not the settings. A new alarm_interval
                     // applies from the next window.
                     self.conf = *conf;
-                    out.extend(loaded_lines(&self.conf).map(|l| Effect::Log(Level::Notice, l)));
+                    out.extend(loaded(&self.conf));
                 }
                 None => out.push(Effect::Log(
                     Level::Warning,
@@ -393,6 +468,7 @@ impl Supervisor {
         self.child = Child::Running {
             pid,
             started: now.mono,
+            since: now.wall,
             stop: None,
             signalled: false,
             paused: false,
@@ -412,6 +488,7 @@ impl Supervisor {
         let Child::Running {
             pid: running,
             started,
+            since,
             stop,
             signalled,
             ..
@@ -438,7 +515,11 @@ impl Supervisor {
                     killed: false,
                 }
             });
-            Child::Draining { pgid: pid, stop }
+            Child::Draining {
+                pgid: pid,
+                stop,
+                since,
+            }
         } else {
             Child::Down
         };
@@ -459,13 +540,22 @@ impl Supervisor {
             if self.hook.is_some() {
                 self.count_for_hook(now);
             } else if self.account_exit(now, how, run_time, out) {
-                out.push(Effect::Log(
-                    Level::Notice,
-                    format!(
-                        "supervise refused to restart {} any more and exited itself!",
-                        self.name
-                    ),
-                ));
+                let line = format!(
+                    "supervise refused to restart {} any more and exited itself!",
+                    self.name
+                );
+                // The original's notice, which scripts grep in supervise.log,
+                // and a warning with the facts where operators look for trouble.
+                let facts = format!(
+                    "{line} ({} exits, {} with core dump, in a {} s window; max_tries {}, max_tries_if_coredumped {})",
+                    self.window.tries,
+                    self.window.coredumps,
+                    self.conf.alarm_interval,
+                    self.conf.max_tries,
+                    self.conf.max_tries_if_coredumped
+                );
+                out.push(Effect::Log(Level::Notice, line));
+                out.push(Effect::Log(Level::Warning, facts));
                 self.exit_pending = true;
                 self.exit_code = EXIT_GAVE_UP;
             }
@@ -651,6 +741,7 @@ impl Supervisor {
             Command::Down => {
                 self.want = Want::Down;
                 self.restart_at = None;
+                self.abandon_hook(out);
                 if let Some(pid) = self.child_pid() {
                     self.begin_stop(now, pid, out);
                 }
@@ -658,6 +749,7 @@ impl Supervisor {
             Command::Exit => {
                 self.exit_pending = true;
                 self.restart_at = None;
+                self.abandon_hook(out);
                 self.settle(now, out);
             }
             Command::Pause | Command::Continue => {
@@ -700,10 +792,84 @@ impl Supervisor {
             Level::Notice,
             "received a signal to terminate: stopping the service, then exiting".to_owned(),
         ));
+        self.abandon_hook(out);
         if let Some(pid) = self.child_pid() {
             self.begin_stop(now, pid, out);
         }
         self.settle(now, out);
+    }
+
+    /// A restart hook that runs while the operator stops or exits is killed
+    /// at once: `d`, `x` and SIGTERM never wait for it (it may hang).
+    fn abandon_hook(&mut self, out: &mut Vec<Effect>) {
+        if self.child == Child::Hook {
+            self.child = Child::Down;
+            out.push(Effect::Log(
+                Level::Notice,
+                "killing the restart hook: the service is not restarted".to_owned(),
+            ));
+            out.push(Effect::KillHook);
+        }
+    }
+
+    /// What a signal to supervise means: TERM and INT stop the service and
+    /// exit; HUP is ignored, as the original does; CONT (supervise was
+    /// stopped and goes on) is noted; every other catchable signal is logged
+    /// and ignored, so that a stray `pkill -USR1 -f CMD`, which matches
+    /// supervise's own command line too, never leaves the service
+    /// unsupervised. Only SIGKILL (and SIGSTOP, until SIGCONT) escape this.
+    fn on_signal(&mut self, now: Now, signal: i32, out: &mut Vec<Effect>) {
+        match signal {
+            libc::SIGTERM | libc::SIGINT => self.on_terminate(now, out),
+            libc::SIGHUP => out.push(Effect::Log(
+                Level::Notice,
+                "SIGHUP received and ignored".to_owned(),
+            )),
+            libc::SIGCONT => out.push(Effect::Log(
+                Level::Notice,
+                "SIGCONT received: supervise goes on (if it was stopped, it catches up now)"
+                    .to_owned(),
+            )),
+            libc::SIGCHLD => {}
+            _ => self.on_stray(now, signal, out),
+        }
+    }
+
+    fn on_stray(&mut self, now: Now, signal: i32, out: &mut Vec<Effect>) {
+        let at = self.strays.iter().position(|s| s.signal == signal);
+        if let Some(stray) = at.map(|i| &mut self.strays[i])
+            && now.mono.saturating_sub(stray.logged_at) < STRAY_REPORT_EVERY
+        {
+            stray.unlogged = stray.unlogged.saturating_add(1);
+            return;
+        }
+        let unlogged = at.map_or(0, |i| self.strays[i].unlogged);
+        let stray = Stray {
+            signal,
+            logged_at: now.mono,
+            unlogged: 0,
+        };
+        match at {
+            Some(i) => self.strays[i] = stray,
+            None => self.strays.push(stray),
+        }
+        let name = crate::alarm::signal_name(signal);
+        let name = if name.starts_with("SIG") {
+            format!("signal {signal} {name}")
+        } else {
+            format!("signal {signal}")
+        };
+        let more = if unlogged > 0 {
+            format!(" ({unlogged} more since the last report)")
+        } else {
+            String::new()
+        };
+        out.push(Effect::Log(
+            Level::Warning,
+            format!(
+                "{name} received and ignored{more}: only SIGTERM and SIGINT stop supervise (and its service)"
+            ),
+        ));
     }
 
     fn on_deadline(&mut self, now: Now, out: &mut Vec<Effect>) {
@@ -731,7 +897,7 @@ impl Supervisor {
                 stop: Some(stop),
                 ..
             } => (*pid, stop),
-            Child::Draining { pgid, stop } => (*pgid, stop),
+            Child::Draining { pgid, stop, .. } => (*pgid, stop),
             _ => return,
         };
         if !stop.killed {
@@ -767,9 +933,11 @@ impl Supervisor {
     }
 }
 
-/// The original's log lines (notices) after reading the config file.
-pub fn loaded_lines(conf: &Conf) -> impl Iterator<Item = String> {
-    std::iter::once("Finished loading configurations!".to_owned()).chain(conf.describe())
+/// What the original logs after reading the config file: a notice, then
+/// the settings as bare lines (`max_tries: 20`), which monitoring greps.
+pub fn loaded(conf: &Conf) -> impl Iterator<Item = Effect> {
+    let notice = Effect::Log(Level::Notice, "Finished loading configurations!".to_owned());
+    std::iter::once(notice).chain(conf.describe().into_iter().map(Effect::LogBare))
 }
 
 /// `service exited! (exit code 3, ran 1.250 s, pid 42)` and its variants.
@@ -1164,6 +1332,46 @@ mod tests {
         )));
         assert!(effects.contains(&Effect::Exit(EXIT_GAVE_UP)));
         assert!(!spawns(&effects));
+        // Both the original's notice and a warning with the facts.
+        let levels: Vec<Level> = effects
+            .iter()
+            .filter_map(|e| match e {
+                Effect::Log(level, line) if line.starts_with("supervise refused") => Some(*level),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(levels, vec![Level::Notice, Level::Warning]);
+        assert!(logs(
+            &effects,
+            "(3 exits, 0 with core dump, in a 60 s window; max_tries 2"
+        ));
+    }
+
+    #[test]
+    fn a_reload_logs_the_notice_then_the_settings_as_bare_lines() {
+        let mut sup = running(quiet_conf(), 42, 0);
+        let effects = sup.handle(at(1), Input::Reloaded(Some(Box::new(alarm_conf(7, 3)))));
+        assert_eq!(
+            effects[0],
+            Effect::Log(Level::Notice, "Finished loading configurations!".into())
+        );
+        let bare: Vec<&str> = effects
+            .iter()
+            .filter_map(|e| match e {
+                Effect::LogBare(line) => Some(line.as_str()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            bare[..5],
+            [
+                "alarm_interval: 60",
+                "max_tries: 7",
+                "max_tries_if_coredumped: 3",
+                "alarm_mail : ",
+                "gsm_list_len: 0"
+            ]
+        );
     }
 
     #[test]
@@ -1236,6 +1444,174 @@ mod tests {
         assert!(sup.next_deadline().is_some());
     }
 
+    #[test]
+    fn signals_to_supervise_each_have_one_meaning() {
+        let warnings = |e: &[Effect]| {
+            e.iter()
+                .filter(|e| matches!(e, Effect::Log(Level::Warning, _)))
+                .count()
+        };
+        let table: &[(i32, &str)] = &[
+            (libc::SIGHUP, "SIGHUP received and ignored"),
+            (libc::SIGCONT, "SIGCONT received: supervise goes on"),
+            (libc::SIGUSR1, "signal 10 SIGUSR1 received and ignored"),
+            (libc::SIGQUIT, "signal 3 SIGQUIT received and ignored"),
+            (libc::SIGPWR, "signal 30 SIGPWR received and ignored"),
+            (40, "signal 40 received and ignored"),
+        ];
+        for &(signal, line) in table {
+            let mut sup = running(quiet_conf(), 42, 0);
+            let effects = sup.handle(at(5), Input::Signal(signal));
+            assert!(logs(&effects, line), "{signal}: {effects:?}");
+            assert!(
+                !effects
+                    .iter()
+                    .any(|e| matches!(e, Effect::Signal { .. } | Effect::Exit(_))),
+                "{signal} touches nothing: {effects:?}"
+            );
+            assert_eq!(sup.child_pid(), Some(42));
+        }
+        // TERM and INT stop the service, then exit.
+        for signal in [libc::SIGTERM, libc::SIGINT] {
+            let mut sup = running(quiet_conf(), 42, 0);
+            let effects = sup.handle(at(5), Input::Signal(signal));
+            assert!(
+                effects.contains(&group_signal(libc::SIGTERM, 42)),
+                "{signal}"
+            );
+            assert!(sup.handle(at(6), exited(42, 0)).contains(&Effect::Exit(0)));
+        }
+        // A stray in a loop is one line per 10 s, with the count it hid.
+        let mut sup = running(quiet_conf(), 42, 0);
+        assert_eq!(
+            warnings(&sup.handle(at(0), Input::Signal(libc::SIGUSR1))),
+            1
+        );
+        for ms in 1..=500 {
+            assert_eq!(
+                warnings(&sup.handle(at(ms), Input::Signal(libc::SIGUSR1))),
+                0
+            );
+        }
+        assert_eq!(
+            warnings(&sup.handle(at(600), Input::Signal(libc::SIGUSR2))),
+            1,
+            "each signal has its own count"
+        );
+        let effects = sup.handle(at(10_000), Input::Signal(libc::SIGUSR1));
+        assert!(
+            logs(&effects, "(500 more since the last report)"),
+            "{effects:?}"
+        );
+    }
+
+    #[test]
+    fn d_x_and_sigterm_kill_a_hook_that_runs_and_do_not_wait_for_it() {
+        let hook = RestartHook { reset_after: None };
+        for input in [control(b'd'), control(b'x'), Input::Terminate] {
+            let mut sup = Supervisor::new("svc", quiet_conf(), Some(hook));
+            sup.handle(at(0), Input::Start);
+            sup.handle(at(0), Input::Spawned { pid: 1 });
+            let effects = sup.handle(at(2_000), exited(1, 1));
+            assert!(effects.contains(&Effect::RunRestartHook { count: 1 }));
+            let effects = sup.handle(at(2_001), input.clone());
+            assert!(
+                effects.contains(&Effect::KillHook),
+                "{input:?}: {effects:?}"
+            );
+            assert!(!spawns(&effects));
+            let exits = input != control(b'd');
+            assert_eq!(effects.contains(&Effect::Exit(0)), exits, "{input:?}");
+            // The killed hook's end is still reaped: it starts nothing.
+            if !exits {
+                assert!(!spawns(&sup.handle(at(2_002), Input::HookFinished)));
+                assert!(spawns(&sup.handle(at(2_003), control(b'u'))), "u starts it");
+            }
+        }
+    }
+
+    #[test]
+    fn a_leftover_group_is_stopped_before_the_first_start() {
+        let mut sup = Supervisor::new("svc", quiet_conf(), None);
+        let since = Duration::from_secs(1_600_000_000);
+        let effects = sup.handle(at(0), Input::LeftoverGroup { pgid: 77, since });
+        assert_eq!(
+            effects[1..3],
+            [
+                group_signal(libc::SIGTERM, 77),
+                group_signal(libc::SIGCONT, 77)
+            ]
+        );
+        assert!(logs(
+            &effects,
+            "pid 77 (process group 77) of a previous supervise"
+        ));
+        assert_eq!(sup.live_group(), Some((77, since)), "recorded until gone");
+        assert!(!spawns(&sup.handle(at(1), Input::Start)), "not beside it");
+        assert_eq!(sup.draining_group(), Some(77));
+        // Control is read meanwhile: `x` exits once it is gone, with no start.
+        sup.handle(at(2), control(b'x'));
+        let effects = sup.handle(at(3), Input::GroupGone);
+        assert!(!spawns(&effects) && effects.contains(&Effect::Exit(0)));
+        // One that ignores TERM gets KILL after stop_timeout, then the start.
+        let mut sup = Supervisor::new("svc", quiet_conf(), None);
+        sup.handle(at(0), Input::LeftoverGroup { pgid: 77, since });
+        sup.handle(at(0), Input::Start);
+        let effects = sup.handle(at(10_000), Input::Deadline);
+        assert!(effects.contains(&group_signal(libc::SIGKILL, 77)));
+        let effects = sup.handle(at(10_050), Input::GroupGone);
+        assert!(spawns(&effects));
+        sup.handle(at(10_051), Input::Spawned { pid: 78 });
+        assert_eq!(sup.live_group(), Some((78, at(10_051).wall)));
+        // A leftover reported once supervision runs changes nothing.
+        let effects = sup.handle(at(10_052), Input::LeftoverGroup { pgid: 5, since });
+        assert!(effects.is_empty());
+    }
+
+    #[test]
+    fn the_live_group_is_the_child_then_its_draining_group_then_none() {
+        let mut sup = running(quiet_conf(), 42, 1_000);
+        assert_eq!(sup.live_group(), Some((42, at(1_000).wall)));
+        sup.handle(
+            at(5_000),
+            Input::ChildExited {
+                pid: 42,
+                how: Exit::Code(1),
+                group_alive: true,
+            },
+        );
+        assert_eq!(sup.live_group(), Some((42, at(1_000).wall)), "its start");
+        sup.handle(at(5_001), control(b'd'));
+        sup.handle(at(5_002), Input::GroupGone);
+        assert_eq!(sup.live_group(), None);
+    }
+
+    #[test]
+    fn a_wall_clock_jump_changes_no_window_and_no_delay() {
+        // Windows and back-off run on the monotonic clock; the wall clock
+        // (set back a year, then forward) only stamps the status file.
+        let jump = |mono_ms: u64, wall_secs: u64| Now {
+            mono: Duration::from_millis(mono_ms),
+            wall: Duration::from_secs(wall_secs),
+        };
+        let mut sup = Supervisor::new("svc", alarm_conf(2, 0), None);
+        sup.handle(jump(0, 1_700_000_000), Input::Start);
+        sup.handle(jump(0, 1_700_000_000), Input::Spawned { pid: 1 });
+        let alarms = |e: &[Effect]| e.iter().filter(|e| matches!(e, Effect::Alarm(_))).count();
+        let effects = sup.handle(jump(2_000, 1_668_000_000), exited(1, 1));
+        assert_eq!(alarms(&effects), 1);
+        assert!(spawns(&effects));
+        sup.handle(jump(2_000, 1_668_000_000), Input::Spawned { pid: 2 });
+        assert_eq!(sup.status().since, Duration::from_secs(1_668_000_000));
+        let effects = sup.handle(jump(4_000, 1_900_000_000), exited(2, 1));
+        assert_eq!(
+            alarms(&effects),
+            0,
+            "the same window: a wall jump opens none"
+        );
+        assert!(spawns(&effects), "no back-off from a clock jump");
+    }
+
     mod properties {
         use super::*;
         use proptest::prelude::*;
@@ -1252,6 +1628,7 @@ mod tests {
             Byte(u8),
             Deadline,
             Terminate,
+            Signal(i32),
             GroupEmpties,
             HookEnds,
             Reload,
@@ -1270,6 +1647,16 @@ mod tests {
                 prop::sample::select(b"udoxpchaitksnr".to_vec()).prop_map(Step::Byte),
                 Just(Step::Deadline),
                 Just(Step::Terminate),
+                prop::sample::select(vec![
+                    libc::SIGTERM,
+                    libc::SIGINT,
+                    libc::SIGHUP,
+                    libc::SIGCONT,
+                    libc::SIGUSR1,
+                    libc::SIGQUIT,
+                    40
+                ])
+                .prop_map(Step::Signal),
                 Just(Step::GroupEmpties),
                 Just(Step::HookEnds),
                 Just(Step::Reload),
@@ -1285,6 +1672,9 @@ mod tests {
             draining: Option<u32>,
             spawning: bool,
             hook_running: bool,
+            /// A hook that was killed and not reaped yet: its end is still
+            /// reported, and must change nothing.
+            hook_killed: bool,
             wanted_down: bool,
             exited: bool,
         }
@@ -1312,6 +1702,11 @@ mod tests {
                                 });
                             }
                             Effect::RunRestartHook { .. } => self.hook_running = true,
+                            Effect::KillHook => {
+                                assert!(self.hook_running, "kill of a hook that is not running");
+                                self.hook_running = false;
+                                self.hook_killed = true;
+                            }
                             // The one sanctioned way out: KILL and its grace
                             // passed and the group is abandoned.
                             Effect::Log(_, line) if line.contains("no longer waiting") => {
@@ -1344,7 +1739,7 @@ mod tests {
             }
         }
 
-        fn run(steps: Vec<Step>, hook: bool) {
+        fn run(steps: Vec<Step>, hook: bool, leftover: bool) {
             let conf = Conf {
                 alarm_interval: 60,
                 max_tries: 3,
@@ -1354,6 +1749,16 @@ mod tests {
             let hook = hook.then_some(RestartHook { reset_after: None });
             let mut sup = Supervisor::new("svc", conf, hook);
             let mut world = World::default();
+            if leftover {
+                world.draining = Some(7);
+                world.feed(
+                    &mut sup,
+                    Input::LeftoverGroup {
+                        pgid: 7,
+                        since: Duration::ZERO,
+                    },
+                );
+            }
             world.feed(&mut sup, Input::Start);
             for step in steps {
                 if world.exited {
@@ -1401,14 +1806,21 @@ mod tests {
                         world.wanted_down = true;
                         world.feed(&mut sup, Input::Terminate);
                     }
+                    Step::Signal(signal) => {
+                        if matches!(signal, libc::SIGTERM | libc::SIGINT) {
+                            world.wanted_down = true;
+                        }
+                        world.feed(&mut sup, Input::Signal(signal));
+                    }
                     Step::GroupEmpties => {
                         if world.draining.take().is_some() {
                             world.feed(&mut sup, Input::GroupGone);
                         }
                     }
                     Step::HookEnds => {
-                        if world.hook_running {
+                        if world.hook_running || world.hook_killed {
                             world.hook_running = false;
+                            world.hook_killed = false;
                             world.feed(&mut sup, Input::HookFinished);
                         }
                     }
@@ -1425,12 +1837,19 @@ mod tests {
 
             #[test]
             fn invariants_hold_for_any_sequence(steps in prop::collection::vec(step(), 0..80)) {
-                run(steps, false);
+                run(steps, false, false);
             }
 
             #[test]
             fn invariants_hold_with_a_restart_hook(steps in prop::collection::vec(step(), 0..80)) {
-                run(steps, true);
+                run(steps, true, false);
+            }
+
+            /// A group a previous supervise left is stopped before any
+            /// spawn: never two copies of the service.
+            #[test]
+            fn invariants_hold_with_a_leftover_group(steps in prop::collection::vec(step(), 0..80)) {
+                run(steps, false, true);
             }
 
             /// With alarms on and no operator in the way, a window never sees

@@ -971,3 +971,25 @@ fn senders_running_at_give_up_are_still_timed_out() {
         h.sup.log_wf()
     );
 }
+
+#[test]
+fn missing_alarm_programs_are_warnings_and_supervision_goes_on() {
+    // mail, SMS and alarm_command all missing: each is a warning naming the
+    // program; the service is restarted as ever.
+    let dir = TempDir::new("alarm-missing");
+    dir.write(
+        "supervise.conf",
+        "[svc]\nalarm_interval : 60\nmax_tries : 0\nalarm_mail : ops@example.com\n\
+         alarm_gsm : 123\nalarm_mail_program : /no/such/mail\n\
+         alarm_sms_program : /no/such/sms\nalarm_command : /no/such/command\n",
+    );
+    let mut sup = Supervise::start_with(dir, &["-p", "status/svc", "-f", "sleep 1000"], &[]);
+    let pid = sup.wait_running();
+    kill(pid, libc::SIGKILL);
+    let new = sup.wait_new_pid(pid);
+    for program in ["/no/such/mail", "/no/such/sms", "/no/such/command"] {
+        sup.wait_log_wf(&format!("alarm sender {program} could not be run"));
+    }
+    assert!(alive(new));
+    assert!(sup.running());
+}

@@ -151,3 +151,71 @@ fn sighup_to_supervise_is_ignored() {
     assert!(sup.running());
     assert_eq!(sup.status().pid, pid, "the service is untouched");
 }
+
+#[test]
+fn an_executable_without_a_shebang_runs_through_bin_sh_like_execvp() {
+    // glibc's posix_spawnp answers ENOEXEC where execvp falls back to
+    // /bin/sh (SPEC §5.1): legacy services started that way must run.
+    let dir = TempDir::new("noshebang");
+    let plain = dir.join("plain");
+    std::fs::write(&plain, "echo \"$0 $*\" > ran; exec sleep 1000\n").unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&plain, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let mut sup = Supervise::start_with(dir, &["-u", "status/svc", "./plain", "one", "two"], &[]);
+    sup.wait_running();
+    let ran = sup.dir.join("ran");
+    wait_until("the script runs", || {
+        std::fs::read_to_string(&ran).is_ok_and(|t| t.ends_with('\n'))
+    });
+    assert_eq!(std::fs::read_to_string(&ran).unwrap(), "./plain one two\n");
+    assert!(
+        !sup.log_wf().contains("unable to start"),
+        "{}",
+        sup.log_wf()
+    );
+    // Found through PATH too, as execvp does.
+    let dir = TempDir::new("noshebang-path");
+    let bin_dir = dir.join("bin");
+    std::fs::create_dir_all(&bin_dir).unwrap();
+    let tool = bin_dir.join("legacy-tool");
+    std::fs::write(&tool, "echo \"$0\" > ran-path; exec sleep 1000\n").unwrap();
+    std::fs::set_permissions(&tool, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let path = format!("{}:{}", bin_dir.display(), std::env::var("PATH").unwrap());
+    let mut sup = Supervise::start_with(
+        dir,
+        &["-p", "status/svc", "-f", "legacy-tool"],
+        &[("PATH", &path)],
+    );
+    sup.wait_running();
+    let ran = sup.dir.join("ran-path");
+    wait_until("the script found through PATH runs", || {
+        std::fs::read_to_string(&ran).is_ok_and(|t| t.ends_with('\n'))
+    });
+    assert_eq!(
+        std::fs::read_to_string(&ran).unwrap().trim(),
+        tool.to_str().unwrap()
+    );
+}
+
+#[test]
+fn a_service_that_closes_its_stdout_and_stderr_is_supervised_as_ever() {
+    let dir = TempDir::new("closes-stdout");
+    let script = dir.script(
+        "closes.sh",
+        "echo before-$$\nexec >&- 2>&-\nexec sleep 1000",
+    );
+    let mut sup = Supervise::start_with(
+        dir,
+        &["-p", "status/svc", "-f", script.to_str().unwrap()],
+        &[],
+    );
+    let pid = sup.wait_running();
+    wait_until("its last words", || {
+        sup.file("__stdout").contains(&format!("before-{pid}"))
+    });
+    kill(pid, libc::SIGKILL);
+    let new = sup.wait_new_pid(pid);
+    wait_until("the next one writes again", || {
+        sup.file("__stdout").contains(&format!("before-{new}"))
+    });
+}

@@ -190,3 +190,89 @@ fn a_log_that_cannot_be_opened_is_reported_before_detaching() {
         "no supervise was left running"
     );
 }
+
+#[test]
+fn rm_lock_does_not_let_a_second_supervise_in() {
+    // Issue 11 item 5: after `rm lock` a second supervise took the
+    // directory and started a second copy of the service.
+    let secs = unique_seconds();
+    let command = format!("sleep {secs}");
+    let _guard = KillAll(vec!["sleep".into(), secs.clone()]);
+    let mut first = Supervise::start("rm-lock", &command);
+    let pid = first.wait_running();
+    std::fs::remove_file(first.status_dir.join("lock")).unwrap();
+    let out = run(first.dir.path(), &["-p", "status/svc", "-f", &command]);
+    let _detached = Detached(first.status_dir.clone());
+    let err = stderr_of(&out);
+    assert_eq!(out.status.code(), Some(111), "{err}");
+    assert!(
+        err.contains(&format!(
+            "supervise already running for status/svc, pid {}",
+            first.pid()
+        )),
+        "{err}"
+    );
+    assert_eq!(processes_running(&["sleep", &secs]), vec![pid], "one copy");
+    assert!(first.running());
+}
+
+#[test]
+fn a_detached_supervise_closes_the_descriptors_it_inherited() {
+    // Issue 11 item 6: a caller waiting for EOF on a pipe it passed (as
+    // `$(supervise ...)` or a CI runner does) waited as long as supervise
+    // lived.
+    use std::os::fd::{AsRawFd, FromRawFd};
+    use std::os::unix::process::CommandExt;
+    let dir = TempDir::new("inherited");
+    let mut fds = [0; 2];
+    // SAFETY: pipe2 fills the array; both ends are ours.
+    assert_eq!(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) }, 0);
+    let (reader, writer) = unsafe {
+        (
+            std::fs::File::from_raw_fd(fds[0]),
+            std::fs::File::from_raw_fd(fds[1]),
+        )
+    };
+    let passed = writer.as_raw_fd();
+    let mut command = Command::new(bin());
+    command
+        .args(["-p", "status/a", "-f", "sleep 1000"])
+        .current_dir(dir.path())
+        .env_remove("SUPERVISE_FOREGROUND")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    // SAFETY: dup2 between fork and exec; only supervise gets fd 5 (the
+    // other tests' children, started meanwhile, do not: O_CLOEXEC).
+    unsafe {
+        command.pre_exec(move || {
+            if libc::dup2(passed, 5) < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let status = command.status().unwrap();
+    let status_dir = dir.join("status/a");
+    let _detached = Detached(status_dir.clone());
+    assert!(status.success());
+    drop(writer);
+    wait_until("the service runs", || {
+        supervise::status::read(&status_dir).is_ok_and(|s| s.pid != 0)
+    });
+    // EOF: no one holds the write end any more, supervise included.
+    let fd = reader.as_raw_fd();
+    let mut poll = libc::pollfd {
+        fd,
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    // SAFETY: one valid pollfd.
+    let ready = unsafe { libc::poll(&mut poll, 1, 10_000) };
+    assert_eq!(ready, 1, "EOF within 10 s");
+    let mut byte = [0u8; 1];
+    use std::io::Read;
+    assert_eq!((&reader).read(&mut byte).unwrap(), 0, "EOF, not data");
+    let daemon = supervise::sys::lock::holder_pid(&status_dir.join("lock")).unwrap();
+    assert!(alive(daemon), "while supervise still runs");
+}

@@ -37,14 +37,15 @@ fn down_and_up() {
 }
 
 #[test]
-fn a_control_fifo_owned_by_someone_else_is_read_too() {
+fn a_loose_control_fifo_owned_by_someone_else_is_replaced_by_one_of_our_own() {
     // SAFETY: geteuid has no preconditions and cannot fail.
     if unsafe { libc::geteuid() } != 0 {
         eprintln!("not root: skipping the run as another user");
         return;
     }
-    // supervise asks for no access-time updates on the FIFO it reads, which
-    // only the FIFO's owner may; here root made it and nobody reads it.
+    // Here root made the FIFO, mode 0666 (anyone may steal or write
+    // commands), and user nobody runs supervise, which may not chmod it but
+    // owns the directory: it is replaced by a FIFO of supervise's own.
     let dir = TempDir::new("foreign-fifo");
     let status_dir = dir.join("status/svc");
     std::fs::create_dir_all(&status_dir).unwrap();
@@ -58,6 +59,10 @@ fn a_control_fifo_owned_by_someone_else_is_read_too() {
     }
     let mut sup = Supervise::start_as_nobody(dir, &["-p", "status/svc", "-f", "sleep 1000"]);
     let first = sup.wait_running();
+    use std::os::unix::fs::MetadataExt;
+    let meta = std::fs::metadata(sup.status_dir.join("control")).unwrap();
+    assert_eq!((meta.uid(), meta.mode() & 0o777), (65534, 0o600));
+    sup.wait_log_wf("was not ours: replaced by a FIFO of our own, mode 0600");
     sup.control("d");
     sup.wait_down();
     wait_until("the child is gone", || !alive(first));
@@ -224,4 +229,53 @@ fn sigterm_to_supervise_stops_the_service_and_exits() {
     assert_eq!(sup.status().pid, 0);
     assert!(group_members(pid).is_empty(), "no orphan left behind");
     assert!(!sup.log().contains("trying to restart"));
+}
+
+#[test]
+fn other_users_cannot_control_the_service() {
+    if unsafe { libc::geteuid() } != 0 {
+        return eprintln!("not root: cannot act as another user");
+    }
+    let mut sup = Supervise::start("foreign-user", "sleep 1000");
+    let pid = sup.wait_running();
+    // User nobody may not reach the FIFOs (the directory is 0700 and the
+    // FIFOs 0600), nor signal supervise.
+    let out = std::process::Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+        .args(["sh", "-c", "printf dx > \"$0/control\"; kill -TERM $1"])
+        .arg(&sup.status_dir)
+        .arg(sup.pid().to_string())
+        .current_dir("/")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("Permission denied"), "{err}");
+    assert!(sup.running());
+    assert_eq!(sup.status().pid, pid);
+    assert!(alive(pid));
+}
+
+#[test]
+fn shell_metacharacters_in_the_command_are_never_run() {
+    // -f splits on blanks and execs: no shell sees `;`, `$(...)` or `>`.
+    let dir = TempDir::new("metachar");
+    let sup = Supervise::start_with(
+        dir,
+        &[
+            "-p",
+            "status/svc",
+            "-f",
+            "echo $(touch pwned1) ;touch pwned2 >pwned3 `touch pwned4` && sleep 1000",
+        ],
+        &[],
+    );
+    sup.wait_log("service exited!");
+    wait_until("the words were echoed", || {
+        sup.file("__stdout")
+            .contains("$(touch pwned1) ;touch pwned2 >pwned3 `touch pwned4` && sleep 1000")
+    });
+    for n in 1..=4 {
+        assert!(!sup.dir.join(&format!("pwned{n}")).exists(), "pwned{n}");
+    }
 }

@@ -78,28 +78,81 @@ fn a_failing_or_missing_hook_is_logged_and_supervision_goes_on() {
     missing.wait_log_wf("could not be run");
 }
 
-#[test]
-fn exit_during_the_hook_waits_for_it_and_does_not_restart() {
-    let dir = TempDir::new("hook-x");
-    let hook = dir.script(
+/// A hook that hangs (60 s is its limit), with a grandchild in its group;
+/// both write their pid.
+fn hanging_hook(dir: &TempDir) -> std::path::PathBuf {
+    dir.script(
         "hook.sh",
-        "echo started > started\n\
-         for i in $(seq 1000); do [ -e release ] && break; sleep 0.02; done\necho done > done",
-    );
+        "echo $$ > hook.pid\nsleep 1000 &\necho $! > grandchild.pid\nwait",
+    )
+}
+
+fn pid_in(dir: &TempDir, name: &str) -> u32 {
+    let path = dir.join(name);
+    let mut pid = 0;
+    wait_until(&format!("{name} is written"), || {
+        pid = std::fs::read_to_string(&path)
+            .ok()
+            .and_then(|t| t.trim().parse().ok())
+            .unwrap_or(0);
+        pid != 0
+    });
+    pid
+}
+
+#[test]
+fn dx_during_a_hanging_hook_kills_its_group_and_exits_at_once() {
+    // Issue 11 item 7: `d` and `x` never wait for the hook's 60 s limit.
+    let dir = TempDir::new("hook-dx");
+    let hook = hanging_hook(&dir);
     let mut sup = start_with_hook(dir, &hook, &[]);
     let pid = sup.wait_running();
     kill(pid, libc::SIGKILL);
-    let started = sup.dir.join("started");
-    wait_until("the hook runs", || started.exists());
-    sup.control("x");
-    sup.wait_log("control: received x");
-    assert!(sup.running(), "x waits for the running hook");
-    sup.dir.write("release", "");
-    assert_eq!(sup.wait_exit().code(), Some(0));
-    assert!(sup.dir.join("done").exists(), "the hook ran to completion");
+    let hook_pid = pid_in(&sup.dir, "hook.pid");
+    let grandchild = pid_in(&sup.dir, "grandchild.pid");
+    sup.control("dx");
+    let child = sup.child.as_mut().unwrap();
+    let mut exit = None;
+    wait_until_for(
+        std::time::Duration::from_secs(10),
+        "supervise exits without waiting for the hook",
+        || {
+            exit = child.try_wait().unwrap();
+            exit.is_some()
+        },
+    );
+    assert_eq!(exit.unwrap().code(), Some(0));
+    wait_until("the hook and its group are killed", || {
+        !alive(hook_pid) && !alive(grandchild)
+    });
     assert_eq!(
         sup.log().matches("service started").count(),
         1,
-        "no restart after x"
+        "no restart after dx"
     );
+}
+
+#[test]
+fn d_during_a_hanging_hook_kills_it_and_leaves_the_service_down() {
+    let dir = TempDir::new("hook-d");
+    let hook = hanging_hook(&dir);
+    let mut sup = start_with_hook(dir, &hook, &[]);
+    let pid = sup.wait_running();
+    kill(pid, libc::SIGKILL);
+    let hook_pid = pid_in(&sup.dir, "hook.pid");
+    sup.control("d");
+    wait_until_for(
+        std::time::Duration::from_secs(10),
+        "the hook is killed at once",
+        || !alive(hook_pid),
+    );
+    wait_until("the status says down", || {
+        let s = sup.status();
+        s.pid == 0 && s.want == Want::Down
+    });
+    assert!(sup.running());
+    assert_eq!(sup.log().matches("service started").count(), 1);
+    // `u` starts it again, without the hook (it is the operator's start).
+    sup.control("u");
+    sup.wait_new_pid(pid);
 }

@@ -124,3 +124,54 @@ fn readers_never_see_a_partial_status_file() {
     let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap();
     assert!(now.saturating_sub(since) < Duration::from_secs(30));
 }
+
+#[test]
+fn holder_pid_names_supervise_while_other_locks_come_and_go() {
+    // /proc/locks is read in page-sized chunks, and its lines move when
+    // other locks are taken and dropped between two chunks: a scan can miss
+    // the line it looks for (a scanner test failed once in ~17 runs). The
+    // record in the lock file, checked through /proc/PID/fdinfo, cannot.
+    use std::os::fd::AsRawFd;
+    let sup = Supervise::start("holder", "sleep 1000");
+    let lock = sup.status_dir.join("lock");
+    let files = TempDir::new("holder-churn");
+    // Enough locks that /proc/locks spans pages, ours somewhere inside.
+    let held: Vec<std::fs::File> = (0..300)
+        .map(|n| {
+            let file = std::fs::File::create(files.join(&format!("held-{n}"))).unwrap();
+            // SAFETY: flock on a descriptor we own.
+            assert_eq!(unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) }, 0);
+            file
+        })
+        .collect();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let churn: Vec<_> = (0..2)
+        .map(|t| {
+            let (stop, dir) = (stop.clone(), files.path().to_owned());
+            std::thread::spawn(move || {
+                let churned: Vec<std::fs::File> = (0..50)
+                    .map(|n| std::fs::File::create(dir.join(format!("churn-{t}-{n}"))).unwrap())
+                    .collect();
+                // Fifty taken, then fifty dropped: lines move by dozens.
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    for operation in [libc::LOCK_EX, libc::LOCK_UN] {
+                        for file in &churned {
+                            // SAFETY: flock on descriptors we own.
+                            unsafe { libc::flock(file.as_raw_fd(), operation) };
+                        }
+                    }
+                }
+            })
+        })
+        .collect();
+    let misses = (0..3000)
+        .filter(|_| supervise::sys::lock::holder_pid(&lock) != Some(sup.pid()))
+        .count();
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    churn.into_iter().for_each(|t| t.join().unwrap());
+    drop(held);
+    assert_eq!(
+        misses, 0,
+        "holder_pid missed supervise {misses} times in 3000"
+    );
+}

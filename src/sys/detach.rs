@@ -59,17 +59,28 @@ impl Verdict {
     }
 }
 
+/// Closes every descriptor above 2 that supervise inherited, before it
+/// opens any of its own: a caller that passed a pipe and waits for its EOF
+/// (`$(supervise ...)`, a CI runner) must not wait for as long as supervise
+/// lives, and nothing the caller left open reaches the service.
+pub fn close_inherited() {
+    // SAFETY: close_range has no memory arguments; nothing of ours is open
+    // yet above 2 (the caller makes sure: this runs first).
+    if unsafe { libc::close_range(3, libc::c_uint::MAX, 0) } == 0 {
+        return;
+    }
+    // Before Linux 5.9: one close per descriptor /proc lists.
+    for fd in inherited() {
+        // SAFETY: closing a number that is not ours (the directory listing's
+        // own descriptor, closed by now) just fails with EBADF.
+        unsafe { libc::close(fd) };
+    }
+}
+
 /// Marks every inherited descriptor above 2 close-on-exec, so nothing the
 /// caller left open leaks into the service.
 pub fn cloexec_inherited() {
-    let Ok(entries) = std::fs::read_dir("/proc/self/fd") else {
-        return;
-    };
-    let fds: Vec<i32> = entries
-        .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
-        .filter(|fd| *fd > 2)
-        .collect();
-    for fd in fds {
+    for fd in inherited() {
         // SAFETY: fcntl on a descriptor number; a closed one just fails.
         unsafe {
             let flags = libc::fcntl(fd, libc::F_GETFD);
@@ -78,4 +89,15 @@ pub fn cloexec_inherited() {
             }
         }
     }
+}
+
+/// The descriptors above 2 that /proc says are open.
+fn inherited() -> Vec<i32> {
+    let Ok(entries) = std::fs::read_dir("/proc/self/fd") else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
+        .filter(|fd| *fd > 2)
+        .collect()
 }

@@ -1,6 +1,7 @@
 //! The `control` and `ok` FIFOs: made if missing (mode 0600), refused if the
 //! name is taken by something that is not a FIFO (reading a regular file would
-//! spin on end-of-file for ever), opened non-blocking and close-on-exec.
+//! spin on end-of-file for ever) or by a symlink, opened non-blocking and
+//! close-on-exec; one that others may read or write is tightened.
 
 use std::ffi::CString;
 use std::fs::File;
@@ -42,13 +43,28 @@ pub fn open_reader(path: &Path) -> io::Result<File> {
     let open = |flags| {
         std::fs::OpenOptions::new()
             .read(true)
-            .custom_flags(flags)
+            .custom_flags(flags | libc::O_NONBLOCK | libc::O_NOFOLLOW)
             .open(path)
     };
-    match open(libc::O_NONBLOCK | libc::O_NOATIME) {
-        Err(e) if e.raw_os_error() == Some(libc::EPERM) => open(libc::O_NONBLOCK),
+    match open(libc::O_NOATIME) {
+        Err(e) if e.raw_os_error() == Some(libc::EPERM) => open(0),
         result => result,
     }
+}
+
+/// The permission bits of `file` if anyone but its owner may use it (a
+/// reader could steal control bytes, a writer control the service).
+pub fn loose_mode(file: &File) -> io::Result<Option<u32>> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = file.metadata()?.permissions().mode() & 0o7777;
+    Ok((mode & 0o077 != 0).then_some(mode))
+}
+
+/// Sets `file`'s mode to 0600 (EPERM unless we own it).
+pub fn tighten(file: &File) -> io::Result<()> {
+    use std::os::fd::AsRawFd;
+    // SAFETY: fchmod on a descriptor we own; no memory is passed.
+    check(unsafe { libc::fchmod(file.as_raw_fd(), 0o600) }).map(drop)
 }
 
 /// Opens a write end; fails with ENXIO when nobody reads.

@@ -1,6 +1,7 @@
-//! inotify, for the scanner's output forwarding and its start order: one
-//! descriptor, a watch per status directory, and the names of the files
-//! that changed (watch id -1: the queue overflowed, events were lost).
+//! inotify: for the scanner's output forwarding and its start order (a
+//! watch per status directory, and the names of the files that changed;
+//! watch id -1: the queue overflowed, events were lost), and for supervise,
+//! which watches its own files to learn when one is removed or replaced.
 
 use std::ffi::CString;
 use std::fs::File;
@@ -42,8 +43,18 @@ impl Inotify {
         self.watch(dir, libc::IN_MOVED_TO)
     }
 
-    fn watch(&self, dir: &Path, mask: u32) -> io::Result<i32> {
-        let c_path = CString::new(dir.as_os_str().as_bytes())
+    /// Watches the file (or directory) `path` itself, not following a
+    /// symlink, for being removed, renamed away, or having its mode or link
+    /// count changed; returns the watch id. Writes to it do not wake.
+    pub fn watch_self(&self, path: &Path) -> io::Result<i32> {
+        self.watch(
+            path,
+            libc::IN_ATTRIB | libc::IN_DELETE_SELF | libc::IN_MOVE_SELF | libc::IN_DONT_FOLLOW,
+        )
+    }
+
+    fn watch(&self, path: &Path, mask: u32) -> io::Result<i32> {
+        let c_path = CString::new(path.as_os_str().as_bytes())
             .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "path contains NUL"))?;
         // SAFETY: c_path is a valid C string for the call.
         check(unsafe { libc::inotify_add_watch(self.fd.as_raw_fd(), c_path.as_ptr(), mask) })

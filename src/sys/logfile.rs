@@ -2,18 +2,55 @@
 //! `[LEVEL] YYYY-MM-DD HH:MM:SS  message`, appended. A file that was deleted
 //! or renamed away is recreated at the next write; one that has grown past
 //! the size limit (1.8 GB as the original) is unlinked and starts over.
+//!
+//! No open or write here can block supervise: files are opened with
+//! `O_NONBLOCK` (a FIFO put in a log's place with nobody reading it is
+//! ENXIO, not a hang; one with a reader works, and a full pipe is EAGAIN)
+//! and `O_NOFOLLOW` (a symlink planted in a log's place is refused, never
+//! followed). Failed and short writes are reported to the caller, which
+//! keeps the lines and retries (see `writes::Backlog`).
 
 use std::fs::File;
 use std::io::{self, Write};
-use std::os::unix::fs::MetadataExt;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::{localtime, spawn::open_append};
+use super::localtime;
 use crate::supervisor::Level;
 
 /// The original's limit: 1.8 GB.
 pub const DEFAULT_MAX_BYTES: u64 = 1_800_000_000;
+
+/// Which of the two logs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Log {
+    /// `supervise.log`: NOTICE lines and the config dump.
+    Notice,
+    /// `supervise.log.wf`: WARNING and FATAL lines.
+    Warning,
+}
+
+impl Log {
+    /// The log a line of `level` goes to.
+    pub fn of(level: Level) -> Log {
+        match level {
+            Level::Notice => Log::Notice,
+            Level::Warning | Level::Fatal => Log::Warning,
+        }
+    }
+}
+
+/// Opens a log for appending (created 0600) without blocking and without
+/// following a symlink.
+fn open_log(path: &Path) -> io::Result<File> {
+    std::fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .mode(0o600)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOFOLLOW)
+        .open(path)
+}
 
 /// One append-only log file that survives deletion and rotation.
 pub struct LogFile {
@@ -30,57 +67,59 @@ pub struct LogFile {
 impl LogFile {
     /// Opens (creating) the log at `path`.
     pub fn open(path: PathBuf, max_bytes: u64) -> io::Result<LogFile> {
-        let file = open_append(&path)?;
+        let file = open_log(&path)?;
+        let len = file.metadata()?.len();
         Ok(LogFile {
             path,
             file: Some(file),
             max_bytes,
-            len: 0,
-            checked: false,
+            len,
+            checked: true,
         })
     }
 
-    /// Appends one line, reopening the file first if it was deleted, replaced
-    /// or has grown past the limit. Errors are returned, never fatal.
-    pub fn append(&mut self, line: &[u8]) -> io::Result<()> {
-        let adding = line.len() as u64;
+    /// Appends as much of `bytes` as one write takes, reopening the file
+    /// first if it was deleted, replaced or has grown past the limit.
+    /// Returns how many bytes went in.
+    pub fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
         if !self.checked {
             if self.needs_reopen()? {
                 self.reopen()?;
             }
             self.checked = true;
         }
-        if self.len + adding > self.max_bytes {
+        if self.len + bytes.len() as u64 > self.max_bytes {
             let _ = std::fs::remove_file(&self.path);
             self.reopen()?;
         }
-        match &mut self.file {
-            Some(file) => {
-                file.write_all(line)?;
-                self.len += adding;
-                Ok(())
-            }
-            None => Ok(()),
+        let Some(file) = &mut self.file else {
+            return Err(io::ErrorKind::NotFound.into());
+        };
+        let n = file.write(bytes)?;
+        if n == 0 && !bytes.is_empty() {
+            return Err(io::ErrorKind::WriteZero.into());
         }
+        self.len += n as u64;
+        Ok(n)
     }
 
     fn reopen(&mut self) -> io::Result<()> {
         self.file = None;
-        let file = open_append(&self.path)?;
+        let file = open_log(&self.path)?;
         self.len = file.metadata()?.len();
         self.file = Some(file);
         Ok(())
     }
 
     /// Whether the path no longer names the open file (deleted, renamed
-    /// away); also learns the file's current length.
+    /// away, replaced); also learns the file's current length.
     fn needs_reopen(&mut self) -> io::Result<bool> {
         let Some(file) = &self.file else {
             return Ok(true);
         };
         let open = file.metadata()?;
         self.len = open.len();
-        let on_disk = match std::fs::metadata(&self.path) {
+        let on_disk = match std::fs::symlink_metadata(&self.path) {
             Ok(meta) => meta,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(true),
             Err(e) => return Err(e),
@@ -111,16 +150,32 @@ impl Logger {
         self.warning.checked = false;
     }
 
-    /// Writes `message` at `level`, stamped with the local time of `wall`.
+    /// The path of `log`.
+    pub fn path(&self, log: Log) -> &Path {
+        &self.file(log).path
+    }
+
+    fn file(&self, log: Log) -> &LogFile {
+        match log {
+            Log::Notice => &self.notice,
+            Log::Warning => &self.warning,
+        }
+    }
+
+    /// One write of `bytes` to `log` (see [`LogFile::write`]).
+    pub fn write(&mut self, log: Log, bytes: &[u8]) -> io::Result<usize> {
+        match log {
+            Log::Notice => self.notice.write(bytes),
+            Log::Warning => self.warning.write(bytes),
+        }
+    }
+
+    /// Writes `message` at `level` now, as far as it goes, ignoring errors:
+    /// for the one line a supervise that is refused writes into the log of
+    /// the supervise that runs (which keeps its own lines and retries).
     pub fn log(&mut self, level: Level, wall: Duration, message: &str) {
         let line = format_line(level, &localtime::format(wall), message);
-        let file = match level {
-            Level::Notice => &mut self.notice,
-            Level::Warning | Level::Fatal => &mut self.warning,
-        };
-        // A log that cannot be written must not stop supervision; the next
-        // line tries again (and recreates the file).
-        let _ = file.append(line.as_bytes());
+        let _ = self.write(Log::of(level), line.as_bytes());
     }
 }
 
@@ -129,10 +184,20 @@ impl Logger {
 /// file cannot be read.
 pub fn tail(path: &Path, max_bytes: u64, max_lines: usize) -> String {
     use std::io::{Read, Seek, SeekFrom};
-    let Ok(mut file) = File::open(path) else {
+    // Not blocking on a FIFO put in the file's place; regular files only.
+    let Ok(mut file) = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)
+    else {
         return String::new();
     };
-    let len = file.metadata().map_or(0, |m| m.len());
+    let Ok(meta) = file.metadata().map(|m| (m.is_file(), m.len())) else {
+        return String::new();
+    };
+    let (true, len) = meta else {
+        return String::new();
+    };
     let start = len.saturating_sub(max_bytes);
     if file.seek(SeekFrom::Start(start)).is_err() {
         return String::new();
@@ -157,6 +222,19 @@ pub fn format_line(level: Level, local_time: &str, message: &str) -> String {
         Level::Fatal => "FATAL",
     };
     let mut line = format!("[{tag}] {local_time}  ");
+    push_escaped(&mut line, message);
+    line
+}
+
+/// `message` as a line of its own, with no level and no time (the config
+/// dump of SPEC §2), control characters escaped as in [`format_line`].
+pub fn format_bare(message: &str) -> String {
+    let mut line = String::with_capacity(message.len() + 1);
+    push_escaped(&mut line, message);
+    line
+}
+
+fn push_escaped(line: &mut String, message: &str) {
     for c in message.chars() {
         if c.is_control() {
             line.extend(c.escape_default());
@@ -165,7 +243,6 @@ pub fn format_line(level: Level, local_time: &str, message: &str) -> String {
         }
     }
     line.push('\n');
-    line
 }
 
 #[cfg(test)]
@@ -197,12 +274,40 @@ mod tests {
         let dir = temp_dir("deleted");
         let path = dir.join("log");
         let mut log = LogFile::open(path.clone(), DEFAULT_MAX_BYTES).unwrap();
-        log.append(b"one\n").unwrap();
+        log.write(b"one\n").unwrap();
         std::fs::remove_file(&path).unwrap();
         log.checked = false; // what Logger::recheck does at each wake-up
-        log.append(b"two\n").unwrap();
+        log.write(b"two\n").unwrap();
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "two\n");
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_fifo_without_reader_or_a_symlink_in_a_logs_place_is_an_error_not_a_hang() {
+        let dir = temp_dir("fifo");
+        let path = dir.join("log");
+        let mut log = LogFile::open(path.clone(), DEFAULT_MAX_BYTES).unwrap();
+        std::fs::remove_file(&path).unwrap();
+        let c_path = std::ffi::CString::new(path.to_str().unwrap()).unwrap();
+        // SAFETY: a valid C string for the call.
+        assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) }, 0);
+        log.checked = false;
+        let err = log.write(b"x\n").unwrap_err();
+        assert_eq!(err.raw_os_error(), Some(libc::ENXIO));
+        std::fs::remove_file(&path).unwrap();
+        std::os::unix::fs::symlink(dir.join("victim"), &path).unwrap();
+        log.checked = false;
+        let err = log.write(b"x\n").unwrap_err();
+        assert_eq!(err.raw_os_error(), Some(libc::ELOOP));
+        assert!(!dir.join("victim").exists(), "the symlink was not followed");
+        assert_eq!(tail(&path, 100, 3), "");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn bare_lines_have_no_prefix_and_escape_control_characters() {
+        assert_eq!(format_bare("max_tries: 20"), "max_tries: 20\n");
+        assert_eq!(format_bare("a\nb"), "a\\nb\n");
     }
 
     #[test]
@@ -225,8 +330,8 @@ mod tests {
         let dir = temp_dir("limit");
         let path = dir.join("log");
         let mut log = LogFile::open(path.clone(), 10).unwrap();
-        log.append(b"12345\n").unwrap();
-        log.append(b"67890\n").unwrap();
+        log.write(b"12345\n").unwrap();
+        log.write(b"67890\n").unwrap();
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "67890\n");
         std::fs::remove_dir_all(&dir).unwrap();
     }

@@ -14,13 +14,46 @@ use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-/// Opens `path` for appending, creating it (mode 0600) if missing.
+/// Opens `path` for appending, creating it (mode 0600) if missing, for a
+/// child's output.
+///
+/// The open never blocks: a FIFO with nobody reading it is ENXIO at once (a
+/// blocking open would freeze supervise until a reader comes). Once open,
+/// the file is made blocking again, so that a service writing into a pipe
+/// whose reader is slow waits, as under a shell, instead of losing output
+/// to EAGAIN. The service shares this open file description, so the flag
+/// is the service's; supervise never writes to these files itself. A
+/// symlink is followed (`__stdout -> /dev/null` is a common way to drop
+/// output); nothing is ever truncated.
 pub fn open_append(path: &Path) -> io::Result<File> {
-    std::fs::OpenOptions::new()
+    let file = std::fs::OpenOptions::new()
         .append(true)
         .create(true)
         .mode(0o600)
-        .open(path)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)?;
+    set_blocking(&file)?;
+    Ok(file)
+}
+
+/// `e` with the path it concerns, for log lines that name what failed.
+fn named(path: &Path, e: io::Error) -> io::Error {
+    io::Error::new(e.kind(), format!("cannot open {}: {e}", path.display()))
+}
+
+/// Clears O_NONBLOCK on the open file description of `file`.
+fn set_blocking(file: &File) -> io::Result<()> {
+    use std::os::fd::AsRawFd;
+    // SAFETY: fcntl on a descriptor we own; no memory is passed.
+    unsafe {
+        let flags = super::check(libc::fcntl(file.as_raw_fd(), libc::F_GETFL))?;
+        super::check(libc::fcntl(
+            file.as_raw_fd(),
+            libc::F_SETFL,
+            flags & !libc::O_NONBLOCK,
+        ))?;
+    }
+    Ok(())
 }
 
 /// The service's standard input and output as supervise opened them.
@@ -47,25 +80,60 @@ pub struct ServiceFiles {
 /// signal (see [`default_signals`]).
 pub fn service(argv: &[OsString], dir: &Path) -> io::Result<(u32, ServiceFiles)> {
     use std::ffi::CString;
-    use std::os::fd::AsRawFd;
     use std::os::unix::ffi::OsStrExt;
 
     if argv.is_empty() {
         return Err(io::Error::new(io::ErrorKind::InvalidInput, "empty command"));
     }
-    let stdout = open_append(&dir.join("__stdout"))
-        .map_err(|e| io::Error::new(e.kind(), format!("cannot open __stdout: {e}")))?;
-    let stderr = open_append(&dir.join("__stderr"))
-        .map_err(|e| io::Error::new(e.kind(), format!("cannot open __stderr: {e}")))?;
+    let output = |name: &str| {
+        let path = dir.join(name);
+        open_append(&path).map_err(|e| named(&path, e))
+    };
+    let stdout = output("__stdout")?;
+    let stderr = output("__stderr")?;
     let null = File::open("/dev/null")?;
     let args: Vec<CString> = argv
         .iter()
         .map(|a| CString::new(a.as_bytes()))
         .collect::<Result<_, _>>()
         .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "argument contains NUL"))?;
+    let files = ServiceFiles {
+        _stdin: null,
+        _stdout: stdout,
+        _stderr: stderr,
+    };
+    let pid = match spawn_program(Program::Search(&args[0]), &args, &files) {
+        // glibc's posix_spawnp does not do what execvp does for an
+        // executable without `#!`: run it with /bin/sh (SPEC §5.1).
+        Err(e) if e.raw_os_error() == Some(libc::ENOEXEC) => {
+            let script = find_in_path(argv[0].as_bytes()).ok_or(e)?;
+            let mut sh_args = vec![CString::from(c"/bin/sh"), script];
+            sh_args.extend(args[1..].iter().cloned());
+            spawn_program(Program::Path(c"/bin/sh"), &sh_args, &files)?
+        }
+        other => other?,
+    };
+    Ok((pid, files))
+}
+
+/// What `posix_spawn` runs.
+enum Program<'a> {
+    /// Searched in PATH when it has no `/` (posix_spawnp).
+    Search(&'a std::ffi::CStr),
+    /// This file (posix_spawn).
+    Path(&'a std::ffi::CStr),
+}
+
+/// One `posix_spawn[p]` of `args` with the service's files and attributes.
+fn spawn_program(
+    program: Program<'_>,
+    args: &[std::ffi::CString],
+    files: &ServiceFiles,
+) -> io::Result<u32> {
+    use std::os::fd::AsRawFd;
+
     let mut arg_ptrs: Vec<*mut libc::c_char> = args.iter().map(|a| a.as_ptr().cast_mut()).collect();
     arg_ptrs.push(std::ptr::null_mut());
-
     unsafe extern "C" {
         static environ: *const *mut libc::c_char;
     }
@@ -87,17 +155,27 @@ pub fn service(argv: &[OsString], dir: &Path) -> io::Result<(u32, ServiceFiles)>
             | libc::POSIX_SPAWN_SETSIGMASK
             | libc::POSIX_SPAWN_SETSIGDEF;
         libc::posix_spawnattr_setflags(&mut attr, flags as libc::c_short);
-        libc::posix_spawn_file_actions_adddup2(&mut actions, null.as_raw_fd(), 0);
-        libc::posix_spawn_file_actions_adddup2(&mut actions, stdout.as_raw_fd(), 1);
-        libc::posix_spawn_file_actions_adddup2(&mut actions, stderr.as_raw_fd(), 2);
-        let rc = libc::posix_spawnp(
-            &mut pid,
-            arg_ptrs[0],
-            &actions,
-            &attr,
-            arg_ptrs.as_ptr(),
-            environ,
-        );
+        libc::posix_spawn_file_actions_adddup2(&mut actions, files._stdin.as_raw_fd(), 0);
+        libc::posix_spawn_file_actions_adddup2(&mut actions, files._stdout.as_raw_fd(), 1);
+        libc::posix_spawn_file_actions_adddup2(&mut actions, files._stderr.as_raw_fd(), 2);
+        let rc = match program {
+            Program::Search(file) => libc::posix_spawnp(
+                &mut pid,
+                file.as_ptr(),
+                &actions,
+                &attr,
+                arg_ptrs.as_ptr(),
+                environ,
+            ),
+            Program::Path(path) => libc::posix_spawn(
+                &mut pid,
+                path.as_ptr(),
+                &actions,
+                &attr,
+                arg_ptrs.as_ptr(),
+                environ,
+            ),
+        };
         libc::posix_spawn_file_actions_destroy(&mut actions);
         libc::posix_spawnattr_destroy(&mut attr);
         rc
@@ -105,12 +183,33 @@ pub fn service(argv: &[OsString], dir: &Path) -> io::Result<(u32, ServiceFiles)>
     if rc != 0 {
         return Err(io::Error::from_raw_os_error(rc));
     }
-    let files = ServiceFiles {
-        _stdin: null,
-        _stdout: stdout,
-        _stderr: stderr,
-    };
-    Ok((pid as u32, files))
+    Ok(pid as u32)
+}
+
+/// The file `posix_spawnp` ran for `name`, as execvp finds it: `name`
+/// itself when it holds a `/`, else the first executable regular file
+/// `DIR/name` for DIR in PATH (default `/bin:/usr/bin`; an empty entry is
+/// the working directory).
+fn find_in_path(name: &[u8]) -> Option<std::ffi::CString> {
+    use std::os::unix::ffi::OsStrExt;
+    if name.contains(&b'/') {
+        return std::ffi::CString::new(name).ok();
+    }
+    let path = std::env::var_os("PATH").unwrap_or_else(|| "/bin:/usr/bin".into());
+    path.as_bytes().split(|&b| b == b':').find_map(|dir| {
+        let mut candidate = if dir.is_empty() {
+            b".".to_vec()
+        } else {
+            dir.to_vec()
+        };
+        candidate.push(b'/');
+        candidate.extend_from_slice(name);
+        let candidate = std::ffi::CString::new(candidate).ok()?;
+        let file = Path::new(std::ffi::OsStr::from_bytes(candidate.as_bytes()));
+        // SAFETY: a valid C string for the duration of the call.
+        let executable = unsafe { libc::access(candidate.as_ptr(), libc::X_OK) } == 0;
+        (executable && file.is_file()).then_some(candidate)
+    })
 }
 
 /// The signals `posix_spawn` must set to SIG_DFL in the child: those
@@ -143,7 +242,7 @@ pub fn helper(
 ) -> io::Result<(u32, Option<std::process::ChildStdin>)> {
     let (stdout, stderr) = match output {
         Some(path) => {
-            let file = open_append(path)?;
+            let file = open_append(path).map_err(|e| named(path, e))?;
             (Stdio::from(file.try_clone()?), Stdio::from(file))
         }
         None => (Stdio::null(), Stdio::null()),

@@ -239,7 +239,7 @@ impl Supervise {
         Supervise::start_command(dir, setpriv, args, &[])
     }
 
-    fn start_command(
+    pub fn start_command(
         dir: TempDir,
         mut command: Command,
         args: &[&str],
@@ -410,4 +410,164 @@ pub fn cpu_time(pid: u32) -> Duration {
     let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
     let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as u64;
     Duration::from_millis(ticks * 1000 / hz)
+}
+
+/// Whether the tests run as root (mounts, other users, bind mounts).
+pub fn root() -> bool {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    unsafe { libc::geteuid() == 0 }
+}
+
+/// A small tmpfs mounted on `dir/rel` for one test (root only), unmounted
+/// (lazily, so a process still in it cannot block the unmount) on drop.
+pub struct Tmpfs(pub PathBuf);
+
+impl Tmpfs {
+    /// Mounts a tmpfs with `options` (`size=64k`, `nr_inodes=40`...).
+    pub fn mount(dir: &TempDir, rel: &str, options: &str) -> Tmpfs {
+        let path = dir.join(rel);
+        fs::create_dir_all(&path).unwrap();
+        let c_path = std::ffi::CString::new(path.to_str().unwrap()).unwrap();
+        let c_options = std::ffi::CString::new(options).unwrap();
+        // SAFETY: valid C strings for the duration of the call.
+        let rc = unsafe {
+            libc::mount(
+                c"tmpfs".as_ptr(),
+                c_path.as_ptr(),
+                c"tmpfs".as_ptr(),
+                0,
+                c_options.as_ptr().cast(),
+            )
+        };
+        assert_eq!(rc, 0, "mount tmpfs: {}", std::io::Error::last_os_error());
+        Tmpfs(path)
+    }
+
+    /// Fills every free block with one file; returns it (remove it to free
+    /// the space).
+    pub fn fill_blocks(&self) -> PathBuf {
+        use std::io::Write;
+        let path = self.0.join("filler");
+        let mut file = fs::File::create(&path).unwrap();
+        let chunk = [b'f'; 512];
+        while file.write_all(&chunk).is_ok() {}
+        while file.write_all(&chunk[..1]).is_ok() {}
+        path
+    }
+
+    /// Uses every free inode with empty files in a directory of their own;
+    /// returns it (remove it to free them).
+    pub fn fill_inodes(&self) -> PathBuf {
+        let dir = self.0.join("inodes");
+        fs::create_dir(&dir).unwrap();
+        for n in 0.. {
+            if fs::File::create(dir.join(n.to_string())).is_err() {
+                break;
+            }
+        }
+        dir
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let c_path = std::ffi::CString::new(self.0.to_str().unwrap()).unwrap();
+        // SAFETY: a valid C string for the duration of the call.
+        unsafe { libc::umount2(c_path.as_ptr(), libc::MNT_DETACH) };
+    }
+}
+
+/// Gives `path` and everything under it to user nobody (65534).
+pub fn give_to_nobody(path: &Path) {
+    let status = Command::new("chown")
+        .args(["-R", "65534:65534"])
+        .arg(path)
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+/// Runs `command` to completion, or kills it after `limit`: a command that
+/// hangs is an error, not a hung test.
+pub fn output_within(mut command: Command, limit: Duration) -> Result<Output, String> {
+    let mut child = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let deadline = Instant::now() + limit;
+    loop {
+        if child.try_wait().expect("try_wait").is_some() {
+            return Ok(child.wait_with_output().expect("output"));
+        }
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(format!("still running after {limit:?}: {command:?}"));
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// The supervise command line that [`run`] uses, to be run some other way.
+pub fn detaching(dir: &Path, args: &[&str]) -> Command {
+    let mut command = Command::new(bin());
+    command
+        .args(args)
+        .current_dir(dir)
+        .env_remove("SUPERVISE_FOREGROUND");
+    command
+}
+
+/// The live processes whose command line is exactly `argv`.
+pub fn processes_running(argv: &[&str]) -> Vec<u32> {
+    let wanted: Vec<u8> = argv
+        .iter()
+        .flat_map(|a| [a.as_bytes(), b"\0"].concat())
+        .collect();
+    let mut pids = Vec::new();
+    for entry in fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        if fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|c| c == wanted) && alive(pid) {
+            pids.push(pid);
+        }
+    }
+    pids
+}
+
+/// A number no other test uses, for a service whose copies are counted by
+/// command line (`sleep 4100017`).
+pub fn unique_seconds() -> String {
+    static COUNTER: AtomicUsize = AtomicUsize::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+    format!("{}{:03}", 4_000_000 + std::process::id() % 1_000_000, n)
+}
+
+/// Kills, on drop, every process whose command line is `argv` (a service
+/// counted by [`processes_running`]).
+pub struct KillAll(pub Vec<String>);
+
+impl Drop for KillAll {
+    fn drop(&mut self) {
+        let argv: Vec<&str> = self.0.iter().map(String::as_str).collect();
+        for pid in processes_running(&argv) {
+            kill_group(pid, libc::SIGKILL);
+            kill(pid, libc::SIGKILL);
+        }
+    }
+}
+
+/// Waits until `pid` (a supervise) is blocked in poll(2) again: it has
+/// done all the work of its last wake-up (spawns, status and log writes).
+/// From /proc/PID/syscall, which shows the call a blocked task is in.
+pub fn wait_idle(pid: u32) {
+    wait_until("supervise is back in poll", || {
+        fs::read_to_string(format!("/proc/{pid}/syscall"))
+            .ok()
+            .and_then(|t| t.split_whitespace().next()?.parse::<i64>().ok())
+            .is_some_and(|n| n == libc::SYS_poll || n == libc::SYS_ppoll)
+    });
 }
