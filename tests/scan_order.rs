@@ -228,3 +228,23 @@ fn a_new_scanner_adopts_a_requires_pair_without_stopping_either() {
     scan.new_service_pid("web", web);
     assert_eq!(scan.count_err("web: stopping it"), 1);
 }
+
+#[test]
+fn check_against_a_scanner_does_not_promise_to_start_what_waits() {
+    let dir = TempDir::new("scan-order-check-waiting");
+    write_info(
+        &dir.join("root/status/a"),
+        "version=1\npid=1\nstate=starting\n",
+    );
+    let scan = Scan::start_in(dir, CHAIN, &[], &[]);
+    scan.service_pid("a");
+    scan.wait_err("c: waiting for b to be ready");
+    scan.wait_generation(1);
+    let output = run_scan(scan.dir.path(), &["--check", "-F", "s.conf", "-d", "root"]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.contains("would change nothing"),
+        "b and c wait for a, a reload would not start them:\n{stdout}"
+    );
+}
