@@ -166,3 +166,21 @@ fn garbage_and_floods_change_nothing_but_a_log_line() {
     scan.request("stop a");
     scan.wait_down("a");
 }
+
+#[test]
+fn a_service_stopped_through_the_scanner_then_started_by_hand_brings_back_what_requires_it() {
+    let scan = Scan::start(
+        "scan-control-by-hand",
+        "[global]\nstop_timeout : 2\n[a]\ncommand : sleep 1000\n\
+         [b]\ncommand : sleep 1001\nrequires : a\n",
+        &[],
+    );
+    let b = scan.service_pid("b");
+    scan.request("stop a");
+    scan.wait_down("b");
+    scan.wait_down("a");
+    // `svc start a` on a running supervise: a `u` of its own.
+    scan.control("a", "u");
+    scan.new_service_pid("b", b);
+    scan.wait_err("a: started again by hand; no longer held down");
+}

@@ -1185,3 +1185,19 @@ fn a_command_that_could_not_be_sent_is_tried_again_a_second_later() {
         [send("web", Command::Down)]
     );
 }
+
+#[test]
+fn a_service_stopped_on_request_then_started_by_hand_brings_back_what_requires_it() {
+    let (mut m, _) = chain();
+    m.handle(secs(1), stop("a"));
+    m.handle(secs(1), seen_down("c"));
+    m.handle(secs(1), seen_down("b"));
+    m.handle(secs(1), seen_down("a"));
+    // `svc -u a`, not through the scanner.
+    let out = m.handle(secs(2), seen("a", 3000, true));
+    assert_eq!(acts(&out), [send("b", Command::Up)]);
+    assert_eq!(
+        acts(&m.handle(secs(2), seen("b", 3001, true))),
+        [send("c", Command::Up)]
+    );
+}
