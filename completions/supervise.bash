@@ -108,7 +108,7 @@ _supervise_scan() {
     case $prev in
     -F | --supervise) _supervise_paths "$cur" f ;;
     -d | --root) _supervise_paths "$cur" ;;
-    *) _supervise_words "-F -d --root -o --forward-output --supervise --check -h --help -v --version" "$cur" ;;
+    *) _supervise_words "-F -d --root -o --forward-output --notify --supervise --check -h --help -v --version" "$cur" ;;
     esac
 }
 

@@ -134,6 +134,8 @@ pub const SCANNER_KEYS: &[&str] = &[
     "env",
     "environment_file",
     "umask",
+    "after",
+    "requires",
 ];
 
 /// A problem found in the config file; resolution goes on past it.

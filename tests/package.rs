@@ -633,7 +633,7 @@ fn the_systemd_unit_verifies_and_its_commands_start_reload_and_stop_the_scanner(
     let root = install_into_root(&dir, &deb);
     let unit =
         fs::read_to_string(root.join("usr/lib/systemd/system/supervise-scan.service")).unwrap();
-    assert_eq!(unit_values(&unit, "Type"), ["simple"]);
+    assert_eq!(unit_values(&unit, "Type"), ["notify"]);
     assert_eq!(
         unit_values(&unit, "KillMode"),
         ["mixed"],

@@ -12,6 +12,9 @@ fn main() {
 }
 
 fn real_main() -> i32 {
+    // First, while there is no other thread: no supervise or service
+    // inherits the socket of our own supervisor.
+    let notify_socket = supervise::sys::notify::take_from_environment();
     let request = match cli::parse(std::env::args_os().skip(1)) {
         Ok(request) => request,
         Err(Usage(message)) => {
@@ -52,6 +55,8 @@ fn real_main() -> i32 {
                 root: absolute(args.root),
                 supervise,
                 forward_output: args.forward_output,
+                notify: args.notify,
+                notify_socket,
             })
         }
     }

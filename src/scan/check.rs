@@ -5,12 +5,13 @@
 //! ([`super::APPLIED_FILE`]) and what runs. Touches nothing: no signal, no
 //! file written, no lock taken.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::io::{self, Write};
 use std::path::Path;
 
 use super::load::load_file;
 use super::machine::Load;
+use super::observe;
 use super::plan::{self, Change, ServiceSpec};
 use super::{APPLIED_FILE, LOCK_FILE};
 use crate::sys::lock;
@@ -74,15 +75,23 @@ fn compare_with_scanner(root: &Path, load: &Load) -> Vec<String> {
         }
     };
     let old: Vec<&ServiceSpec> = applied.iter().collect();
+    let dir = |name: &str| root.join("status").join(name);
+    let by_name: HashMap<&str, &ServiceSpec> =
+        services.iter().map(|s| (s.name.as_str(), s)).collect();
     // A reload also starts again a supervise that exited on purpose, with
-    // whatever settings it now has.
-    let running = |name: &str| {
-        crate::sys::fifo::open_writer(&root.join("status").join(name).join("ok")).is_ok()
+    // whatever settings it now has; but not one that waits for what it
+    // needs (it has no supervise either): that one goes on waiting.
+    let revived_by_reload = |name: &str| {
+        let running = crate::sys::fifo::open_writer(&dir(name).join("ok")).is_ok();
+        let waits = by_name
+            .get(name)
+            .is_some_and(|s| s.needs().any(|n| !observe::look(&dir(n)).ready));
+        !running && !waits
     };
     let changes: Vec<Change> = plan::diff(&old, services)
         .into_iter()
         .map(|change| match change {
-            Change::Reread(name) if !running(&name) => Change::Start(name),
+            Change::Reread(name) if revived_by_reload(&name) => Change::Start(name),
             change => change,
         })
         .collect();
@@ -91,7 +100,9 @@ fn compare_with_scanner(root: &Path, load: &Load) -> Vec<String> {
     let revived = services
         .iter()
         .map(|s| s.name.as_str())
-        .filter(|name| was_applied.contains(name) && !changed.contains(name) && !running(name))
+        .filter(|name| {
+            was_applied.contains(name) && !changed.contains(name) && revived_by_reload(name)
+        })
         .map(|name| Change::Start(name.to_owned()));
     let mut changes: Vec<String> = changes
         .iter()

@@ -8,7 +8,7 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 
 /// The one-line usage, printed after every usage error.
-pub const USAGE: &str = "usage: supervise-scan -F CONF -d STATUS_ROOT [--forward-output] [--supervise PATH]\n       supervise-scan --check -F CONF [-d STATUS_ROOT]";
+pub const USAGE: &str = "usage: supervise-scan -F CONF -d STATUS_ROOT [--forward-output] [--notify] [--supervise PATH]\n       supervise-scan --check -F CONF [-d STATUS_ROOT]";
 
 /// `--help`, after the usage.
 pub const HELP: &str = "\
@@ -16,12 +16,15 @@ Runs one supervise per section of CONF that has a `command` key, each on
 STATUS_ROOT/status/NAME, and keeps them running. Always in the foreground.
 
   -F CONF            supervise.conf (sections may carry command, directory,
-                     user, env, environment_file, umask)
+                     user, env, environment_file, umask, after, requires)
   -d, --root STATUS_ROOT
                      where the status directories live (created if missing)
   -o, --forward-output
                      copy every service's __stdout/__stderr to our stdout/
                      stderr, each line prefixed with `NAME: `; never blocks
+  --notify           tell when every service is ready: READY=1 to
+                     NOTIFY_SOCKET (systemd's Type=notify), STOPPING=1 at
+                     shutdown; also done whenever NOTIFY_SOCKET is set
   --supervise PATH   the supervise binary (default: next to this program,
                      else `supervise` on PATH)
   --check            check CONF as a reload would, touching nothing; with
@@ -34,8 +37,11 @@ Signals: SIGHUP reloads CONF, all or nothing: a file with any error is
 refused and every service left as it runs (an empty file needs a line
 `# supervise-scan: no services`); new sections start, removed ones stop,
 changed ones get `r` or a restart. The outcome of every load is in
-STATUS_ROOT/supervise-scan.reload. SIGTERM/SIGINT stop every service in
-parallel and exit once all are down. As PID 1 it reaps every orphan.
+STATUS_ROOT/supervise-scan.reload. `after : NAME...` starts a service once
+those are ready; `requires : NAME...` also stops it while one is down.
+STATUS_ROOT/supervise-scan.control takes `start NAME` and `stop NAME`.
+SIGTERM/SIGINT stop every service, what needs another first, and exit once
+all are down. As PID 1 it reaps every orphan.
 A new scanner on a root whose scanner was killed adopts the supervise it
 finds running there.
 
@@ -74,6 +80,8 @@ pub struct Args {
     pub supervise: Option<PathBuf>,
     /// `-o`, `--forward-output`.
     pub forward_output: bool,
+    /// `--notify`.
+    pub notify: bool,
 }
 
 /// A usage error: what is wrong, in one line.
@@ -87,7 +95,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Request, Usage>
     let usage = |e: lexopt::Error| Usage(e.to_string());
     let mut parser = lexopt::Parser::from_args(args);
     let (mut conf, mut root, mut supervise) = (None, None, None);
-    let (mut forward_output, mut check) = (false, false);
+    let (mut forward_output, mut check, mut notify) = (false, false, false);
     fn once(slot: &mut Option<PathBuf>, flag: &str, value: OsString) -> Result<(), Usage> {
         if slot.replace(PathBuf::from(value)).is_some() {
             return Err(Usage(format!("{flag} given more than once")));
@@ -105,6 +113,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Request, Usage>
             )?,
             Short('o') | Long("forward-output") => forward_output = true,
             Long("check") => check = true,
+            Long("notify") => notify = true,
             Short('h') | Long("help") => return Ok(Request::Help),
             Short('v') | Long("version") => return Ok(Request::Version),
             other => return Err(usage(other.unexpected())),
@@ -120,6 +129,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Request, Usage>
         root,
         supervise,
         forward_output,
+        notify,
     }))
 }
 
@@ -139,6 +149,7 @@ mod tests {
             root: root.into(),
             supervise: supervise.map(PathBuf::from),
             forward_output,
+            notify: false,
         })
     }
 
@@ -162,6 +173,19 @@ mod tests {
                 run("c", "r", None, true),
             ),
             (vec!["--root=r", "-F=c"], run("c", "r", None, false)),
+            (
+                vec!["-F", "c", "-d", "r", "--notify"],
+                Request::Run(Args {
+                    notify: true,
+                    ..Args {
+                        conf: "c".into(),
+                        root: "r".into(),
+                        supervise: None,
+                        forward_output: false,
+                        notify: false,
+                    }
+                }),
+            ),
             (
                 vec!["--check", "-F", "c"],
                 Request::Check {
@@ -245,6 +269,7 @@ mod tests {
                 root: PathBuf::from(bytes(b"\xfe")),
                 supervise: None,
                 forward_output: false,
+                notify: false,
             }))
         );
         // As flags they are refused.
@@ -270,7 +295,7 @@ mod tests {
             args in prop::collection::vec(
                 prop::sample::select(vec![
                     "-F", "-d", "-o", "--root", "--check", "--supervise", "-Fx", "-é",
-                    "--", "-", "x", "--forward-output=", "-h", "-oF", "-dé",
+                    "--", "-", "x", "--forward-output=", "-h", "-oF", "-dé", "--notify",
                 ]),
                 0..8,
             ),

@@ -8,9 +8,21 @@
 //! the monotonic `now` in, carries out the effects and feeds the outcomes
 //! (a pid, an exit) back as inputs.
 //!
+//! It also keeps the services' start order (`after`, `requires`; those
+//! rules are in `machine_order.rs`): what a service needs is
+//! watched through its status directory (`Observed` inputs), a service
+//! starts once what it needs is ready, one that requires another is held
+//! down (`d`) while that one is down and let up (`u`) when it is ready
+//! again, and stops go the other way round, dependents first. With
+//! readiness on (`--notify`) it says when every service is ready.
+//!
 //! The rules it keeps, each unit- and property-tested below:
 //! - never two supervise for one service: a start waits until the previous
 //!   supervise of that section is known to be gone;
+//! - a service is launched, or let up, only once everything it needs is
+//!   ready; it is held down only once what requires it is down; a
+//!   supervise is stopped for a removal or a shutdown only once every
+//!   supervise that needs it is gone;
 //! - a removed section is never started again (unless a later reload brings
 //!   it back);
 //! - a refused configuration changes nothing at all;
@@ -20,6 +32,8 @@
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
+use super::control::Request;
+use super::order::Graph;
 use super::plan::{self, Change, ServiceSpec};
 use crate::backoff::{Backoff, Policy};
 use crate::supervisor::{EXIT_GAVE_UP, Exit, Level};
@@ -139,10 +153,76 @@ pub enum Input {
         /// How.
         ended: Ended,
     },
+    /// What the status directory of a service watched (`Observe`) or
+    /// looked at (`Look`) says now.
+    Observed {
+        /// The section.
+        name: String,
+        /// What its `status` and `info` say.
+        seen: Seen,
+    },
+    /// The `Observe` effect could not watch the status directory.
+    NotObserved {
+        /// The section.
+        name: String,
+        /// Why.
+        error: String,
+    },
+    /// The `Send` effect could not write to the supervise's control FIFO
+    /// (it has not opened it yet, or is gone).
+    NotSent {
+        /// The section.
+        name: String,
+        /// What was not sent.
+        command: Command,
+        /// Why.
+        error: String,
+    },
+    /// A request read from the control FIFO.
+    Control(Request),
     /// The deadline from [`Machine::next_deadline`] has passed.
     Deadline,
     /// SIGTERM or SIGINT to the scanner.
     Terminate,
+}
+
+/// What a service's status directory says of it: `status`, and `info`
+/// when there is one (docs/status-files.md).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Seen {
+    /// The service's pid, 0 when it is down.
+    pub pid: u32,
+    /// [`crate::info::ready`]: `info` says `ready`, or without `info` it
+    /// runs.
+    pub ready: bool,
+    /// Wanted up (status byte 13 is `u`).
+    pub want_up: bool,
+    /// `info` says it is backing off or gave up.
+    pub failing: bool,
+    /// The supervise `info` names, 0 when it names none: an `info` left by
+    /// another supervise is not this one's.
+    pub supervise_pid: u32,
+    /// `status`'s time of the last pid change (zero without a `status`):
+    /// once it changes, the file is the new supervise's.
+    pub since: Duration,
+}
+
+/// A command for a running supervise, through its control FIFO.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Command {
+    /// `u`: want the service up.
+    Up,
+    /// `d`: want it down.
+    Down,
+}
+
+/// What the scanner tells its own supervisor (sd_notify).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Notice {
+    /// `READY=1`: every service that should run is ready (or failed).
+    Ready,
+    /// `STOPPING=1`: shutting down.
+    Stopping,
 }
 
 /// A signal for a supervise.
@@ -202,6 +282,27 @@ pub enum Effect {
         /// Which.
         signal: Signal,
     },
+    /// Watch `name`'s status directory for new `status` and `info` files,
+    /// and read it now: answer `Observed` now and on every change (or
+    /// `NotObserved`).
+    Observe {
+        /// The section.
+        name: String,
+    },
+    /// Read `name`'s status directory now; answer `Observed`.
+    Look {
+        /// The section.
+        name: String,
+    },
+    /// Write a command to `name`'s supervise.
+    Send {
+        /// The section.
+        name: String,
+        /// Which.
+        command: Command,
+    },
+    /// Tell our own supervisor (sd_notify), if it listens.
+    Notify(Notice),
     /// Kill the process group of the service named in `name`'s status file
     /// (its supervise was killed and cannot do it any more).
     KillService {
@@ -236,6 +337,11 @@ enum State {
     Running { pid: u32, since: Duration },
     /// Waiting to start (again) at this time.
     BackingOff { until: Duration },
+    /// Due to start, waiting for what it needs to be ready (no supervise).
+    Waiting,
+    /// Its supervise runs and is to be stopped (then `then`) once every
+    /// supervise that needs it has exited: a removal or a shutdown.
+    StopQueued { pid: u32, then: Then },
     /// SIGTERM sent; when it exits, `then` happens.
     Stopping { pid: u32, then: Then },
     /// Exited on purpose (`x`, or gave up): left down until a reload.
@@ -254,14 +360,88 @@ struct Service {
     adopted: bool,
     /// Adopted and not watched by a pidfd: when to check it next.
     check_at: Option<Duration>,
+    /// What its status directory said last, since its supervise started.
+    seen: Option<Seen>,
+    /// What `status` said of `since` when first read after a launch, while
+    /// it may still be the previous supervise's file.
+    baseline: Option<Duration>,
+    /// `Observe` was issued for it (the watch outlives its supervise).
+    watched: bool,
+    /// When to read its status directory (again): every [`CHECK_EVERY`]
+    /// when it cannot be watched, or once to retry a command.
+    look_at: Option<Duration>,
+    /// Its status directory cannot be watched.
+    unwatchable: bool,
+    /// Asked down (`stop NAME`) until `start NAME`, or until it is seen
+    /// started again by someone else.
+    asked_down: bool,
+    /// The scanner sent it `d` (and no `u` since).
+    down_sent: bool,
+    /// The scanner owes it a `u` once it may run again.
+    up_owed: bool,
+    /// The last command sent, until its status shows it obeyed.
+    in_flight: Option<Command>,
+    /// Held down: asked, or something it requires is down or held.
+    held: bool,
+    /// It failed (exited, could not start) since the scanner started it,
+    /// for the scanner's own readiness.
+    failed: bool,
+    /// Said that it waits for what it needs.
+    said_waiting: bool,
 }
 
 impl Service {
     fn pid(&self) -> Option<u32> {
         match self.state {
-            State::Running { pid, .. } | State::Stopping { pid, .. } => Some(pid),
+            State::Running { pid, .. }
+            | State::Stopping { pid, .. }
+            | State::StopQueued { pid, .. } => Some(pid),
             _ => None,
         }
+    }
+
+    /// A service for a section of the configuration, about to start.
+    fn new(spec: Option<ServiceSpec>, state: State) -> Service {
+        Service {
+            spec,
+            state,
+            backoff: Backoff::default(),
+            adopted: false,
+            check_at: None,
+            seen: None,
+            baseline: None,
+            watched: false,
+            look_at: None,
+            unwatchable: false,
+            asked_down: false,
+            down_sent: false,
+            up_owed: false,
+            in_flight: None,
+            held: false,
+            failed: false,
+            said_waiting: false,
+        }
+    }
+
+    /// What it waits for before it starts (`after` and `requires`).
+    fn needs(&self) -> impl Iterator<Item = &str> {
+        self.spec.iter().flat_map(ServiceSpec::needs)
+    }
+
+    /// What it requires.
+    fn requires(&self) -> impl Iterator<Item = &str> {
+        self.spec
+            .iter()
+            .flat_map(|s| s.requires.iter().map(String::as_str))
+    }
+
+    /// A new supervise: nothing known of its service yet.
+    fn forget_service(&mut self) {
+        self.seen = None;
+        self.baseline = None;
+        self.down_sent = false;
+        self.up_owed = false;
+        self.in_flight = None;
     }
 
     /// Waits to start again after a run of `ran` (nothing: a failed
@@ -297,12 +477,43 @@ pub struct Machine {
     generation: u64,
     /// A load was applied at least once.
     applied_once: bool,
+    /// The start order of the services' settings, the other way round.
+    graph: Graph,
+    /// The services to look at again before `handle` returns (their state
+    /// changed), for the start order.
+    touched: Vec<String>,
+    /// The scanner's own readiness.
+    readiness: Readiness,
+}
+
+/// Whether the scanner tells when every service is ready.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+enum Readiness {
+    /// It does not.
+    #[default]
+    Off,
+    /// It will, once the first load is in.
+    Waiting,
+    /// It will once these are ready (or failed); the names are dropped as
+    /// they do, for good.
+    Pending(std::collections::BTreeSet<String>),
+    /// It did.
+    Told,
 }
 
 impl Machine {
     /// A scanner with nothing loaded yet.
     pub fn new() -> Machine {
         Machine::default()
+    }
+
+    /// A scanner that says when every service is ready (`Notify`), and
+    /// when it stops.
+    pub fn telling_readiness() -> Machine {
+        Machine {
+            readiness: Readiness::Waiting,
+            ..Machine::default()
+        }
     }
 
     /// When the loop must send `Deadline`; `None`: wait for ever.
@@ -312,7 +523,7 @@ impl Machine {
                 State::BackingOff { until } if self.shutdown.is_none() => Some(until),
                 _ => None,
             };
-            [start, s.check_at].into_iter().flatten().min()
+            [start, s.check_at, s.look_at].into_iter().flatten().min()
         });
         services.chain(self.shutdown.map(|s| s.by)).min()
     }
@@ -344,9 +555,19 @@ impl Machine {
                 }
             }
             Input::Exited { pid, ended } => self.exited(pid, ended, now, &mut out),
+            Input::Observed { name, seen } => self.observed(&name, seen, &mut out),
+            Input::NotObserved { name, error } => self.not_observed(&name, &error, now, &mut out),
+            Input::NotSent {
+                name,
+                command,
+                error,
+            } => self.not_sent(&name, command, &error, now, &mut out),
+            Input::Control(request) => self.control(request, now, &mut out),
             Input::Deadline => self.deadline(now, &mut out),
             Input::Terminate => self.terminate(now, &mut out),
         }
+        self.settle(&mut out);
+        self.tell_readiness(&mut out);
         out
     }
 
@@ -372,17 +593,20 @@ impl Machine {
             name: name.clone(),
             pid,
         });
-        let service = self.services.entry(name.clone()).or_insert(Service {
-            spec: runs.map(|b| *b),
-            state: State::Stopped,
-            backoff: Backoff::default(),
-            adopted: true,
-            check_at: None,
-        });
+        let service = self
+            .services
+            .entry(name.clone())
+            .or_insert_with(|| Service::new(runs.map(|b| *b), State::Stopped));
         service.adopted = true;
         service.check_at = None;
         service.state = State::Running { pid, since: now };
+        service.forget_service();
+        if service.watched {
+            // Its status will not change by itself: read it.
+            out.push(Effect::Look { name: name.clone() });
+        }
         self.by_pid.insert(pid, name.clone());
+        self.touch(&name);
         self.after_start(&name, then, out);
     }
 
@@ -409,7 +633,9 @@ impl Machine {
         service.state = State::Running { pid, since: now };
         service.adopted = false;
         service.check_at = None;
+        service.forget_service();
         self.by_pid.insert(pid, name.to_owned());
+        self.touch(name);
         out.push(Effect::Log(
             Level::Notice,
             format!("{name}: supervise started (pid {pid})"),
@@ -425,15 +651,20 @@ impl Machine {
         let State::Starting { then } = service.state else {
             return;
         };
+        service.failed = true;
         if then == Some(Then::Remove) || shutting_down {
             out.push(Effect::Log(
                 Level::Warning,
                 format!("{name}: cannot start supervise: {error}"),
             ));
-            self.services.remove(name);
+            self.forget(name);
             self.exit_if_done(out);
             return;
         }
+        self.touch(name);
+        let Some(service) = self.services.get_mut(name) else {
+            return;
+        };
         let delay = service.back_off(Duration::ZERO, now);
         out.push(Effect::Log(
             Level::Warning,
@@ -455,6 +686,11 @@ impl Machine {
             }
             Load::Refused { errors } => self.refuse(errors, true, out),
             Load::Valid { services, warnings } => self.apply_load(services, warnings, now, out),
+        }
+        if self.readiness == Readiness::Waiting {
+            // The first load says what should run: from now on, the
+            // scanner is ready once all of that is.
+            self.readiness = Readiness::Pending(self.services.keys().cloned().collect());
         }
     }
 
@@ -501,14 +737,25 @@ impl Machine {
             out.push(Effect::Log(Level::Warning, warning.clone()));
         }
         let changes = self.changes(&services);
+        self.rebuild_graph(&services);
         let mut specs: HashMap<String, ServiceSpec> =
             services.into_iter().map(|s| (s.name.clone(), s)).collect();
         let mut lines: Vec<String> = changes
             .into_iter()
             .filter_map(|change| self.apply(change, &mut specs, now, out))
             .collect();
+        // The others are unchanged but for their start order, which
+        // needs no restart: they take it as it is now.
+        for (name, spec) in specs {
+            if let Some(service) = self.services.get_mut(&name)
+                && !service.removing()
+            {
+                service.spec = Some(spec);
+            }
+        }
         lines.extend(self.revive_stopped(now, out));
         self.applied_once = true;
+        self.touch_all();
         self.start_due(now, out);
         lines.extend(warnings);
         out.push(Effect::Report(Report {
@@ -516,6 +763,19 @@ impl Machine {
             applied: true,
             lines,
         }));
+    }
+
+    /// The graph of the start order of `services`, and of the old
+    /// settings of the services that are not among them (their removal
+    /// waits for what needs them).
+    fn rebuild_graph(&mut self, services: &[ServiceSpec]) {
+        let named: HashSet<&str> = services.iter().map(|s| s.name.as_str()).collect();
+        let old = self
+            .services
+            .iter()
+            .filter(|(name, _)| !named.contains(name.as_str()))
+            .filter_map(|(_, s)| s.spec.as_ref());
+        self.graph = Graph::new(services.iter().chain(old));
     }
 
     /// What it takes to go from the services managed now to `services`.
@@ -554,7 +814,7 @@ impl Machine {
         let mut revived: Vec<String> = self
             .services
             .iter()
-            .filter(|(_, s)| s.state == State::Stopped)
+            .filter(|(_, s)| s.state == State::Stopped && !s.asked_down)
             .map(|(n, _)| n.clone())
             .collect();
         revived.sort();
@@ -639,15 +899,12 @@ impl Machine {
                 Level::Notice,
                 format!("{name}: new section, starting"),
             ));
+            if let Readiness::Pending(unsettled) = &mut self.readiness {
+                unsettled.insert(name.clone());
+            }
             self.services.insert(
                 name,
-                Service {
-                    spec: Some(spec),
-                    state: State::BackingOff { until: now },
-                    backoff: Backoff::default(),
-                    adopted: false,
-                    check_at: None,
-                },
+                Service::new(Some(spec), State::BackingOff { until: now }),
             );
             return start;
         };
@@ -682,22 +939,30 @@ impl Machine {
 
     /// Asks a service's supervise to stop its service and exit; then `then`.
     fn stop(&mut self, name: &str, then: Then, out: &mut Vec<Effect>) {
+        let wait_for_needers = then == Then::Remove && self.any_needer_alive(name);
         let Some(service) = self.services.get_mut(name) else {
             return;
         };
         match service.state {
-            State::Running { pid, .. } | State::Stopping { pid, .. } => {
+            State::Running { pid, .. } | State::StopQueued { pid, .. } if wait_for_needers => {
+                if let Some(service) = self.services.get_mut(name) {
+                    service.state = State::StopQueued { pid, then };
+                }
+                self.touch(name);
+            }
+            State::Running { pid, .. }
+            | State::Stopping { pid, .. }
+            | State::StopQueued { pid, .. } => {
                 out.push(Effect::Signal {
                     pid,
                     signal: Signal::Term,
                 });
                 service.state = State::Stopping { pid, then };
+                self.touch(name);
             }
             State::Starting { .. } => service.state = State::Starting { then: Some(then) },
-            State::BackingOff { .. } | State::Stopped => match then {
-                Then::Remove => {
-                    self.services.remove(name);
-                }
+            State::BackingOff { .. } | State::Stopped | State::Waiting => match then {
+                Then::Remove => self.forget(name),
                 Then::Start => {
                     service.backoff.reset();
                     service.state = State::BackingOff {
@@ -721,6 +986,7 @@ impl Machine {
         }
         service.check_at = None;
         service.adopted = false;
+        service.forget_service();
         let how = ended.describe();
         let exited = Effect::Log(Level::Notice, format!("{name}: supervise exited ({how})"));
         let remove = match service.state {
@@ -729,7 +995,7 @@ impl Machine {
                 out.push(exited);
                 true
             }
-            State::Stopping { then, .. } => {
+            State::Stopping { then, .. } | State::StopQueued { then, .. } => {
                 out.push(exited);
                 if then == Then::Start {
                     service.backoff.reset();
@@ -748,6 +1014,7 @@ impl Machine {
                 false
             }
             State::Running { since, .. } => {
+                service.failed = true;
                 let delay = service.back_off(now.saturating_sub(since), now);
                 out.push(Effect::Log(
                     Level::Warning,
@@ -761,7 +1028,9 @@ impl Machine {
             _ => false,
         };
         if remove {
-            self.services.remove(&name);
+            self.forget(&name);
+        } else {
+            self.touch(&name);
         }
         if shutting_down {
             self.exit_if_done(out);
@@ -786,6 +1055,15 @@ impl Machine {
                 .into_iter()
                 .map(|(name, pid)| Effect::Check { name, pid }),
         );
+        let mut looks: Vec<String> = Vec::new();
+        for (name, service) in &mut self.services {
+            if service.look_at.is_some_and(|at| at <= now) {
+                service.look_at = service.unwatchable.then_some(now + CHECK_EVERY);
+                looks.push(name.clone());
+            }
+        }
+        looks.sort_unstable();
+        out.extend(looks.into_iter().map(|name| Effect::Look { name }));
         if self.shutdown.is_some_and(|s| now >= s.by) {
             self.force_shutdown(out);
             return;
@@ -827,6 +1105,17 @@ impl Machine {
             service.state = State::Stopped;
             return;
         };
+        if service.asked_down {
+            // `stop NAME` holds until `start NAME`, its supervise too.
+            service.state = State::Stopped;
+            return;
+        }
+        if spec.needs().next().is_some() {
+            // Started by the start order's rules once what it needs is.
+            service.state = State::Waiting;
+            self.touch(name);
+            return;
+        }
         service.state = State::Starting { then: None };
         out.push(Effect::Launch(Box::new(spec)));
     }
@@ -837,20 +1126,20 @@ impl Machine {
     fn terminate(&mut self, now: Duration, out: &mut Vec<Effect>) {
         if self.shutdown.is_none() {
             out.push(Effect::Log(Level::Notice, "stopping every service".into()));
-            let longest = self
-                .services
-                .values()
-                .map(Service::stop_timeout)
-                .max()
-                .unwrap_or_default();
+            if self.readiness != Readiness::Off {
+                out.push(Effect::Notify(Notice::Stopping));
+            }
             self.shutdown = Some(Shutdown {
-                by: now + longest + SHUTDOWN_SLACK,
+                by: now + self.longest_stop() + SHUTDOWN_SLACK,
             });
         }
         self.services.retain(|_, s| {
             matches!(
                 s.state,
-                State::Running { .. } | State::Stopping { .. } | State::Starting { .. }
+                State::Running { .. }
+                    | State::Stopping { .. }
+                    | State::Starting { .. }
+                    | State::StopQueued { .. }
             )
         });
         let mut names: Vec<String> = self.services.keys().cloned().collect();
@@ -910,6 +1199,9 @@ impl Service {
             State::Stopping {
                 then: Then::Remove,
                 ..
+            } | State::StopQueued {
+                then: Then::Remove,
+                ..
             } | State::Starting {
                 then: Some(Then::Remove)
             }
@@ -918,13 +1210,20 @@ impl Service {
 
     fn set_then(&mut self, then: Then) {
         match &mut self.state {
-            State::Stopping { then: t, .. } => *t = then,
+            State::Stopping { then: t, .. } | State::StopQueued { then: t, .. } => *t = then,
             State::Starting { then: t } => *t = Some(then),
             _ => {}
         }
     }
 }
 
+#[path = "machine_order.rs"]
+mod ordering;
+
 #[cfg(test)]
 #[path = "machine_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "machine_order_tests.rs"]
+mod order_tests;

@@ -10,7 +10,7 @@ use proptest::prelude::*;
 use super::*;
 use crate::conf::Conf;
 
-fn spec(name: &str, command: &str) -> ServiceSpec {
+pub(super) fn spec(name: &str, command: &str) -> ServiceSpec {
     ServiceSpec {
         name: name.into(),
         line: 1,
@@ -20,38 +20,40 @@ fn spec(name: &str, command: &str) -> ServiceSpec {
         env: Vec::new(),
         environment_file: None,
         umask: None,
+        after: Vec::new(),
+        requires: Vec::new(),
         conf: Conf::file_defaults(),
     }
 }
 
-fn with_max_tries(mut spec: ServiceSpec, n: u32) -> ServiceSpec {
+pub(super) fn with_max_tries(mut spec: ServiceSpec, n: u32) -> ServiceSpec {
     spec.conf.max_tries = n;
     spec
 }
 
-fn valid(services: &[ServiceSpec]) -> Input {
+pub(super) fn valid(services: &[ServiceSpec]) -> Input {
     Input::Load(Load::Valid {
         services: services.to_vec(),
         warnings: Vec::new(),
     })
 }
 
-fn refused(errors: &[&str]) -> Input {
+pub(super) fn refused(errors: &[&str]) -> Input {
     Input::Load(Load::Refused {
         errors: errors.iter().map(|e| e.to_string()).collect(),
     })
 }
 
-const fn secs(s: u64) -> Duration {
+pub(super) const fn secs(s: u64) -> Duration {
     Duration::from_secs(s)
 }
 
-fn ms(n: u64) -> Duration {
+pub(super) fn ms(n: u64) -> Duration {
     Duration::from_millis(n)
 }
 
 /// Only the effects that act (no log lines).
-fn acts(effects: &[Effect]) -> Vec<Effect> {
+pub(super) fn acts(effects: &[Effect]) -> Vec<Effect> {
     effects
         .iter()
         .filter(|e| !matches!(e, Effect::Log(..)))
@@ -59,7 +61,7 @@ fn acts(effects: &[Effect]) -> Vec<Effect> {
         .collect()
 }
 
-fn logs(effects: &[Effect]) -> Vec<String> {
+pub(super) fn logs(effects: &[Effect]) -> Vec<String> {
     effects
         .iter()
         .filter_map(|e| match e {
@@ -69,18 +71,18 @@ fn logs(effects: &[Effect]) -> Vec<String> {
         .collect()
 }
 
-fn launch(spec: &ServiceSpec) -> Effect {
+pub(super) fn launch(spec: &ServiceSpec) -> Effect {
     Effect::Launch(Box::new(spec.clone()))
 }
 
-fn term(pid: u32) -> Effect {
+pub(super) fn term(pid: u32) -> Effect {
     Effect::Signal {
         pid,
         signal: Signal::Term,
     }
 }
 
-fn report(generation: u64, applied: bool, lines: &[&str]) -> Effect {
+pub(super) fn report(generation: u64, applied: bool, lines: &[&str]) -> Effect {
     Effect::Report(Report {
         generation,
         applied,
@@ -88,14 +90,14 @@ fn report(generation: u64, applied: bool, lines: &[&str]) -> Effect {
     })
 }
 
-fn exited(pid: u32, code: i32) -> Input {
+pub(super) fn exited(pid: u32, code: i32) -> Input {
     Input::Exited {
         pid,
         ended: Ended::Reaped(Exit::Code(code)),
     }
 }
 
-fn killed(pid: u32) -> Input {
+pub(super) fn killed(pid: u32) -> Input {
     Input::Exited {
         pid,
         ended: Ended::Reaped(Exit::Signal {
@@ -105,7 +107,7 @@ fn killed(pid: u32) -> Input {
     }
 }
 
-fn launched(name: &str, pid: u32) -> Input {
+pub(super) fn launched(name: &str, pid: u32) -> Input {
     Input::Launched {
         name: name.into(),
         pid,
@@ -739,6 +741,10 @@ impl World {
             Effect::Reread(spec) => assert!(self.live.values().any(|n| *n == spec.name)),
             Effect::Exit(code) => self.exited = Some(code),
             Effect::Watch { .. }
+            | Effect::Observe { .. }
+            | Effect::Look { .. }
+            | Effect::Send { .. }
+            | Effect::Notify(_)
             | Effect::Unwatch { .. }
             | Effect::Check { .. }
             | Effect::KillService { .. }

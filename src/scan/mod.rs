@@ -1,9 +1,11 @@
 //! `supervise-scan`: many services from one supervise.conf, each under its
 //! own, unchanged `supervise` (per-service isolation kept), and the
 //! container's PID 1 if need be. The scanner starts one supervise per
-//! section with a `command`, starts it again (with back-off) if it dies,
-//! reconciles on SIGHUP, reaps every orphan, and on SIGTERM/SIGINT stops all
-//! services in parallel and exits once all are down.
+//! section with a `command` (in the start order `after` and `requires`
+//! give), starts it again (with back-off) if it dies, reconciles on SIGHUP,
+//! obeys `start NAME` and `stop NAME` on its control FIFO, reaps every
+//! orphan, tells systemd when every service is ready, and on SIGTERM/SIGINT
+//! stops all services, dependents first, and exits once all are down.
 //!
 //! [`plan`] reads what should run and [`machine`] decides what to do (both
 //! pure); this module is the thin loop that carries it out: it waits in
@@ -12,9 +14,12 @@
 
 pub mod check;
 pub mod cli;
+pub mod control;
 pub mod forward;
 pub mod load;
 pub mod machine;
+pub mod observe;
+pub mod order;
 pub mod output;
 pub mod plan;
 pub mod words;
@@ -29,12 +34,14 @@ use crate::conf;
 use crate::status;
 use crate::supervisor::{Level, Now, Target};
 use crate::sys::lock::{self, Acquired};
+use crate::sys::notify::Notifier;
 use crate::sys::pidfd::PidFd;
 use crate::sys::signals::{Received, Signals};
 use crate::sys::stdio::{self, Sink};
 use crate::sys::{clock, localtime, logfile, poll, process, reap, spawn, user};
 use load::{load_file, lookup_user, read_env_file};
-use machine::{Effect, Ended, Input, Load, Machine, Signal};
+use machine::{Command, Effect, Ended, Input, Load, Machine, Notice, Signal};
+use observe::Observer;
 use output::{Lines, Output, Stream};
 use plan::ServiceSpec;
 
@@ -51,6 +58,8 @@ pub const APPLIED_FILE: &str = "supervise-scan.applied";
 /// In each status directory: the service's settings as the scanner
 /// resolved them ([`conf::render`]), the only file its supervise reads.
 pub const SETTINGS_FILE: &str = "supervise.conf";
+/// The scanner's control FIFO, in the status root (docs/status-files.md).
+pub use control::CONTROL_FILE;
 
 /// The scanner's command line, checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,6 +72,10 @@ pub struct ScanOptions {
     pub supervise: PathBuf,
     /// Copy services' output to our stdout/stderr as `NAME: line`.
     pub forward_output: bool,
+    /// `--notify`: tell (and log) when every service is ready.
+    pub notify: bool,
+    /// The value `NOTIFY_SOCKET` had (taken out of the environment).
+    pub notify_socket: Option<OsString>,
 }
 
 /// The scanner's loop and what it holds.
@@ -78,6 +91,13 @@ struct Scanner {
     forward: Option<forward::Forwarder>,
     /// Adopted supervise, each watched by a pidfd: pid -> (section, pidfd).
     watched: HashMap<u32, (String, PidFd)>,
+    /// The status directories the start order reads (made when first
+    /// needed).
+    observer: Option<Observer>,
+    /// The control FIFO, if it could be made.
+    control: Option<control::Fifo>,
+    /// Where to tell our readiness, and the address as given.
+    notifier: Option<(Notifier, String)>,
     /// The text of the last configuration read, kept until it is applied
     /// (then recorded in [`APPLIED_FILE`]) or refused.
     read_text: Option<Vec<u8>>,
@@ -144,6 +164,25 @@ impl Scanner {
         };
         let signals = Signals::open().map_err(|e| format!("cannot set up signals: {e}"))?;
         let mut problems = Vec::new();
+        let control = control::Fifo::open(&options.root)
+            .map_err(|e| problems.push(format!("no control FIFO: {e}")))
+            .ok();
+        let notifier = options.notify_socket.as_ref().and_then(|address| {
+            let shown = address.to_string_lossy().into_owned();
+            Notifier::new(address)
+                .map(|n| (n, shown.clone()))
+                .map_err(|e| problems.push(format!("NOTIFY_SOCKET {shown}: {e}")))
+                .ok()
+        });
+        if options.notify && options.notify_socket.is_none() {
+            problems
+                .push("--notify: NOTIFY_SOCKET is not set: readiness is only logged".to_owned());
+        }
+        let machine = if options.notify || options.notify_socket.is_some() {
+            Machine::telling_readiness()
+        } else {
+            Machine::new()
+        };
         if std::process::id() != 1
             && let Err(e) = process::become_subreaper()
         {
@@ -168,12 +207,15 @@ impl Scanner {
         };
         let mut scanner = Scanner {
             options,
-            machine: Machine::new(),
+            machine,
             signals,
             output,
             captured,
             forward,
             watched: HashMap::new(),
+            observer: None,
+            control,
+            notifier,
             read_text: None,
             _lock: lock,
         };
@@ -223,13 +265,17 @@ impl Scanner {
     }
 
     /// Sleeps in poll until a signal, a watched exit, output to forward,
-    /// room for our output, or the machine's deadline; returns the pids
-    /// of the adopted supervise whose pidfd woke us.
-    fn wait(&mut self) -> io::Result<Vec<u32>> {
+    /// room for our output, a request, a status directory that changed, or
+    /// the machine's deadline; returns what woke it.
+    fn wait(&mut self) -> io::Result<Woken> {
         self.output.flush();
         let mut fds = vec![self.signals.raw_fd()];
         fds.extend(self.forward.as_ref().map(|f| f.raw_fd()));
         fds.extend(self.captured.as_ref().map(|(pipe, _)| pipe.as_raw_fd()));
+        let control_at = fds.len();
+        fds.extend(self.control.as_ref().map(control::Fifo::raw_fd));
+        let observer_at = fds.len();
+        fds.extend(self.observer.as_ref().map(Observer::raw_fd));
         let watched: Vec<u32> = self.watched.keys().copied().collect();
         let first_pidfd = fds.len();
         fds.extend(watched.iter().map(|pid| self.watched[pid].1.raw_fd()));
@@ -239,20 +285,25 @@ impl Scanner {
             .next_deadline()
             .map(|t| t.saturating_sub(now.mono));
         let ready = poll::wait_for(&fds, &self.output.writable_fds(), timeout)?;
-        Ok(watched
-            .into_iter()
-            .zip(&ready[first_pidfd..])
-            .filter_map(|(pid, ready)| ready.then_some(pid))
-            .collect())
+        Ok(Woken {
+            control: self.control.is_some() && ready[control_at],
+            observer: self.observer.is_some() && ready[observer_at],
+            exited: watched
+                .into_iter()
+                .zip(&ready[first_pidfd..])
+                .filter_map(|(pid, ready)| ready.then_some(pid))
+                .collect(),
+        })
     }
 
     /// Turns what woke the loop into inputs, in a fixed order: exits of
-    /// adopted supervise, then signals (reaping every child), then the
+    /// adopted supervise, then signals (reaping every child), then what
+    /// the watched status directories say, then requests, then the
     /// deadline. Passes on output on the way.
-    fn inputs(&mut self, exited: Vec<u32>, now: Now) -> Vec<Input> {
+    fn inputs(&mut self, woken: Woken, now: Now) -> Vec<Input> {
         let mut inputs = Vec::new();
         let mut reload = false;
-        for pid in exited {
+        for pid in woken.exited {
             if let Some((name, _)) = self.watched.remove(&pid) {
                 inputs.push(self.vanished(&name, pid));
             }
@@ -275,6 +326,22 @@ impl Scanner {
                 }
                 Received::Terminate => inputs.push(Input::Terminate),
             }
+        }
+        if woken.observer {
+            let changed = self.observer.as_mut().map(Observer::changed);
+            for name in changed.unwrap_or_default() {
+                let seen = observe::look(&self.status_dir(&name));
+                inputs.push(Input::Observed { name, seen });
+            }
+        }
+        if woken.control
+            && let Some(fifo) = &mut self.control
+        {
+            let (requests, complaints) = fifo.read(now.mono);
+            for line in complaints {
+                self.log(Level::Warning, &line);
+            }
+            inputs.extend(requests.into_iter().map(Input::Control));
         }
         self.pass_on_output();
         if self.machine.next_deadline().is_some_and(|t| t <= now.mono) {
@@ -401,7 +468,70 @@ impl Scanner {
             Effect::Check { name, pid } => {
                 (!process::pid_alive(pid)).then(|| self.vanished(&name, pid))
             }
+            Effect::Observe { name } => Some(self.observe(name)),
+            Effect::Look { name } => {
+                let seen = observe::look(&self.status_dir(&name));
+                Some(Input::Observed { name, seen })
+            }
+            Effect::Send { name, command } => {
+                let byte = match command {
+                    Command::Up => b"u",
+                    Command::Down => b"d",
+                };
+                send_control(&self.status_dir(&name), byte)
+                    .err()
+                    .map(|e| Input::NotSent {
+                        name,
+                        command,
+                        error: e.to_string(),
+                    })
+            }
+            Effect::Notify(notice) => {
+                self.notify(notice);
+                None
+            }
             Effect::Exit(_) => None,
+        }
+    }
+
+    /// Watches a service's status directory (the watcher made on first
+    /// use) and reads it.
+    fn observe(&mut self, name: String) -> Input {
+        let dir = self.status_dir(&name);
+        if self.observer.is_none() {
+            match Observer::new() {
+                Ok(observer) => self.observer = Some(observer),
+                Err(e) => {
+                    let error = format!("cannot set up inotify: {e}");
+                    return Input::NotObserved { name, error };
+                }
+            }
+        }
+        let watched = self.observer.as_mut().map(|o| o.watch(&name, &dir));
+        match watched {
+            Some(Err(e)) => Input::NotObserved {
+                name,
+                error: format!("{}: {e}", dir.display()),
+            },
+            _ => Input::Observed {
+                seen: observe::look(&dir),
+                name,
+            },
+        }
+    }
+
+    /// Tells our supervisor (NOTIFY_SOCKET), if it listens.
+    fn notify(&mut self, notice: Notice) {
+        let message = match notice {
+            Notice::Ready => "READY=1",
+            Notice::Stopping => "STOPPING=1",
+        };
+        let Some((notifier, address)) = &self.notifier else {
+            return;
+        };
+        if let Err(e) = notifier.send(message) {
+            let line = format!("cannot send {message} to NOTIFY_SOCKET {address}: {e}");
+            self.log(Level::Warning, &line);
         }
     }
 
@@ -566,6 +696,16 @@ impl Scanner {
         })
         .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", program.display())))
     }
+}
+
+/// What woke the loop, besides signals and output.
+struct Woken {
+    /// The control FIFO is readable.
+    control: bool,
+    /// A watched status directory changed.
+    observer: bool,
+    /// Adopted supervise whose pidfd says they exited.
+    exited: Vec<u32>,
 }
 
 /// Writes a service's settings file in its status directory, atomically:

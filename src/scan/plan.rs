@@ -19,6 +19,7 @@
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 
+use super::order;
 use crate::conf::{self, Conf, Document, SCANNER_KEYS, Warning};
 
 /// The line that makes a file with no service sections a valid request
@@ -45,12 +46,22 @@ pub struct ServiceSpec {
     pub environment_file: Option<PathBuf>,
     /// The file-mode creation mask.
     pub umask: Option<u32>,
+    /// `after : NAME...`: started once these are ready (each name once).
+    pub after: Vec<String>,
+    /// `requires : NAME...`: like `after`, and stopped while one is down.
+    pub requires: Vec<String>,
     /// The settings supervise resolves for this service (alarms, limits,
     /// timeouts); a change to them needs only an `r`.
     pub conf: Conf,
 }
 
 impl ServiceSpec {
+    /// What it waits for before it starts: `after` and `requires`.
+    pub fn needs(&self) -> impl Iterator<Item = &str> {
+        let required = self.requires.iter().filter(|r| !self.after.contains(r));
+        self.after.iter().chain(required).map(String::as_str)
+    }
+
     /// Whether the process itself must be restarted to apply `other`.
     fn runs_differently(&self, other: &ServiceSpec) -> Option<&'static str> {
         if self.command != other.command {
@@ -91,6 +102,9 @@ pub fn plan(text: &[u8]) -> Plan {
     };
     // Where each name was first seen, and whether that one is a service.
     let mut first: HashMap<String, (usize, bool)> = HashMap::new();
+    // Each service section's `after` and `requires` names, checked once
+    // every section is known.
+    let mut deps: Vec<(String, Vec<Dep>)> = Vec::new();
     for section in doc.sections() {
         let line = section.line;
         let is_service = section
@@ -147,11 +161,14 @@ pub fn plan(text: &[u8]) -> Plan {
             );
             continue;
         }
-        match spec(&section, resolved.conf) {
+        let (spec, names) = spec(&section, resolved.conf);
+        match spec {
             Ok(spec) => plan.services.push(spec),
             Err(problems) => plan.errors.extend(problems),
         }
+        deps.push((section.name.clone(), names));
     }
+    check_start_order(&mut plan, &deps, &first);
     let marked = text
         .split(|&b| b == b'\n')
         .any(|l| l.trim_ascii() == NO_SERVICES.as_bytes());
@@ -169,10 +186,91 @@ pub fn plan(text: &[u8]) -> Plan {
     plan
 }
 
+/// One name of an `after` or `requires` line.
+struct Dep {
+    name: String,
+    line: usize,
+    key: &'static str,
+}
+
+/// Gives each service of its `after` and `requires` only the names of
+/// services of the file, each once; the other names, and the cycles, are
+/// errors on the line that names them.
+fn check_start_order(
+    plan: &mut Plan,
+    deps: &[(String, Vec<Dep>)],
+    first: &HashMap<String, (usize, bool)>,
+) {
+    let mut kept: HashMap<&str, Vec<&Dep>> = HashMap::new();
+    for (name, names) in deps {
+        for dep in names {
+            let problem = if !safe_name(&dep.name) {
+                let hint = if dep.name.contains(',') {
+                    " (names are separated by blanks)"
+                } else {
+                    ""
+                };
+                format!("`{}` is not a service name{hint}", dep.name)
+            } else {
+                match first.get(&dep.name) {
+                    Some((_, true)) => {
+                        kept.entry(name).or_default().push(dep);
+                        continue;
+                    }
+                    Some((_, false)) if dep.name != "global" => {
+                        format!("`{}` has no command: not a service", dep.name)
+                    }
+                    _ => format!("no service named `{}`", dep.name),
+                }
+            };
+            plan.errors.push(Warning {
+                line: dep.line,
+                message: format!("[{name}]: {}: {problem}", dep.key),
+            });
+        }
+    }
+    let mut lines: HashMap<(&str, &str), usize> = HashMap::new();
+    for (&owner, names) in &kept {
+        for dep in names {
+            lines.entry((owner, &dep.name)).or_insert(dep.line);
+        }
+    }
+    for spec in &mut plan.services {
+        for dep in kept.get(spec.name.as_str()).into_iter().flatten() {
+            let list = if dep.key == "after" {
+                &mut spec.after
+            } else {
+                &mut spec.requires
+            };
+            if !list.contains(&dep.name) {
+                list.push(dep.name.clone());
+            }
+        }
+    }
+    let nodes: Vec<(&str, Vec<&str>)> = plan
+        .services
+        .iter()
+        .map(|s| (s.name.as_str(), s.needs().collect()))
+        .collect();
+    for cycle in order::cycles(&nodes) {
+        let line = lines.get(&(cycle[0], cycle[1])).copied().unwrap_or(0);
+        plan.errors.push(Warning {
+            line,
+            message: format!(
+                "[{}]: a cycle in the start order: {}",
+                cycle[0],
+                order::describe(&cycle)
+            ),
+        });
+    }
+}
+
 /// The scanner keys that may appear once in a section.
 const SINGLE_KEYS: [&str; 5] = ["command", "directory", "user", "environment_file", "umask"];
 
-fn spec(section: &conf::Section, conf: Conf) -> Result<ServiceSpec, Vec<Warning>> {
+/// A service section's spec, or its problems; and its `after`/`requires`
+/// names, not checked yet.
+fn spec(section: &conf::Section, conf: Conf) -> (Result<ServiceSpec, Vec<Warning>>, Vec<Dep>) {
     let mut spec = ServiceSpec {
         name: section.name.clone(),
         line: section.line,
@@ -182,8 +280,11 @@ fn spec(section: &conf::Section, conf: Conf) -> Result<ServiceSpec, Vec<Warning>
         env: Vec::new(),
         environment_file: None,
         umask: None,
+        after: Vec::new(),
+        requires: Vec::new(),
         conf,
     };
+    let mut deps = Vec::new();
     let mut problems = Vec::new();
     let mut seen: HashMap<&str, usize> = HashMap::new();
     for entry in &section.entries {
@@ -222,6 +323,12 @@ fn spec(section: &conf::Section, conf: Conf) -> Result<ServiceSpec, Vec<Warning>
                 Some(mask) => spec.umask = Some(mask),
                 None => problem(format!("umask needs an octal mode like 022, not '{value}'")),
             },
+            "after" | "requires" if value.is_empty() => problem(format!("empty {key}")),
+            "after" | "requires" => deps.extend(value.split_ascii_whitespace().map(|name| Dep {
+                name: name.to_owned(),
+                line: entry.line,
+                key: if key == "after" { "after" } else { "requires" },
+            })),
             _ => {}
         }
     }
@@ -235,9 +342,9 @@ fn spec(section: &conf::Section, conf: Conf) -> Result<ServiceSpec, Vec<Warning>
         });
     }
     if problems.is_empty() {
-        Ok(spec)
+        (Ok(spec), deps)
     } else {
-        Err(problems)
+        (Err(problems), deps)
     }
 }
 
@@ -568,6 +675,104 @@ mod tests {
                 "{n} sections: {visited} line visits for {lines} lines"
             );
         }
+    }
+
+    #[test]
+    fn after_and_requires_name_services_of_the_file() {
+        let plan = plan(
+            b"[db]\ncommand : sleep 1\n[cache]\ncommand : sleep 2\n\
+              [web]\ncommand : sleep 3\nafter : cache  db\nrequires : db\nafter : cache\n",
+        );
+        assert!(plan.errors.is_empty(), "{:?}", plan.errors);
+        let web = &plan.services[2];
+        assert_eq!(web.after, ["cache", "db"], "each name once, in order");
+        assert_eq!(web.requires, ["db"]);
+        assert_eq!(
+            web.needs().collect::<Vec<_>>(),
+            ["cache", "db"],
+            "what it waits for: after and requires"
+        );
+        assert!(plan.services[0].after.is_empty());
+    }
+
+    #[test]
+    fn start_order_mistakes_are_errors_with_their_line() {
+        let got = errors(
+            "[a]\ncommand : sleep 1\nrequires : b\n\
+             [b]\ncommand : sleep 1\nafter : c\n\
+             [c]\ncommand : sleep 1\nafter : a\n\
+             [d]\ncommand : sleep 1\nafter : nosuch legacy d, e\nrequires :\n\
+             [e]\ncommand : sleep 1\nafter : e\n\
+             [legacy]\nmax_tries : 3\n\
+             [broken]\ncommand : sleep 1\nenv : =\n\
+             [f]\ncommand : sleep 1\nrequires : broken\n\
+             [g]\nafter : a\n",
+        );
+        let expected: &[(usize, &str)] = &[
+            (3, "[a]: a cycle in the start order: a -> b -> c -> a"),
+            (12, "[d]: after: no service named `nosuch`"),
+            (12, "[d]: after: `legacy` has no command: not a service"),
+            (
+                12,
+                "[d]: after: `d,` is not a service name (names are separated by blanks)",
+            ),
+            (13, "[d]: empty requires"),
+            (16, "[e]: a cycle in the start order: e -> e"),
+            (21, "[broken]: env needs KEY=VALUE, not '='"),
+            (25, "[g]: no command (add `command : PROGRAM ARGS`)"),
+        ];
+        let got: Vec<(usize, &str)> = got.iter().map(|(l, m)| (*l, m.as_str())).collect();
+        assert_eq!(got, expected);
+    }
+
+    #[test]
+    fn every_cycle_is_printed_once() {
+        let got = errors(
+            "[a]\ncommand : x\nafter : b\n[b]\ncommand : x\nrequires : a\n\
+             [c]\ncommand : x\nafter : d\n[d]\ncommand : x\nafter : c\n",
+        );
+        assert_eq!(
+            got,
+            [
+                (3, "[a]: a cycle in the start order: a -> b -> a".to_owned()),
+                (9, "[c]: a cycle in the start order: c -> d -> c".to_owned()),
+            ]
+        );
+    }
+
+    #[test]
+    fn start_order_does_not_restart_or_reread() {
+        let before = plan(b"[a]\ncommand : sleep 1\n[b]\ncommand : sleep 2\n");
+        let after = plan(b"[a]\ncommand : sleep 1\nafter : b\n[b]\ncommand : sleep 2\n");
+        assert!(diff(&refs(&before), &after.services).is_empty());
+    }
+
+    #[test]
+    fn a_long_chain_is_checked_without_deep_recursion_and_a_long_cycle_is_cut() {
+        let chain = |closed: bool| {
+            let mut text = String::new();
+            for i in 0..20_000 {
+                text.push_str(&format!("[s{i}]\ncommand : x\n"));
+                if i > 0 {
+                    text.push_str(&format!("after : s{}\n", i - 1));
+                } else if closed {
+                    text.push_str("after : s19999\n");
+                }
+            }
+            text
+        };
+        let plan = plan(chain(false).as_bytes());
+        assert!(plan.errors.is_empty(), "{:?}", plan.errors.first());
+        assert_eq!(plan.services.len(), 20_000);
+        assert_eq!(
+            errors(&chain(true)),
+            [(
+                3,
+                "[s0]: a cycle in the start order: s0 -> s19999 -> s19998 -> s19997 -> s19996 \
+                 -> ... (19992 more) -> s3 -> s2 -> s1 -> s0"
+                    .to_owned()
+            )]
+        );
     }
 
     #[test]

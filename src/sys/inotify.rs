@@ -1,5 +1,6 @@
-//! inotify: for the scanner's output forwarding (a watch per status
-//! directory, and the names of the files that changed), and for supervise,
+//! inotify: for the scanner's output forwarding and its start order (a
+//! watch per status directory, and the names of the files that changed;
+//! watch id -1: the queue overflowed, events were lost), and for supervise,
 //! which watches its own files to learn when one is removed or replaced.
 
 use std::ffi::CString;
@@ -34,6 +35,12 @@ impl Inotify {
     /// Watches `dir` for files written or created in it; returns the watch id.
     pub fn watch_dir(&self, dir: &Path) -> io::Result<i32> {
         self.watch(dir, libc::IN_MODIFY | libc::IN_CREATE | libc::IN_MOVED_TO)
+    }
+
+    /// Watches `dir` only for files renamed into it (an atomic replace, as
+    /// of `status`); returns the watch id.
+    pub fn watch_renames_into(&self, dir: &Path) -> io::Result<i32> {
+        self.watch(dir, libc::IN_MOVED_TO)
     }
 
     /// Watches the file (or directory) `path` itself, not following a

@@ -10,6 +10,7 @@ pub mod localtime;
 pub mod lock;
 pub mod logfile;
 pub mod memory;
+pub mod notify;
 pub mod pidfd;
 pub mod poll;
 pub mod process;

@@ -369,3 +369,105 @@ pub fn starts_of(scan: &Scan, name: &str) -> usize {
         .matches(&format!("supervise-scan: {name}: supervise started"))
         .count()
 }
+
+/// The scanner's control FIFO, in the status root.
+pub const CONTROL: &str = "root/supervise-scan.control";
+
+impl Scan {
+    /// The status file of service `name`, if its supervise wrote one.
+    pub fn status(&self, name: &str) -> Option<supervise::status::Status> {
+        supervise::status::read(&self.status_dir(name)).ok()
+    }
+
+    /// Waits until service `name` is down (its status says pid 0) and
+    /// returns that status.
+    pub fn wait_down(&self, name: &str) -> supervise::status::Status {
+        let mut status = None;
+        wait_until(&format!("service {name} is down"), || {
+            status = self.status(name).filter(|s| s.pid == 0);
+            status.is_some()
+        });
+        status.unwrap()
+    }
+
+    /// Writes `line` and a newline to the scanner's control FIFO in one
+    /// write, as svc does; waits for the FIFO to exist first.
+    pub fn request(&self, line: &str) {
+        self.request_bytes(format!("{line}\n").as_bytes());
+    }
+
+    /// Writes `bytes` to the scanner's control FIFO (blocking while it is
+    /// full: the scanner reads it).
+    pub fn request_bytes(&self, bytes: &[u8]) {
+        use std::io::Write;
+        let path = self.dir.join(CONTROL);
+        let mut fifo = None;
+        wait_until("the scanner's control FIFO to have a reader", || {
+            fifo = supervise::sys::fifo::open_writer(&path).ok();
+            fifo.is_some()
+        });
+        let fifo = fifo.unwrap();
+        // Back to blocking, so that a flood waits for the reader.
+        let mut file = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+        drop(fifo);
+        file.write_all(bytes).unwrap();
+    }
+
+    /// Writes `bytes` to service `name`'s own control FIFO, as `svc` does.
+    pub fn control(&self, name: &str, bytes: &str) {
+        use std::io::Write;
+        let path = self.status_dir(name).join("control");
+        let mut fifo = supervise::sys::fifo::open_writer(&path).unwrap();
+        fifo.write_all(bytes.as_bytes()).unwrap();
+    }
+
+    /// Replaces service `name`'s `info` file by hand, atomically as
+    /// supervise would (docs/status-files.md): what readiness the scanner
+    /// reads, until supervise writes the file itself.
+    pub fn write_info(&self, name: &str, text: &str) {
+        write_info(&self.status_dir(name), text);
+    }
+}
+
+/// Writes `dir/info` through `info.new` and a rename (creating `dir`).
+pub fn write_info(dir: &Path, text: &str) {
+    std::fs::create_dir_all(dir).unwrap();
+    std::fs::write(dir.join("info.new"), text).unwrap();
+    std::fs::rename(dir.join("info.new"), dir.join("info")).unwrap();
+}
+
+/// The `since` of each service's status, for start order: a service
+/// started after another has a later `since`.
+pub fn since_of(scan: &Scan, name: &str) -> Duration {
+    scan.status(name).map(|s| s.since).unwrap_or_default()
+}
+
+/// A service that logs its name to `stops` when it gets SIGTERM, and to
+/// `trapping` once it is ready to.
+pub fn logs_its_stop(dir: &TempDir, name: &str) -> String {
+    let script = dir.script(
+        &format!("{name}.sh"),
+        &format!(
+            "trap 'echo {name} >> {stops}; exit 0' TERM\necho {name} >> {trapping}\nsleep 1000 &\nwait $!\n",
+            stops = dir.join("stops").display(),
+            trapping = dir.join("trapping").display()
+        ),
+    );
+    script.display().to_string()
+}
+
+/// Waits until `n` services of [`logs_its_stop`] are ready to log their stop.
+pub fn wait_trapping(dir: &TempDir, n: usize) {
+    wait_until(&format!("{n} services to trap SIGTERM"), || {
+        std::fs::read_to_string(dir.join("trapping")).is_ok_and(|t| t.lines().count() >= n)
+    });
+}
+
+/// The names [`logs_its_stop`] services logged, in order.
+pub fn stops(dir: &TempDir) -> Vec<String> {
+    std::fs::read_to_string(dir.join("stops"))
+        .unwrap_or_default()
+        .lines()
+        .map(String::from)
+        .collect()
+}

@@ -1,0 +1,250 @@
+//! Start order under supervise-scan (issue 15 item 4): `after` starts a
+//! service once what it names is ready, `requires` also stops it while a
+//! required one is down and starts it again when it is ready; shutdown
+//! stops dependents first; a name that is not a service, or a cycle, is an
+//! error of the load with its line. Readiness is what `status` and `info`
+//! say (`info::ready`): these tests write `info` by hand, as supervise
+//! does not write it yet.
+
+#[allow(unused_imports)]
+mod scan_support;
+mod support;
+
+use scan_support::*;
+use support::*;
+
+const CHAIN: &str = "[global]\nstop_timeout : 2\n\
+    [a]\ncommand : sleep 1000\n\
+    [b]\ncommand : sleep 1001\nafter : a\n\
+    [c]\ncommand : sleep 1002\nafter : b\n";
+
+#[test]
+fn after_starts_a_chain_in_order_each_once_what_it_needs_is_ready() {
+    let dir = TempDir::new("scan-chain");
+    // a declares readiness and is not ready yet.
+    write_info(
+        &dir.join("root/status/a"),
+        "version=1\npid=1\nstate=starting\n",
+    );
+    let scan = Scan::start_in(dir, CHAIN, &[], &[]);
+    let a = scan.service_pid("a");
+    scan.wait_err("b: waiting for a to be ready");
+    scan.wait_err("c: waiting for b to be ready");
+    assert!(scan.status("b").is_none(), "b started before a was ready");
+    assert!(scan.status("c").is_none(), "c started before b was ready");
+    // Its info now says ready: b starts, then c (b is ready as it runs).
+    scan.write_info("a", &format!("version=1\npid={a}\nstate=ready\n"));
+    scan.service_pid("b");
+    scan.service_pid("c");
+    let (sa, sb, sc) = (
+        since_of(&scan, "a"),
+        since_of(&scan, "b"),
+        since_of(&scan, "c"),
+    );
+    assert!(sa < sb && sb < sc, "started in order: {sa:?} {sb:?} {sc:?}");
+    assert_eq!(scan.service_pid("a"), a, "a was left alone");
+}
+
+const REQUIRES: &str = "[global]\nstop_timeout : 2\n\
+    [db]\ncommand : sleep 1000\n\
+    [web]\ncommand : sleep 1001\nrequires : db\n";
+
+#[test]
+fn requires_stops_a_service_while_what_it_requires_is_down_and_starts_it_again() {
+    let scan = Scan::start("scan-requires", REQUIRES, &[]);
+    let db = scan.service_pid("db");
+    let web = scan.service_pid("web");
+    assert!(since_of(&scan, "db") < since_of(&scan, "web"));
+    let web_supervise = scan.supervise_pid("web");
+    // db is taken down by hand (svc -d): web follows.
+    scan.control("db", "d");
+    scan.wait_down("db");
+    let status = scan.wait_down("web");
+    assert_eq!(status.want, Want::Down, "held down, not restarting");
+    wait_until("web's old process is gone", || !alive(web));
+    scan.wait_err("web: stopping it: db, which it requires, is down");
+    assert!(alive(web_supervise), "its supervise stays");
+    // db comes back: web starts again after it.
+    scan.control("db", "u");
+    let db2 = scan.new_service_pid("db", db);
+    let web2 = scan.new_service_pid("web", web);
+    assert!(since_of(&scan, "db") < since_of(&scan, "web"));
+    assert_eq!(scan.supervise_pid("web"), web_supervise);
+    assert!(alive(db2) && alive(web2));
+    assert_eq!(scan.status("web").unwrap().want, Want::Up);
+}
+
+#[test]
+fn a_dependent_waits_while_what_it_requires_is_not_ready_and_starts_when_it_is() {
+    let dir = TempDir::new("scan-requires-ready");
+    write_info(
+        &dir.join("root/status/db"),
+        "version=1\npid=1\nstate=starting\n",
+    );
+    let scan = Scan::start_in(dir, REQUIRES, &[], &[]);
+    let db = scan.service_pid("db");
+    scan.wait_err("web: waiting for db to be ready");
+    assert!(scan.status("web").is_none());
+    // An info file that says something else than ready holds it back too.
+    scan.write_info("db", &format!("version=1\npid={db}\nstate=unhealthy\n"));
+    scan.write_info("db", &format!("pid={db}\nstate=ready\nfuture_key=1\n"));
+    scan.service_pid("web");
+}
+
+#[test]
+fn shutdown_stops_dependents_first_a_diamond_in_reverse_order() {
+    let dir = TempDir::new("scan-diamond");
+    let conf = format!(
+        "[global]\nstop_timeout : 5\n\
+         [top]\ncommand : {top}\nrequires : left right\n\
+         [left]\ncommand : {left}\nrequires : base\n\
+         [right]\ncommand : {right}\nafter : base\n\
+         [base]\ncommand : {base}\n\
+         [alone]\ncommand : {alone}\n",
+        top = logs_its_stop(&dir, "top"),
+        left = logs_its_stop(&dir, "left"),
+        right = logs_its_stop(&dir, "right"),
+        base = logs_its_stop(&dir, "base"),
+        alone = logs_its_stop(&dir, "alone"),
+    );
+    let mut scan = Scan::start_in(dir, &conf, &[], &[]);
+    for name in ["top", "left", "right", "base", "alone"] {
+        scan.service_pid(name);
+    }
+    wait_trapping(&scan.dir, 5);
+    let since = |n: &str| since_of(&scan, n);
+    assert!(since("base") < since("left") && since("base") < since("right"));
+    assert!(since("left") < since("top") && since("right") < since("top"));
+    kill(scan.pid(), libc::SIGTERM);
+    let status = scan.wait_exit(DEADLINE);
+    assert_eq!(status.code(), Some(0), "{}", scan.err());
+    let order = stops(&scan.dir);
+    let at = |n: &str| {
+        order
+            .iter()
+            .position(|s| s == n)
+            .unwrap_or_else(|| panic!("{n} in {order:?}"))
+    };
+    assert_eq!(order.len(), 5, "{order:?}");
+    assert!(
+        at("top") < at("left") && at("top") < at("right"),
+        "{order:?}"
+    );
+    assert!(
+        at("left") < at("base") && at("right") < at("base"),
+        "{order:?}"
+    );
+}
+
+#[test]
+fn check_names_every_bad_start_order_line_and_prints_cycles() {
+    let dir = TempDir::new("scan-order-check");
+    dir.write(
+        "s.conf",
+        "[web]\ncommand : sleep 1\nrequires : db cache,\n\
+         [db]\ncommand : sleep 1\nafter : web\n\
+         [cache]\ncommand : sleep 1\nrequires :\nafter : gone\n\
+         [global]\nrequires : db\n",
+    );
+    let output = run_scan(dir.path(), &["--check", "-F", "s.conf"]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    for expected in [
+        "s.conf:3: [web]: requires: `cache,` is not a service name (names are separated by blanks)",
+        "s.conf:3: [web]: a cycle in the start order: web -> db -> web",
+        "s.conf:9: [cache]: empty requires",
+        "s.conf:10: [cache]: after: no service named `gone`",
+        "s.conf:12: [global]: `requires` is not inherited",
+    ] {
+        assert!(stdout.contains(expected), "{expected:?} in\n{stdout}");
+    }
+    assert!(
+        stdout.contains("a reload would be refused (5 errors)"),
+        "{stdout}"
+    );
+    // A file whose start order is sound is valid.
+    dir.write("good.conf", CHAIN);
+    let output = run_scan(dir.path(), &["--check", "-F", "good.conf"]);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+}
+
+#[test]
+fn a_reload_naming_a_missing_service_is_refused_whole() {
+    let scan = Scan::start("scan-order-refuse", REQUIRES, &[]);
+    let (db, web) = (scan.service_pid("db"), scan.service_pid("web"));
+    scan.conf(&format!(
+        "{REQUIRES}[api]\ncommand : sleep 1002\nrequires : db cache\n"
+    ));
+    let report = scan.reload();
+    assert!(report.starts_with("2 refused\n"), "{report}");
+    assert!(
+        report.contains("s.conf:10: [api]: requires: no service named `cache`"),
+        "{report}"
+    );
+    assert!(scan.status("api").is_none());
+    assert_eq!((scan.service_pid("db"), scan.service_pid("web")), (db, web));
+}
+
+#[test]
+fn an_idle_scanner_with_start_order_does_not_wake_up() {
+    let scan = Scan::start("scan-order-idle", REQUIRES, &[]);
+    scan.service_pid("web");
+    scan.wait_generation(1);
+    let pid = scan.pid();
+    // Let the last status writes and their reads pass.
+    wait_until("the scanner sleeps", || state(pid) == Some('S'));
+    let before = context_switches(pid);
+    // Observing for a fixed span is the point of this test, not a way to
+    // synchronise: any wake-up in it is a failure.
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    assert_eq!(
+        context_switches(pid),
+        before,
+        "the scanner woke up while idle"
+    );
+}
+
+#[test]
+fn a_new_scanner_adopts_a_requires_pair_without_stopping_either() {
+    let mut scan = Scan::start("scan-order-takeover", REQUIRES, &[]);
+    let db = scan.service_pid("db");
+    let web = scan.service_pid("web");
+    scan.crash_and_restart(&[]);
+    scan.wait_generation(1);
+    scan.wait_err_count("web: adopted the supervise already running", 1);
+    scan.wait_err_count("db: adopted the supervise already running", 1);
+    assert_eq!((scan.service_pid("db"), scan.service_pid("web")), (db, web));
+    assert_eq!(scan.count_err("web: stopping it"), 0, "{}", scan.err());
+    // The new scanner watches both: db going down still takes web down,
+    // and its return brings web back.
+    scan.control("db", "d");
+    scan.wait_down("web");
+    scan.control("db", "u");
+    scan.new_service_pid("web", web);
+    assert_eq!(scan.count_err("web: stopping it"), 1);
+}
+
+#[test]
+fn check_against_a_scanner_does_not_promise_to_start_what_waits() {
+    let dir = TempDir::new("scan-order-check-waiting");
+    write_info(
+        &dir.join("root/status/a"),
+        "version=1\npid=1\nstate=starting\n",
+    );
+    let scan = Scan::start_in(dir, CHAIN, &[], &[]);
+    scan.service_pid("a");
+    scan.wait_err("c: waiting for b to be ready");
+    scan.wait_generation(1);
+    let output = run_scan(scan.dir.path(), &["--check", "-F", "s.conf", "-d", "root"]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.contains("would change nothing"),
+        "b and c wait for a, a reload would not start them:\n{stdout}"
+    );
+}
