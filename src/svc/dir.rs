@@ -333,16 +333,11 @@ pub fn scanner_pid(root: &Path) -> Result<u32, Problem> {
     })
 }
 
-/// The FIFO supervise-scan reads requests from, in its status root
-/// (docs/status-files.md). The scanner's side is being written; its name
-/// moves to `crate::scan` with it.
-pub const SCANNER_CONTROL: &str = "supervise-scan.control";
-
 /// Writes one request line (`start NAME`) to the scanner of `root` in one
 /// write. `Ok(false)` when no scanner reads the FIFO (or there is none):
 /// the caller does without.
 pub fn ask_scanner(root: &Path, line: &str) -> Result<bool, Problem> {
-    let path = file(root, SCANNER_CONTROL);
+    let path = file(root, crate::scan::CONTROL_FILE);
     match std::fs::symlink_metadata(&path) {
         Ok(meta) if meta.file_type().is_fifo() => {}
         Ok(_) => return Ok(false),

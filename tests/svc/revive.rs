@@ -200,7 +200,6 @@ mod real_scanner {
     use super::*;
 
     #[test]
-    #[ignore = "needs the scanner's control FIFO (scan2 branch)"]
     fn a_given_up_service_is_revived_by_svc_start() {
         let tmp = TempDir::new("revive-real");
         let ok = tmp.path().join("ok-to-run");
