@@ -220,6 +220,13 @@ fn try_it_runs_as_written() {
                 supervise::status::read(&status_dir)
                     .is_ok_and(|s| s.pid != 0 && s.pid != before && alive(s.pid))
             });
+            // The log line follows the status write by a moment (logs are
+            // written after the wake-up's work): so does a person's next look.
+            let pid = supervise::status::read(&status_dir).unwrap().pid;
+            wait_until("the log says the service started", || {
+                fs::read_to_string(status_dir.join("supervise.log"))
+                    .is_ok_and(|log| log.contains(&format!("service started, pid {pid}")))
+            });
         }
         if let Some((info, expected)) = blocks.get(i + 1)
             && info == "text"
