@@ -236,11 +236,20 @@ class Scale:
         base = 300000 if reloaded and i == self.changed else 100000
         return ["sleep", str(base + i)]
 
+    def section_extra(self, i):
+        """More lines for section I (a subclass adds `after`, say)."""
+        return ""
+
+    def extra_sections(self):
+        """Sections after the N measured ones (a subclass adds some)."""
+        return ""
+
     def write_conf(self, reloaded):
         # alarm_interval 0: no alarms and no restart limits, as in bench/run
         text = ["[global]\nalarm_interval : 0\n"]
         text += [f"\n[{nm}]\ncommand : {' '.join(self.command(i, reloaded))}\n"
-                 for i, nm in enumerate(self.names)]
+                 + self.section_extra(i) for i, nm in enumerate(self.names)]
+        text.append(self.extra_sections())
         tmp = self.conf + ".new"
         with open(tmp, "w") as f:
             f.write("".join(text))
@@ -390,20 +399,13 @@ class Scale:
         log(f"[N={self.n}] {' '.join(cmd)}: {reps} times")
         p = subprocess.run(cmd, capture_output=True, stdin=subprocess.DEVNULL)
         lines = p.stdout.decode(errors="replace").splitlines()
-        up = sum(1 for ln in lines[1:] if ln.split()[1:2] == ["up"])
+        # STATE is `up`, or info's word `ready` where supervise writes DIR/info
+        up = sum(1 for ln in lines[1:] if ln.split()[1:2] in (["up"], ["ready"]))
         if p.returncode != 0 or up != self.n:
             self.errors.append(f"svc status: exit {p.returncode}, {up} of {self.n} listed up")
-        walls, cpus = [], []
-        for _ in range(reps):
-            t0 = time.monotonic_ns()
-            child = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.DEVNULL, start_new_session=True)
-            _, _, ru = os.wait4(child.pid, 0)
-            walls.append((time.monotonic_ns() - t0) / MS)
-            cpus.append((ru.ru_utime + ru.ru_stime) * 1000)
-            child.returncode = 0  # reaped by wait4
-        self.fig["svc_wall_ms"] = walls
-        self.fig["svc_cpu_ms"] = cpus
+        runs = [B.time_command(cmd) for _ in range(reps)]
+        self.fig["svc_wall_ms"] = [wall for wall, _, _ in runs]
+        self.fig["svc_cpu_ms"] = [cpu for _, cpu, _ in runs]
 
     # -- reload --------------------------------------------------------------------
 
