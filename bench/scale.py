@@ -392,20 +392,25 @@ class Scale:
     # -- svc status ----------------------------------------------------------------
 
     def svc_status(self, reps):
+        self.svc_timed(["--root", self.root, "status"], reps, "svc", listed_up)
+
+    def svc_timed(self, argv, reps, fig, listed):
+        """`svc ARGV` once with its output read (exit 0 and `listed(lines)` == N, or it is
+        a problem), then `reps` times with output to /dev/null: wall and CPU (ms) as
+        FIG_wall_ms and FIG_cpu_ms."""
         if not self.svc_bin:
-            self.errors.append("svc not built: `svc status` left out")
+            self.errors.append(f"svc not built: `svc {' '.join(argv)}` left out")
             return
-        cmd = [self.svc_bin, "--root", self.root, "status"]
+        cmd = [self.svc_bin] + argv
         log(f"[N={self.n}] {' '.join(cmd)}: {reps} times")
         p = subprocess.run(cmd, capture_output=True, stdin=subprocess.DEVNULL)
-        lines = p.stdout.decode(errors="replace").splitlines()
-        # STATE is `up`, or info's word `ready` where supervise writes DIR/info
-        up = sum(1 for ln in lines[1:] if ln.split()[1:2] in (["up"], ["ready"]))
-        if p.returncode != 0 or up != self.n:
-            self.errors.append(f"svc status: exit {p.returncode}, {up} of {self.n} listed up")
+        got = listed(p.stdout.decode(errors="replace").splitlines())
+        if p.returncode != 0 or got != self.n:
+            self.errors.append(f"`svc {' '.join(argv)}`: exit {p.returncode}, {got} of "
+                               f"{self.n} listed up")
         runs = [B.time_command(cmd) for _ in range(reps)]
-        self.fig["svc_wall_ms"] = [wall for wall, _, _ in runs]
-        self.fig["svc_cpu_ms"] = [cpu for _, cpu, _ in runs]
+        self.fig[f"{fig}_wall_ms"] = [wall for wall, _, _ in runs]
+        self.fig[f"{fig}_cpu_ms"] = [cpu for _, cpu, _ in runs]
 
     # -- reload --------------------------------------------------------------------
 
@@ -488,17 +493,28 @@ class Scale:
         return [ln for ln in text.splitlines() if "WARNING" in ln or "FATAL" in ln][:5]
 
 
-def measure(n, procs, ev, binaries, args):
-    """Every figure for one size; everything it started is killed when it returns."""
-    sc = Scale(n, procs, ev, binaries)
+def listed_up(lines):
+    """Services that `svc status` of a whole root lists as running: STATE `up`, or info's
+    word `ready` where supervise writes DIR/info (the first line is the table's head)."""
+    return sum(1 for ln in lines[1:] if ln.split()[1:2] in (["up"], ["ready"]))
+
+
+def issue14_steps(sc, args):
+    """The figures of issue 14 after the start: [(name, step)]."""
+    time.sleep(args.settle)  # let start-up finish before the idle window
+    snap = sc.snapshot()
+    return [("idle", lambda: sc.idle(args.idle, snap)), ("memory", lambda: sc.memory(snap)),
+            ("svc status", lambda: sc.svc_status(args.svc_reps)),
+            ("reload", lambda: sc.reload(sc.snapshot()))]
+
+
+def measure(n, procs, ev, binaries, args, cls=Scale, steps=issue14_steps):
+    """Start N services (a `cls`), take the figures of `steps`, shut down; everything it
+    started is killed when it returns."""
+    sc = cls(n, procs, ev, binaries)
     try:
         sc.start(args.up_timeout)
-        time.sleep(args.settle)  # let start-up finish before the idle window
-        snap = sc.snapshot()
-        steps = [("idle", lambda: sc.idle(args.idle, snap)), ("memory", lambda: sc.memory(snap)),
-                 ("svc status", lambda: sc.svc_status(args.svc_reps)),
-                 ("reload", lambda: sc.reload(sc.snapshot()))]
-        for name, step in steps:
+        for name, step in steps(sc, args):
             try:
                 step()
             except Exception as e:
