@@ -309,6 +309,22 @@ class WithPair(SC.Scale):
         return ("\n[pair_a]\ncommand : sleep 200001\n"
                 "\n[pair_b]\ncommand : sleep 200002\nafter : pair_a\n")
 
+    def pair_up(self):
+        """From the scanner's start to the exec of pair_b's service (it waits for pair_a)."""
+        path = os.path.join(self.root, "status", "pair_b", "status")
+        pid = B.wait_until(lambda: SC.status_pid(path), 10, 0.01)
+        if not pid:
+            raise Failed("pair_b not running 10 s after the others")
+        t = time.monotonic_ns()
+        if self.ev:
+            with self.ev.cv:
+                t = (self.ev.execs.get(pid) or [t])[-1]
+        self.fig["pair_up_s"] = (t - self.t0) / S
+
+
+def pair_steps(sc, args):
+    return [("pair", sc.pair_up)]
+
 
 def chain_steps(sc, args):
     return [("start order", lambda: chain_order(sc))]
@@ -345,6 +361,35 @@ def none_steps(sc, args):
     return []
 
 
+def inotify_instances():
+    """inotify instances open on the machine now (every process's descriptors)."""
+    n = 0
+    for fd in glob.glob("/proc/[0-9]*/fd/*"):
+        try:
+            n += os.readlink(fd) == "anon_inode:inotify"
+        except OSError:
+            pass
+    return n
+
+
+def inotify_check(most, res):
+    """A line for the header, and a note when there are too few inotify instances: each
+    supervise holds one, the scanner one (for the start order), the benchmark one."""
+    limit = SC.read_int("/proc/sys/fs/inotify/max_user_instances")
+    used = inotify_instances()
+    need = most + 3
+    line = (f"fs.inotify.max_user_instances {limit}, {used} in use before the run, the "
+            f"largest run needs {need:,} more (one per supervise, the scanner's, ours)")
+    if limit is not None and limit < used + need:
+        res.notes.append(
+            f"too few inotify instances ({line}): the supervise started last run without "
+            "one (they do not notice removed files), and a scanner that finds none left "
+            "reads the status directories of its start order every second instead of "
+            "watching them (see the scanner's warnings below): raise it with `sysctl "
+            f"fs.inotify.max_user_instances={used + need + 128}` for figures of the normal case")
+    return line
+
+
 def phase_order(bins, procs, ev, res, args, skip):
     binaries = (bins.scan, bins.svc)
 
@@ -374,9 +419,10 @@ def phase_order(bins, procs, ev, res, args, skip):
         for cls, fig in (order if rnd % 2 == 0 else order[::-1]):
             log(f"[order] {n} independent services{' and a pair' if cls is WithPair else ''}"
                 f", round {rnd + 1} of {rounds}")
-            steps = svc_steps if cls is SC.Scale and "svc" not in skip else none_steps
+            steps = pair_steps if cls is WithPair else \
+                svc_steps if "svc" not in skip else none_steps
             sc = SC.measure(n, procs, ev, binaries, args, cls, steps)
-            figures = [] if "order" in skip else [(fig, "up_s")]
+            figures = [] if "order" in skip else [(fig, "up_s"), ("pair_up", "pair_up_s")]
             for verb in ("status", "metrics"):
                 figures += [(f"svc_{verb}_wall", f"svc_{verb}_wall_ms"),
                             (f"svc_{verb}_cpu", f"svc_{verb}_cpu_ms")]
@@ -605,6 +651,8 @@ def rows(args):
          None, None, None),
         ("indep_pair_up", f"3. {n} independent and an unrelated `after` pair: → last of the "
          f"{n} exec'd (s)", "low", "indep_up", "≤ 1× (no slower)", SAME),
+        ("pair_up", "3. … the pair's `pair_b` (`after : pair_a`): scanner start → exec'd "
+         "(s)", "low", None, None, None),
         ("log_plain_lps", f"4. {mb} of lines, plain append to `__stdout` (no log keys): "
          "lines per second", "high", None, None, None),
         ("log_plain_cpu", "4. … plain append: CPU of supervise per line (ns)", "low", None,
@@ -772,14 +820,16 @@ def main():
     if args.chain < 2 or args.services < 2:
         sys.exit("features.py: --chain and --services must be at least 2")
 
+    res = B.Results()
     rlimits = "not raised (no phase under supervise-scan)"
+    inotify = "not needed (no phase under supervise-scan)"
     if not {"order", "svc"} <= skip:
         most = max(args.services + 2, args.chain)
-        short = [name for name, v, need, ok in SC.kernel_limits(most)
-                 if not ok and not name.startswith("Mem")]
+        short = SC.too_low(SC.kernel_limits(most))
         if short:
             sys.exit(f"features.py: {', '.join(short)} too low for {most:,} services")
         rlimits = SC.raise_rlimits(most)
+        inotify = inotify_check(most, res)
     if not args.no_install:
         B.ensure_packages(["runit", "s6"])
     bins = Binaries(args)
@@ -797,7 +847,6 @@ def main():
     for s in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
         signal.signal(s, on_signal)
 
-    res = B.Results()
     started_at = datetime.datetime.now().astimezone()
     t_begin = time.monotonic()
     load0 = os.getloadavg()
@@ -831,6 +880,7 @@ def main():
            "- timing: " + (ev.source if ev else "no kernel events (status files, /proc)")
            + (f"; {ev.lost} event batches lost" if ev and ev.lost else ""),
            f"- limits: {rlimits}",
+           f"- inotify: {inotify}",
            "- cells: median (min–max) over " + cells_of(args, skip),
            "", table(res, args), "", *FOOTNOTES]
     if res.notes:
