@@ -38,11 +38,9 @@ import errno
 import glob
 import importlib.machinery
 import importlib.util
-import json
 import math
 import os
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -835,22 +833,12 @@ def main():
     bins = Binaries(args)
 
     procs = B.Procs()
-    ev = None
-    if os.geteuid() == 0 and not args.poll:
-        try:
-            ev = B.ProcConnector()
-        except OSError as e:
-            log(f"proc connector unavailable ({e}): no kernel events")
-
-    def on_signal(signum, frame):
-        raise KeyboardInterrupt(f"signal {signum}")
-    for s in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
-        signal.signal(s, on_signal)
-
+    ev = B.kernel_events(args.poll)
     started_at = datetime.datetime.now().astimezone()
     t_begin = time.monotonic()
     load0 = os.getloadavg()
-    try:
+
+    def phases():
         if "ready" not in skip:
             phase_ready(bins, procs, res, args)
         if "idle" not in skip:
@@ -859,26 +847,15 @@ def main():
             phase_order(bins, procs, ev, res, args, skip)
         if "logs" not in skip:
             phase_logs(bins, procs, ev, res, args)
-    except KeyboardInterrupt:
-        log("interrupted: killing everything the benchmark started")
-        procs.cleanup()
-        sys.exit(130)
-    finally:
-        procs.cleanup()
-        if ev:
-            ev.stopping = True
+    B.run_cleanly(procs, ev, phases)
     load1 = os.getloadavg()
     took = time.monotonic() - t_begin
 
     out = ["## Features: readiness, health checks, start order, output logs, svc "
            f"({'quick' if args.quick else 'full'} run)", "",
-           f"- date: {started_at:%Y-%m-%d %H:%M %Z}; took {took:.0f} s",
-           f"- machine: {B.machine()}; load average {load0[0]:.2f} before, "
-           f"{load1[0]:.2f} after",
-           f"- command: `bench/features.py{''.join(' ' + a for a in sys.argv[1:])}`",
-           f"- versions: {B.versions([B.Ours(None, None), B.Runit(), B.S6()], None)}",
-           "- timing: " + (ev.source if ev else "no kernel events (status files, /proc)")
-           + (f"; {ev.lost} event batches lost" if ev and ev.lost else ""),
+           *B.header("bench/features.py", started_at, took, (load0[0], load1[0]),
+                     [B.Ours(None, None), B.Runit(), B.S6()], ev,
+                     "no kernel events (status files, /proc)"),
            f"- limits: {rlimits}",
            f"- inotify: {inotify}",
            "- cells: median (min–max) over " + cells_of(args, skip),
@@ -890,15 +867,9 @@ def main():
     text = "\n".join(out) + "\n"
     print(text)
     if not args.no_save:
-        d = os.path.join(HERE, "results")
-        os.makedirs(d, exist_ok=True)
-        stem = f"{started_at:%Y-%m-%d_%H%M%S}-features{'-quick' if args.quick else ''}"
-        with open(os.path.join(d, stem + ".md"), "w") as f:
-            f.write(text)
-        with open(os.path.join(d, stem + ".json"), "w") as f:
-            json.dump({"args": vars(args), "rlimits": rlimits, "rows": res.rows,
-                       "errors": res.errors, "notes": res.notes}, f, indent=1)
-        log(f"saved bench/results/{stem}.md")
+        B.save(f"{started_at:%Y-%m-%d_%H%M%S}-features{'-quick' if args.quick else ''}", text,
+               {"args": vars(args), "rlimits": rlimits, "inotify": inotify, "rows": res.rows,
+                "errors": res.errors, "notes": res.notes})
 
 
 if __name__ == "__main__":

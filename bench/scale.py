@@ -26,7 +26,6 @@ import argparse
 import datetime
 import importlib.machinery
 import importlib.util
-import json
 import os
 import resource
 import shutil
@@ -633,13 +632,8 @@ def report(runs, args, limits, rlimits, ev, started_at, took, load):
     sizes = ", ".join(f"{sc.n:,}" for sc in runs)
     largest = runs[-1].n
     out = [f"## Scale: supervise-scan with {sizes} services of `sleep`", "",
-           f"- date: {started_at:%Y-%m-%d %H:%M %Z}; took {took:.0f} s",
-           f"- machine: {B.machine()}; load average {load[0]:.2f} before, "
-           f"{load[1]:.2f} after",
-           f"- command: `bench/scale.py{''.join(' ' + a for a in sys.argv[1:])}`",
-           f"- version: {B.versions([B.Ours(None, None)], None)}",
-           "- timing: " + (ev.source if ev else "status files read every 0.1 s or more")
-           + (f"; {ev.lost} event batches lost" if ev and ev.lost else ""),
+           *B.header("bench/scale.py", started_at, took, load, [B.Ours(None, None)], ev,
+                     "status files read every 0.1 s or more"),
            f"- limits: {rlimits}",
            "- kernel (value, needed for the largest N): "
            + ", ".join(f"{name} {'unlimited' if v is None else v} ({need}{'' if ok else ' ✗'})"
@@ -725,48 +719,20 @@ def main():
     scan_bin, svc_bin = binaries(args)
 
     procs = B.Procs()
-    ev = None
-    if os.geteuid() == 0 and not args.poll:
-        try:
-            ev = B.ProcConnector()
-        except OSError as e:
-            log(f"proc connector unavailable ({e}): reading status files instead")
-
-    def on_signal(signum, frame):
-        raise KeyboardInterrupt(f"signal {signum}")
-    for s in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
-        signal.signal(s, on_signal)
-
+    ev = B.kernel_events(args.poll)  # without: the status files are read instead
     started_at = datetime.datetime.now().astimezone()
     t_begin = time.monotonic()
     load0 = os.getloadavg()
-    runs = []
-    try:
-        for n in sizes:
-            runs.append(measure(n, procs, ev, (scan_bin, svc_bin), args))
-    except KeyboardInterrupt:
-        log("interrupted: killing everything the benchmark started")
-        procs.cleanup()
-        sys.exit(130)
-    finally:
-        procs.cleanup()
-        if ev:
-            ev.stopping = True
+    runs = B.run_cleanly(procs, ev, lambda: [measure(n, procs, ev, (scan_bin, svc_bin), args)
+                                             for n in sizes])
     text = report(runs, args, limits, rlimits, ev, started_at, time.monotonic() - t_begin,
                   (load0[0], os.getloadavg()[0]))
     print(text)
     if not args.no_save:
-        d = os.path.join(HERE, "results")
-        os.makedirs(d, exist_ok=True)
-        stem = f"{started_at:%Y-%m-%d_%H%M%S}-scale"
-        with open(os.path.join(d, stem + ".md"), "w") as f:
-            f.write(text)
-        with open(os.path.join(d, stem + ".json"), "w") as f:
-            json.dump({"args": vars(args), "rlimits": rlimits,
-                       "kernel": [list(x) for x in limits],
-                       "sizes": {sc.n: {"figures": sc.fig, "errors": sc.errors,
-                                        "notes": sc.notes} for sc in runs}}, f, indent=1)
-        log(f"saved bench/results/{stem}.md")
+        B.save(f"{started_at:%Y-%m-%d_%H%M%S}-scale", text,
+               {"args": vars(args), "rlimits": rlimits, "kernel": [list(x) for x in limits],
+                "sizes": {sc.n: {"figures": sc.fig, "errors": sc.errors, "notes": sc.notes}
+                          for sc in runs}})
 
 
 if __name__ == "__main__":
