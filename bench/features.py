@@ -771,7 +771,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true",
-                    help="fewer rounds and a shorter idle window (about 4 minutes)")
+                    help="fewer rounds and a shorter idle window (about 3 minutes)")
     ap.add_argument("--reps", type=int, help="readiness rounds (default 20, quick 5)")
     ap.add_argument("--idle", type=float, help="idle window in s (default 60, quick 10)")
     ap.add_argument("--idle-instances", type=int, default=3,
