@@ -26,7 +26,6 @@ import argparse
 import datetime
 import importlib.machinery
 import importlib.util
-import json
 import os
 import resource
 import shutil
@@ -158,8 +157,8 @@ def mem_available_kb():
 def kernel_limits(n):
     """[(name, value, needed, ok)] for what N services need: a supervise and a
     service per section plus the scanner, on top of what already runs; about ten
-    open files per supervise; two inotify instances (the benchmark's one, one to spare);
-    memory."""
+    open files per supervise; an inotify instance and a watch per supervise, the
+    scanner's and the benchmark's; memory."""
     tasks = tasks_now() + 2 * n + 64
     rows = [
         ("kernel.pid_max", read_int("/proc/sys/kernel/pid_max"), tasks),
@@ -169,11 +168,23 @@ def kernel_limits(n):
          read_int("/proc/sys/fs/file-nr") + 10 * n),
         ("fs.nr_open", read_int("/proc/sys/fs/nr_open"), nofile_wanted(n)),
         ("fs.inotify.max_user_instances",
-         read_int("/proc/sys/fs/inotify/max_user_instances"), 2),
-        ("fs.inotify.max_user_watches", read_int("/proc/sys/fs/inotify/max_user_watches"), 2),
+         read_int("/proc/sys/fs/inotify/max_user_instances"), n + 3),
+        ("fs.inotify.max_user_watches", read_int("/proc/sys/fs/inotify/max_user_watches"),
+         n + 3),
         ("MemAvailable (kB)", mem_available_kb(), KB_PER_SERVICE * n),
     ]
     return [(name, value, need, value is None or value >= need) for name, value, need in rows]
+
+
+# Limits that do not stop a size from running, only make it less than the normal case:
+# a supervise that finds no inotify instance left runs without one (it does not notice
+# its files removed), and the scanner then reads what it would watch every second.
+ADVISORY = ("fs.inotify.max_user_instances", "fs.inotify.max_user_watches", "MemAvailable (kB)")
+
+
+def too_low(limits):
+    """The names of the limits too low to run at all."""
+    return [name for name, _, _, ok in limits if not ok and name not in ADVISORY]
 
 
 def nofile_wanted(n):
@@ -236,11 +247,20 @@ class Scale:
         base = 300000 if reloaded and i == self.changed else 100000
         return ["sleep", str(base + i)]
 
+    def section_extra(self, i):
+        """More lines for section I (a subclass adds `after`, say)."""
+        return ""
+
+    def extra_sections(self):
+        """Sections after the N measured ones (a subclass adds some)."""
+        return ""
+
     def write_conf(self, reloaded):
         # alarm_interval 0: no alarms and no restart limits, as in bench/run
         text = ["[global]\nalarm_interval : 0\n"]
         text += [f"\n[{nm}]\ncommand : {' '.join(self.command(i, reloaded))}\n"
-                 for i, nm in enumerate(self.names)]
+                 + self.section_extra(i) for i, nm in enumerate(self.names)]
+        text.append(self.extra_sections())
         tmp = self.conf + ".new"
         with open(tmp, "w") as f:
             f.write("".join(text))
@@ -264,6 +284,7 @@ class Scale:
             t0 = ev.wait(lambda: ev.nth_exec(self.scan.pid, t_spawn, 1), 5) or t_spawn
         else:
             t0 = t_spawn
+        self.t0 = t0  # the scanner's start, for a subclass's figures
         seen = {}  # i -> (pid, ns when a status pass saw it)
         pending = list(range(n))
         deadline = time.monotonic() + timeout
@@ -383,27 +404,25 @@ class Scale:
     # -- svc status ----------------------------------------------------------------
 
     def svc_status(self, reps):
+        self.svc_timed(["--root", self.root, "status"], reps, "svc", listed_up)
+
+    def svc_timed(self, argv, reps, fig, listed):
+        """`svc ARGV` once with its output read (exit 0 and `listed(lines)` == N, or it is
+        a problem), then `reps` times with output to /dev/null: wall and CPU (ms) as
+        FIG_wall_ms and FIG_cpu_ms."""
         if not self.svc_bin:
-            self.errors.append("svc not built: `svc status` left out")
+            self.errors.append(f"svc not built: `svc {' '.join(argv)}` left out")
             return
-        cmd = [self.svc_bin, "--root", self.root, "status"]
+        cmd = [self.svc_bin] + argv
         log(f"[N={self.n}] {' '.join(cmd)}: {reps} times")
         p = subprocess.run(cmd, capture_output=True, stdin=subprocess.DEVNULL)
-        lines = p.stdout.decode(errors="replace").splitlines()
-        up = sum(1 for ln in lines[1:] if ln.split()[1:2] == ["up"])
-        if p.returncode != 0 or up != self.n:
-            self.errors.append(f"svc status: exit {p.returncode}, {up} of {self.n} listed up")
-        walls, cpus = [], []
-        for _ in range(reps):
-            t0 = time.monotonic_ns()
-            child = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.DEVNULL, start_new_session=True)
-            _, _, ru = os.wait4(child.pid, 0)
-            walls.append((time.monotonic_ns() - t0) / MS)
-            cpus.append((ru.ru_utime + ru.ru_stime) * 1000)
-            child.returncode = 0  # reaped by wait4
-        self.fig["svc_wall_ms"] = walls
-        self.fig["svc_cpu_ms"] = cpus
+        got = listed(p.stdout.decode(errors="replace").splitlines())
+        if p.returncode != 0 or got != self.n:
+            self.errors.append(f"`svc {' '.join(argv)}`: exit {p.returncode}, {got} of "
+                               f"{self.n} listed up")
+        runs = [B.time_command(cmd) for _ in range(reps)]
+        self.fig[f"{fig}_wall_ms"] = [wall for wall, _, _ in runs]
+        self.fig[f"{fig}_cpu_ms"] = [cpu for _, cpu, _ in runs]
 
     # -- reload --------------------------------------------------------------------
 
@@ -486,17 +505,28 @@ class Scale:
         return [ln for ln in text.splitlines() if "WARNING" in ln or "FATAL" in ln][:5]
 
 
-def measure(n, procs, ev, binaries, args):
-    """Every figure for one size; everything it started is killed when it returns."""
-    sc = Scale(n, procs, ev, binaries)
+def listed_up(lines):
+    """Services that `svc status` of a whole root lists as running: STATE `up`, or info's
+    word `ready` where supervise writes DIR/info (the first line is the table's head)."""
+    return sum(1 for ln in lines[1:] if ln.split()[1:2] in (["up"], ["ready"]))
+
+
+def issue14_steps(sc, args):
+    """The figures of issue 14 after the start: [(name, step)]."""
+    time.sleep(args.settle)  # let start-up finish before the idle window
+    snap = sc.snapshot()
+    return [("idle", lambda: sc.idle(args.idle, snap)), ("memory", lambda: sc.memory(snap)),
+            ("svc status", lambda: sc.svc_status(args.svc_reps)),
+            ("reload", lambda: sc.reload(sc.snapshot()))]
+
+
+def measure(n, procs, ev, binaries, args, cls=Scale, steps=issue14_steps):
+    """Start N services (a `cls`), take the figures of `steps`, shut down; everything it
+    started is killed when it returns."""
+    sc = cls(n, procs, ev, binaries)
     try:
         sc.start(args.up_timeout)
-        time.sleep(args.settle)  # let start-up finish before the idle window
-        snap = sc.snapshot()
-        steps = [("idle", lambda: sc.idle(args.idle, snap)), ("memory", lambda: sc.memory(snap)),
-                 ("svc status", lambda: sc.svc_status(args.svc_reps)),
-                 ("reload", lambda: sc.reload(sc.snapshot()))]
-        for name, step in steps:
+        for name, step in steps(sc, args):
             try:
                 step()
             except Exception as e:
@@ -602,13 +632,8 @@ def report(runs, args, limits, rlimits, ev, started_at, took, load):
     sizes = ", ".join(f"{sc.n:,}" for sc in runs)
     largest = runs[-1].n
     out = [f"## Scale: supervise-scan with {sizes} services of `sleep`", "",
-           f"- date: {started_at:%Y-%m-%d %H:%M %Z}; took {took:.0f} s",
-           f"- machine: {B.machine()}; load average {load[0]:.2f} before, "
-           f"{load[1]:.2f} after",
-           f"- command: `bench/scale.py{''.join(' ' + a for a in sys.argv[1:])}`",
-           f"- version: {B.versions([B.Ours(None, None)], None)}",
-           "- timing: " + (ev.source if ev else "status files read every 0.1 s or more")
-           + (f"; {ev.lost} event batches lost" if ev and ev.lost else ""),
+           *B.header("bench/scale.py", started_at, took, load, [B.Ours(None, None)], ev,
+                     "status files read every 0.1 s or more"),
            f"- limits: {rlimits}",
            "- kernel (value, needed for the largest N): "
            + ", ".join(f"{name} {'unlimited' if v is None else v} ({need}{'' if ok else ' ✗'})"
@@ -681,59 +706,33 @@ def main():
     for name, value, need, ok in limits:
         log(f"{name}: {'unlimited' if value is None else value} (needed: {need})"
             + ("" if ok else "  <-- too low"))
-    short = [name for name, _, _, ok in limits if not ok and not name.startswith("Mem")]
+    short = too_low(limits)
     if short:
         sys.exit(f"scale.py: {', '.join(short)} too low for {max(sizes):,} services "
                  "(raise it with sysctl, or run fewer)")
-    if not limits[-1][3]:
-        log("warning: MemAvailable may be too little for the largest size")
+    for name, _, _, ok in limits:
+        if not ok and name in ADVISORY:
+            log(f"warning: {name} may be too low for the largest size (the table header "
+                "says so too)")
     rlimits = raise_rlimits(max(sizes))
     log(rlimits)
     scan_bin, svc_bin = binaries(args)
 
     procs = B.Procs()
-    ev = None
-    if os.geteuid() == 0 and not args.poll:
-        try:
-            ev = B.ProcConnector()
-        except OSError as e:
-            log(f"proc connector unavailable ({e}): reading status files instead")
-
-    def on_signal(signum, frame):
-        raise KeyboardInterrupt(f"signal {signum}")
-    for s in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
-        signal.signal(s, on_signal)
-
+    ev = B.kernel_events(args.poll)  # without: the status files are read instead
     started_at = datetime.datetime.now().astimezone()
     t_begin = time.monotonic()
     load0 = os.getloadavg()
-    runs = []
-    try:
-        for n in sizes:
-            runs.append(measure(n, procs, ev, (scan_bin, svc_bin), args))
-    except KeyboardInterrupt:
-        log("interrupted: killing everything the benchmark started")
-        procs.cleanup()
-        sys.exit(130)
-    finally:
-        procs.cleanup()
-        if ev:
-            ev.stopping = True
+    runs = B.run_cleanly(procs, ev, lambda: [measure(n, procs, ev, (scan_bin, svc_bin), args)
+                                             for n in sizes])
     text = report(runs, args, limits, rlimits, ev, started_at, time.monotonic() - t_begin,
                   (load0[0], os.getloadavg()[0]))
     print(text)
     if not args.no_save:
-        d = os.path.join(HERE, "results")
-        os.makedirs(d, exist_ok=True)
-        stem = f"{started_at:%Y-%m-%d_%H%M%S}-scale"
-        with open(os.path.join(d, stem + ".md"), "w") as f:
-            f.write(text)
-        with open(os.path.join(d, stem + ".json"), "w") as f:
-            json.dump({"args": vars(args), "rlimits": rlimits,
-                       "kernel": [list(x) for x in limits],
-                       "sizes": {sc.n: {"figures": sc.fig, "errors": sc.errors,
-                                        "notes": sc.notes} for sc in runs}}, f, indent=1)
-        log(f"saved bench/results/{stem}.md")
+        B.save(f"{started_at:%Y-%m-%d_%H%M%S}-scale", text,
+               {"args": vars(args), "rlimits": rlimits, "kernel": [list(x) for x in limits],
+                "sizes": {sc.n: {"figures": sc.fig, "errors": sc.errors, "notes": sc.notes}
+                          for sc in runs}})
 
 
 if __name__ == "__main__":
