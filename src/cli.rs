@@ -8,10 +8,12 @@ use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::status::Want;
+
 /// The one-line synopsis printed with usage errors and `-h`.
 pub const USAGE: &str = "\
-usage: supervise -p STATUS_DIR -f \"COMMAND ARG...\" [-F CONF] [-r RESTART_SH] [-t SECONDS]
-       supervise [-F CONF] [-r RESTART_SH] [-t SECONDS] -u STATUS_DIR COMMAND [ARG...]
+usage: supervise -p STATUS_DIR -f \"COMMAND ARG...\" [-F CONF] [-r RESTART_SH] [-t SECONDS] [OPTIONS]
+       supervise [-F CONF] [-r RESTART_SH] [-t SECONDS] [OPTIONS] -u STATUS_DIR COMMAND [ARG...]
        supervise --check [-F CONF] -p STATUS_DIR
        supervise -h | --help | -v | --version";
 
@@ -31,6 +33,13 @@ of the config file and appears in alarms).
   --check           print the resolved settings for NAME and every config
                     warning; exit 0 when clean, 1 with warnings
   --foreground      do not detach (also: SUPERVISE_FOREGROUND=1)
+  --user USER[:GROUP]  run the service (not supervise) as USER, a name or
+                    a uid, with GROUP (name or gid) as its group instead of
+                    USER's; its supplementary groups are those /etc/group
+                    lists it in
+  --groups G,G...   more supplementary groups (names or gids), with --user
+  --down            start with the service down (until u or o)
+  --once            run the service once at start (as o), not again
   -h, --help        this help
   -v, --version     the version
 
@@ -72,6 +81,12 @@ pub struct Options {
     pub reset_after: Option<Duration>,
     /// Stay in the foreground.
     pub foreground: bool,
+    /// `--user USER[:GROUP]`: the service runs as this user, as written.
+    pub user: Option<String>,
+    /// `--groups`: more supplementary groups, as written.
+    pub groups: Vec<String>,
+    /// What is wanted at start: up, down (`--down`) or once (`--once`).
+    pub start: Want,
 }
 
 /// A usage error: the message names the problem.
@@ -91,6 +106,10 @@ struct Raw {
     version: bool,
     check: bool,
     foreground: bool,
+    user: Option<OsString>,
+    groups: Option<OsString>,
+    down: bool,
+    once: bool,
 }
 
 /// Parses `args` (without the program name). `foreground_env` is whether
@@ -116,11 +135,42 @@ fn parse_raw(args: &[OsString]) -> Result<Raw, UsageError> {
             break;
         }
         if let Some(long) = arg.strip_prefix(b"--") {
+            // `--user X` and `--user=X`.
+            let (name, attached) = match long.iter().position(|&b| b == b'=') {
+                Some(at) => (
+                    &long[..at],
+                    Some(OsStr::from_bytes(&long[at + 1..]).to_owned()),
+                ),
+                None => (long, None),
+            };
+            if matches!(name, b"user" | b"groups") {
+                let value = match attached {
+                    Some(value) => value,
+                    None if i < args.len() => {
+                        i += 1;
+                        args[i - 1].clone()
+                    }
+                    None => {
+                        return Err(err(format!(
+                            "option --{} requires an argument",
+                            lossy(name)
+                        )));
+                    }
+                };
+                if name == b"user" {
+                    raw.user = Some(value);
+                } else {
+                    raw.groups = Some(value);
+                }
+                continue;
+            }
             match long {
                 b"help" => raw.help = true,
                 b"version" => raw.version = true,
                 b"check" => raw.check = true,
                 b"foreground" => raw.foreground = true,
+                b"down" => raw.down = true,
+                b"once" => raw.once = true,
                 _ => return Err(err(format!("unknown option --{}", lossy(long)))),
             }
             continue;
@@ -226,6 +276,32 @@ fn check(raw: Raw, foreground_env: bool) -> Result<Request, UsageError> {
                 })?,
         )),
     };
+    let text = |flag: &str, value: OsString| {
+        value
+            .into_string()
+            .map_err(|v| err(format!("--{flag} '{}' is not UTF-8", v.to_string_lossy())))
+    };
+    let user = raw.user.map(|u| text("user", u)).transpose()?;
+    if user.as_deref().is_some_and(|u| u.trim().is_empty()) {
+        return Err(err("--user needs a user (NAME, UID or USER:GROUP)"));
+    }
+    let groups: Vec<String> = match raw.groups {
+        None => Vec::new(),
+        Some(_) if user.is_none() => return Err(err("--groups needs --user")),
+        Some(g) => text("groups", g)?
+            .split(',')
+            .map(|g| g.trim().to_owned())
+            .collect(),
+    };
+    if groups.iter().any(String::is_empty) {
+        return Err(err("--groups needs names or gids separated by commas"));
+    }
+    let start = match (raw.down, raw.once) {
+        (true, true) => return Err(err("give --down or --once, not both")),
+        (true, false) => Want::Down,
+        (false, true) => Want::Once,
+        (false, false) => Want::Up,
+    };
     let options = Options {
         dir: PathBuf::from(OsString::from_vec(dir)),
         name,
@@ -237,6 +313,9 @@ fn check(raw: Raw, foreground_env: bool) -> Result<Request, UsageError> {
         restart_hook: raw.r.map(PathBuf::from),
         reset_after,
         foreground: raw.foreground || foreground_env,
+        user,
+        groups,
+        start,
     };
     Ok(if raw.check {
         Request::Check(options)
@@ -370,6 +449,44 @@ mod tests {
     }
 
     #[test]
+    fn user_groups_down_and_once() {
+        // (flags, --user, --groups, start)
+        type Row<'a> = (&'a [&'a str], Option<&'a str>, &'a [&'a str], Want);
+        let table: &[Row] = &[
+            (&[], None, &[], Want::Up),
+            (&["--user", "www"], Some("www"), &[], Want::Up),
+            (&["--user=33:log"], Some("33:log"), &[], Want::Up),
+            (
+                &["--user", "www", "--groups", "adm, 5"],
+                Some("www"),
+                &["adm", "5"],
+                Want::Up,
+            ),
+            (&["--groups=a", "--user", "b"], Some("b"), &["a"], Want::Up),
+            (&["--down"], None, &[], Want::Down),
+            (&["--once", "--foreground"], None, &[], Want::Once),
+        ];
+        for (flags, user, groups, start) in table {
+            let mut words = flags.to_vec();
+            words.extend(["-p", "status/a", "-f", "true"]);
+            let o = run(&words);
+            assert_eq!(o.user.as_deref(), *user, "{flags:?}");
+            assert_eq!(
+                o.groups,
+                args(groups)
+                    .iter()
+                    .map(|g| g.to_string_lossy().into_owned())
+                    .collect::<Vec<_>>(),
+                "{flags:?}"
+            );
+            assert_eq!(o.start, *start, "{flags:?}");
+        }
+        // Before -u, which ends the options.
+        let o = run(&["--down", "-u", "status/a", "x", "--once"]);
+        assert_eq!((o.start, o.argv.len()), (Want::Down, 2));
+    }
+
+    #[test]
     fn usage_errors_name_the_problem() {
         let table: &[(&[&str], &str)] = &[
             (&[], "missing the status directory"),
@@ -393,6 +510,28 @@ mod tests {
             (
                 &["-p", "status/a", "-f", "true", "-t", "soon"],
                 "-t needs a number",
+            ),
+            (
+                &["-p", "status/a", "-f", "true", "--user"],
+                "--user requires",
+            ),
+            (
+                &["-p", "status/a", "-f", "true", "--user="],
+                "--user needs a user",
+            ),
+            (
+                &["-p", "status/a", "-f", "true", "--groups", "a"],
+                "--groups needs --user",
+            ),
+            (
+                &[
+                    "--user", "a", "--groups", "a,,b", "-p", "status/a", "-f", "true",
+                ],
+                "separated by commas",
+            ),
+            (
+                &["--down", "--once", "-p", "status/a", "-f", "true"],
+                "not both",
             ),
         ];
         for (words, expected) in table {

@@ -131,6 +131,8 @@ pub const SCANNER_KEYS: &[&str] = &[
     "command",
     "directory",
     "user",
+    "groups",
+    "start",
     "env",
     "environment_file",
     "umask",

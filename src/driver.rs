@@ -25,7 +25,7 @@ use crate::sys::lock::{self, Record};
 use crate::sys::logfile::{self, Log};
 use crate::sys::process::GroupWatch;
 use crate::sys::signals::Signals;
-use crate::sys::{clock, detach, localtime, memory, poll, process, reap, spawn};
+use crate::sys::{clock, detach, localtime, memory, poll, process, reap, spawn, user};
 use crate::writes::{Backlog, Replace, StatusWrites};
 
 /// Exit code when the status directory cannot be set up.
@@ -115,6 +115,13 @@ fn set_up(options: Options) -> Result<Driver, i32> {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(logfile::DEFAULT_MAX_BYTES);
+    // Before the status directory: an unknown user starts nothing.
+    let identity = match &options.user {
+        None => None,
+        Some(who) => Some(
+            user::resolve(who, &options.groups).map_err(|e| fail(&format!("user {who}: {e}")))?,
+        ),
+    };
     let opened = statusdir::open(&options.dir, max_log_bytes).map_err(|e| fail(&e.to_string()))?;
     let mut early = Vec::new();
     // A warning for the terminal (set-up comes before detaching) and the log.
@@ -193,7 +200,8 @@ fn set_up(options: Options) -> Result<Driver, i32> {
         }
     };
     Ok(Driver {
-        supervisor: Supervisor::new(&options.name, conf, hook),
+        supervisor: Supervisor::new(&options.name, conf, hook).starting(options.start),
+        identity,
         name: options.name,
         host: process::hostname(),
         command: command_line(&options.argv),
@@ -262,6 +270,8 @@ struct Driver {
     name: String,
     host: String,
     argv: Vec<OsString>,
+    /// `--user`: who the service runs as (resolved once, at set-up).
+    identity: Option<user::Identity>,
     /// The command line as shown in log lines.
     command: String,
     /// The config file; `None` under `-r`, which reads none.
@@ -672,15 +682,17 @@ impl Driver {
 
     fn carry_out(&mut self, now: Now, effect: Effect) -> Option<Input> {
         match effect {
-            Effect::Spawn => Some(match spawn::service(&self.argv, &self.dir.path) {
-                Ok((pid, files)) => {
-                    self.service_files = Some(files);
-                    Input::Spawned { pid }
-                }
-                Err(e) => Input::SpawnFailed {
-                    reason: format!("{}: {e}", self.command),
+            Effect::Spawn => Some(
+                match spawn::service(&self.argv, &self.dir.path, self.identity.as_ref()) {
+                    Ok((pid, files)) => {
+                        self.service_files = Some(files);
+                        Input::Spawned { pid }
+                    }
+                    Err(e) => Input::SpawnFailed {
+                        reason: format!("{}: {e}", self.command),
+                    },
                 },
-            }),
+            ),
             Effect::Signal { signal, target } => {
                 if let Err(e) = process::signal(target, signal) {
                     self.log(

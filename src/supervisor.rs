@@ -310,6 +310,13 @@ impl Supervisor {
         }
     }
 
+    /// The same, wanting `want` at [`Input::Start`]: up, down (`--down`,
+    /// nothing starts until `u` or `o`) or once (`--once`, as `o`).
+    pub fn starting(mut self, want: Want) -> Supervisor {
+        self.want = want;
+        self
+    }
+
     /// The settings in force.
     pub fn conf(&self) -> &Conf {
         &self.conf
@@ -669,7 +676,7 @@ impl Supervisor {
     }
 
     fn start_if_wanted(&mut self, now: Now, out: &mut Vec<Effect>) {
-        if self.want == Want::Up {
+        if self.want != Want::Down {
             self.restart_at = Some(now.mono);
         }
         self.settle(now, out);
@@ -1047,6 +1054,49 @@ mod tests {
         assert_eq!((status.pid, status.want), (42, Want::Up));
         assert_eq!(status.since, at(5).wall);
         assert!(logs(&effects, "service started, pid 42"));
+    }
+
+    #[test]
+    fn the_start_wanted_decides_the_first_spawn_and_the_next() {
+        // (wanted at start, spawned at Start, wanted after, respawned after
+        // an exit, status `want` once down)
+        let table = [
+            (Want::Up, true, Want::Up, true),
+            (Want::Down, false, Want::Down, false),
+            (Want::Once, true, Want::Once, false),
+        ];
+        for (want, first, shown, again) in table {
+            let mut sup = Supervisor::new("svc", quiet_conf(), None).starting(want);
+            let effects = sup.handle(at(0), Input::Start);
+            assert_eq!(spawns(&effects), first, "{want:?}");
+            if !first {
+                let status = last_status(&effects);
+                assert_eq!((status.pid, status.want), (0, shown), "{want:?}");
+                assert_eq!(sup.next_deadline(), None, "{want:?}: idle");
+                // Nothing starts until `u` (or `o`).
+                assert!(!spawns(&sup.handle(at(60_000), Input::Deadline)));
+                assert!(spawns(&sup.handle(at(60_001), control(b'u'))), "{want:?}");
+                continue;
+            }
+            let effects = sup.handle(at(1), Input::Spawned { pid: 42 });
+            assert_eq!(last_status(&effects).want, shown, "{want:?}");
+            let effects = sup.handle(at(5_000), exited(42, 0));
+            assert_eq!(spawns(&effects), again, "{want:?}");
+            if !again {
+                let status = last_status(&effects);
+                assert_eq!((status.pid, status.want), (0, shown), "{want:?}");
+                assert_eq!(sup.next_deadline(), None, "{want:?}: idle");
+            }
+        }
+    }
+
+    #[test]
+    fn a_leftover_group_delays_the_once_start_until_it_is_gone() {
+        let mut sup = Supervisor::new("svc", quiet_conf(), None).starting(Want::Once);
+        let since = at(0).wall;
+        sup.handle(at(0), Input::LeftoverGroup { pgid: 7, since });
+        assert!(!spawns(&sup.handle(at(0), Input::Start)));
+        assert!(spawns(&sup.handle(at(10), Input::GroupGone)));
     }
 
     #[test]

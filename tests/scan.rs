@@ -280,15 +280,13 @@ fn directory_user_env_and_umask_apply_to_the_service() {
             work.display()
         )
     );
-    // supervise itself runs as that user too, in its own status directory.
+    // supervise itself stays the scanner's user (root); only the service
+    // became nobody (tests/scan_user.rs has the groups and the files).
     let sup = scan.supervise_pid("who");
     let status = std::fs::read_to_string(format!("/proc/{sup}/status")).unwrap();
     let uid_line = status.lines().find(|l| l.starts_with("Uid:")).unwrap();
     assert!(
-        uid_line
-            .split_whitespace()
-            .skip(1)
-            .all(|u| u == nobody.uid.to_string()),
+        uid_line.split_whitespace().skip(1).all(|u| u == "0"),
         "{uid_line}"
     );
     assert!(alive(service));

@@ -4,7 +4,6 @@
 //! by the scanner and `--check`, so that both judge a file alike.
 
 use std::collections::HashMap;
-use std::io;
 use std::path::Path;
 
 use super::machine::Load;
@@ -61,14 +60,14 @@ pub fn load_file(path: &Path) -> (Load, Option<Vec<u8>>) {
 /// be read or holds a line that is not `KEY=VALUE`. Each user and each
 /// file is looked at once, however many services name it.
 fn host_problems(services: &[ServiceSpec]) -> Vec<conf::Warning> {
-    let mut users: HashMap<&str, Option<String>> = HashMap::new();
+    let mut users: HashMap<(&str, &[String]), Option<String>> = HashMap::new();
     let mut files: HashMap<&Path, Option<String>> = HashMap::new();
     let mut problems = Vec::new();
     for spec in services {
         let user = spec.user.as_deref().and_then(|name| {
             users
-                .entry(name)
-                .or_insert_with(|| lookup_user(name).err().map(|e| e.to_string()))
+                .entry((name, &spec.groups))
+                .or_insert_with(|| resolve_user(name, &spec.groups).err())
                 .clone()
         });
         let directory = spec
@@ -85,30 +84,27 @@ fn host_problems(services: &[ServiceSpec]) -> Vec<conf::Warning> {
                 .or_insert_with(|| read_env_file(file).err())
                 .clone()
         });
+        let at = |line: usize| {
+            move |message: String| conf::Warning {
+                line,
+                message: format!("[{}]: {message}", spec.name),
+            }
+        };
+        problems.extend(user.map(at(spec.user_line)));
         problems.extend(
-            [user, directory, environment]
+            [directory, environment]
                 .into_iter()
                 .flatten()
-                .map(|message| conf::Warning {
-                    line: spec.line,
-                    message: format!("[{}]: {message}", spec.name),
-                }),
+                .map(at(spec.line)),
         );
     }
     problems
 }
 
-/// [`user::lookup`], its errors naming the user and, when the files could
-/// not be read, /etc/passwd.
-pub(crate) fn lookup_user(name: &str) -> io::Result<user::Identity> {
-    user::lookup(name).map_err(|e| {
-        let file = if e.get_ref().is_some() {
-            ""
-        } else {
-            "/etc/passwd: "
-        };
-        io::Error::new(e.kind(), format!("user {name}: {file}{e}"))
-    })
+/// [`user::resolve`], its error naming the user as written; supervise
+/// (`--user`) says it in the same words.
+pub(crate) fn resolve_user(name: &str, groups: &[String]) -> Result<user::Identity, String> {
+    user::resolve(name, groups).map_err(|e| format!("user {name}: {e}"))
 }
 
 /// The variables of an environment file, or what is wrong, naming it.

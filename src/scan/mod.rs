@@ -32,14 +32,15 @@ use std::path::{Path, PathBuf};
 
 use crate::conf;
 use crate::status;
+use crate::status::Want;
 use crate::supervisor::{Level, Now, Target};
 use crate::sys::lock::{self, Acquired};
 use crate::sys::notify::Notifier;
 use crate::sys::pidfd::PidFd;
 use crate::sys::signals::{Received, Signals};
 use crate::sys::stdio::{self, Sink};
-use crate::sys::{clock, localtime, logfile, poll, process, reap, spawn, user};
-use load::{load_file, lookup_user, read_env_file};
+use crate::sys::{clock, localtime, logfile, poll, process, reap, spawn};
+use load::{load_file, read_env_file};
 use machine::{Command, Effect, Ended, Input, Load, Machine, Notice, Signal};
 use observe::Observer;
 use output::{Lines, Output, Stream};
@@ -654,16 +655,10 @@ impl Scanner {
         if std::fs::create_dir_all(&dir).is_ok() {
             self.follow_output(&spec.name);
         }
-        let identity = spec.user.as_deref().map(lookup_user).transpose()?;
         std::fs::create_dir_all(&dir).map_err(|e| {
             io::Error::new(e.kind(), format!("cannot create {}: {e}", dir.display()))
         })?;
         write_settings(&dir, spec)?;
-        if let Some(who) = &identity {
-            user::hand_over(&dir, who).map_err(|e| {
-                io::Error::new(e.kind(), format!("cannot hand {} over: {e}", dir.display()))
-            })?;
-        }
         let mut env = Vec::new();
         if let Some(file) = &spec.environment_file {
             env = read_env_file(file).map_err(io::Error::other)?;
@@ -681,9 +676,9 @@ impl Scanner {
             "--foreground".into(),
             "-F".into(),
             dir.join(SETTINGS_FILE).into(),
-            "-u".into(),
-            dir.as_os_str().to_owned(),
         ];
+        args.extend(run_as_flags(spec).into_iter().map(OsString::from));
+        args.extend(["-u".into(), dir.as_os_str().to_owned()]);
         args.extend(spec.command.iter().map(OsString::from));
         let program = &self.options.supervise;
         spawn::supervise(spawn::SuperviseLaunch {
@@ -692,7 +687,6 @@ impl Scanner {
             directory: spec.directory.as_deref(),
             env,
             umask: spec.umask,
-            user: identity.as_ref(),
         })
         .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", program.display())))
     }
@@ -706,6 +700,25 @@ struct Woken {
     observer: bool,
     /// Adopted supervise whose pidfd says they exited.
     exited: Vec<u32>,
+}
+
+/// The flags of supervise that carry a section's `user`, `groups` and
+/// `start`: supervise, not the scanner, resolves the user (as the load
+/// checked it) and drops privileges in the service's process only.
+fn run_as_flags(spec: &ServiceSpec) -> Vec<String> {
+    let mut flags = Vec::new();
+    if let Some(user) = &spec.user {
+        flags.extend(["--user".to_owned(), user.clone()]);
+        if !spec.groups.is_empty() {
+            flags.extend(["--groups".to_owned(), spec.groups.join(",")]);
+        }
+    }
+    match spec.start {
+        Want::Up => {}
+        Want::Down => flags.push("--down".to_owned()),
+        Want::Once => flags.push("--once".to_owned()),
+    }
+    flags
 }
 
 /// Writes a service's settings file in its status directory, atomically:

@@ -21,6 +21,7 @@ use std::path::PathBuf;
 
 use super::order;
 use crate::conf::{self, Conf, Document, SCANNER_KEYS, Warning};
+use crate::status::Want;
 
 /// The line that makes a file with no service sections a valid request
 /// to run none (without it such a file is refused, so that emptying or
@@ -38,8 +39,18 @@ pub struct ServiceSpec {
     pub command: Vec<String>,
     /// The working directory of supervise and the service.
     pub directory: Option<PathBuf>,
-    /// The user to run supervise and the service as.
+    /// The user the service runs as, as written (`NAME`, `UID`,
+    /// `USER:GROUP`; resolved by [`crate::sys::user::resolve`]).
     pub user: Option<String>,
+    /// `groups : G...`: more supplementary groups, as written.
+    pub groups: Vec<String>,
+    /// The line of the `user` key (or of `groups`), for the errors of the
+    /// lookup; not a setting (a change of line is no change).
+    pub user_line: usize,
+    /// `start : up|down|once`: what its supervise wants when it starts.
+    /// Not a setting of the running service either: a change applies at
+    /// the next start of its supervise.
+    pub start: Want,
     /// `env : KEY=VALUE` lines, in order.
     pub env: Vec<(String, String)>,
     /// A file of `KEY=VALUE` lines.
@@ -66,7 +77,7 @@ impl ServiceSpec {
     fn runs_differently(&self, other: &ServiceSpec) -> Option<&'static str> {
         if self.command != other.command {
             Some("command")
-        } else if self.user != other.user {
+        } else if self.user != other.user || self.groups != other.groups {
             Some("user")
         } else if self.directory != other.directory {
             Some("directory")
@@ -266,7 +277,15 @@ fn check_start_order(
 }
 
 /// The scanner keys that may appear once in a section.
-const SINGLE_KEYS: [&str; 5] = ["command", "directory", "user", "environment_file", "umask"];
+const SINGLE_KEYS: [&str; 7] = [
+    "command",
+    "directory",
+    "user",
+    "groups",
+    "start",
+    "environment_file",
+    "umask",
+];
 
 /// A service section's spec, or its problems; and its `after`/`requires`
 /// names, not checked yet.
@@ -277,6 +296,9 @@ fn spec(section: &conf::Section, conf: Conf) -> (Result<ServiceSpec, Vec<Warning
         command: Vec::new(),
         directory: None,
         user: None,
+        groups: Vec::new(),
+        user_line: 0,
+        start: Want::Up,
         env: Vec::new(),
         environment_file: None,
         umask: None,
@@ -313,7 +335,22 @@ fn spec(section: &conf::Section, conf: Conf) -> (Result<ServiceSpec, Vec<Warning
                 Err(why) => problem(format!("command: {why}")),
             },
             "directory" => spec.directory = Some(PathBuf::from(value)),
-            "user" => spec.user = Some(value.to_owned()),
+            "user" => {
+                spec.user = Some(value.to_owned());
+                spec.user_line = entry.line;
+            }
+            "groups" => {
+                spec.groups = value.split_ascii_whitespace().map(str::to_owned).collect();
+                if spec.user_line == 0 {
+                    spec.user_line = entry.line;
+                }
+            }
+            "start" => match value {
+                "up" => spec.start = Want::Up,
+                "down" => spec.start = Want::Down,
+                "once" => spec.start = Want::Once,
+                _ => problem(format!("start needs up, down or once, not '{value}'")),
+            },
             "environment_file" => spec.environment_file = Some(PathBuf::from(value)),
             "env" => match parse_env(value) {
                 Some(pair) => spec.env.push(pair),
@@ -331,6 +368,12 @@ fn spec(section: &conf::Section, conf: Conf) -> (Result<ServiceSpec, Vec<Warning
             })),
             _ => {}
         }
+    }
+    if let (Some(&line), None) = (seen.get("groups"), seen.get("user")) {
+        problems.push(Warning {
+            line,
+            message: format!("[{}]: `groups` needs `user`", section.name),
+        });
     }
     if !seen.contains_key("command") {
         problems.push(Warning {
@@ -644,6 +687,51 @@ mod tests {
             ]
         );
         assert!(diff(&refs(&after), &after.services).is_empty());
+    }
+
+    #[test]
+    fn user_groups_and_start_keys() {
+        let plan = plan(
+            b"[a]\ncommand : sleep 1\nstart : down\ngroups : adm  5\nuser : www:log\n\
+              [b]\ncommand : sleep 2\nstart : once\n[c]\ncommand : sleep 3\nstart : up\n",
+        );
+        assert!(plan.errors.is_empty(), "{:?}", plan.errors);
+        let a = &plan.services[0];
+        assert_eq!(a.user.as_deref(), Some("www:log"));
+        assert_eq!(
+            (a.groups.as_slice(), a.user_line),
+            (&["adm".to_owned(), "5".to_owned()][..], 5)
+        );
+        let starts: Vec<Want> = plan.services.iter().map(|s| s.start).collect();
+        assert_eq!(starts, [Want::Down, Want::Once, Want::Up]);
+        let got = errors(
+            "[a]\ncommand : x\nstart : later\n[b]\ncommand : x\ngroups : adm\n\
+             [c]\ncommand : x\nuser : u\ngroups : a\ngroups : b\nstart :\n",
+        );
+        let got: Vec<(usize, &str)> = got.iter().map(|(l, m)| (*l, m.as_str())).collect();
+        assert_eq!(
+            got,
+            [
+                (3, "[a]: start needs up, down or once, not 'later'"),
+                (6, "[b]: `groups` needs `user`"),
+                (11, "[c]: `groups` given twice (first on line 10)"),
+                (12, "[c]: empty start"),
+            ]
+        );
+    }
+
+    #[test]
+    fn groups_restart_and_start_changes_nothing_that_runs() {
+        let before = plan(b"[a]\ncommand : x\nuser : u\n[b]\ncommand : y\n");
+        let after =
+            plan(b"[a]\ncommand : x\nuser : u\ngroups : adm\n[b]\ncommand : y\nstart : down\n");
+        assert_eq!(
+            diff(&refs(&before), &after.services),
+            vec![Change::Restart {
+                name: "a".into(),
+                because: "user"
+            }]
+        );
     }
 
     #[test]

@@ -69,6 +69,18 @@ pub struct ServiceFiles {
     _stderr: File,
 }
 
+impl ServiceFiles {
+    /// New descriptors of the three files (for a `Command`, which takes
+    /// them over).
+    pub(super) fn clones(&self) -> io::Result<(File, File, File)> {
+        Ok((
+            self._stdin.try_clone()?,
+            self._stdout.try_clone()?,
+            self._stderr.try_clone()?,
+        ))
+    }
+}
+
 /// Starts the service `argv` with its output in `dir`; returns its pid and
 /// its files (see [`ServiceFiles`]).
 ///
@@ -77,8 +89,13 @@ pub struct ServiceFiles {
 /// every restart (less CPU per restart, an earlier start), and an exec
 /// failure comes back as the return value. The attributes give the child
 /// its own process group, an empty signal mask and default handling of every
-/// signal (see [`default_signals`]).
-pub fn service(argv: &[OsString], dir: &Path) -> io::Result<(u32, ServiceFiles)> {
+/// signal (see [`default_signals`]). With `who`, the service runs as that
+/// user, through [`super::spawn_as`] (a fork: posix_spawn cannot change ids).
+pub fn service(
+    argv: &[OsString],
+    dir: &Path,
+    who: Option<&super::user::Identity>,
+) -> io::Result<(u32, ServiceFiles)> {
     use std::ffi::CString;
     use std::os::unix::ffi::OsStrExt;
 
@@ -102,6 +119,10 @@ pub fn service(argv: &[OsString], dir: &Path) -> io::Result<(u32, ServiceFiles)>
         _stdout: stdout,
         _stderr: stderr,
     };
+    if let Some(who) = who {
+        let pid = super::spawn_as::service(argv, &files, who)?;
+        return Ok((pid, files));
+    }
     let pid = match spawn_program(Program::Search(&args[0]), &args, &files) {
         // glibc's posix_spawnp does not do what execvp does for an
         // executable without `#!`: run it with /bin/sh (SPEC §5.1).
@@ -291,7 +312,7 @@ fn ignored_signals() -> &'static [i32] {
 
 /// Makes the child start with default signal handling: every signal
 /// unblocked, none ignored.
-fn with_default_signals(command: &mut Command) -> &mut Command {
+pub(super) fn with_default_signals(command: &mut Command) -> &mut Command {
     let ignored = ignored_signals();
     // SAFETY: the closure runs between fork and exec and only makes the
     // rt_sigaction and sigprocmask system calls, which are async-signal-safe;
@@ -353,8 +374,6 @@ pub struct SuperviseLaunch<'a> {
     pub env: Vec<(String, String)>,
     /// The file-mode creation mask.
     pub umask: Option<u32>,
-    /// Run as this user.
-    pub user: Option<&'a super::user::Identity>,
 }
 
 /// Starts a supervise for the scanner, in its own process group (so a
@@ -372,16 +391,11 @@ pub fn supervise(launch: SuperviseLaunch<'_>) -> io::Result<u32> {
         command.current_dir(dir);
     }
     let umask = launch.umask;
-    let user = launch.user.cloned();
-    // SAFETY: umask and the set*id calls are async-signal-safe; `user` was
-    // looked up before the fork.
+    // SAFETY: umask is async-signal-safe.
     unsafe {
         command.pre_exec(move || {
             if let Some(mask) = umask {
                 libc::umask(mask as libc::mode_t);
-            }
-            if let Some(who) = &user {
-                super::user::become_user(who)?;
             }
             Ok(())
         });
