@@ -737,3 +737,25 @@ fn send_control(dir: &Path, bytes: &[u8]) -> io::Result<()> {
         .and_then(|mut fifo| fifo.write_all(bytes))
         .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", control.display())))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sections_user_groups_and_start_become_supervise_flags() {
+        let text = b"[a]\ncommand : x\n\
+            [b]\ncommand : x\nuser : www:log\ngroups : adm 5\nstart : down\n\
+            [c]\ncommand : x\nuser : 33\nstart : once\n";
+        let plan = plan::plan(text);
+        let flags: Vec<Vec<String>> = plan.services.iter().map(run_as_flags).collect();
+        let expected: [&[&str]; 3] = [
+            &[],
+            &["--user", "www:log", "--groups", "adm,5", "--down"],
+            &["--user", "33", "--once"],
+        ];
+        for (got, want) in flags.iter().zip(expected) {
+            assert_eq!(got, want);
+        }
+    }
+}
