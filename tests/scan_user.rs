@@ -160,3 +160,22 @@ fn plain_supervise_refuses_an_unknown_user_before_starting_anything() {
     );
     assert!(!dir.join("status/svc/status").exists());
 }
+
+#[test]
+fn a_user_supervise_cannot_become_is_a_failed_start_retried_with_back_off() {
+    if !root() {
+        return eprintln!("not root: cannot run supervise as nobody");
+    }
+    // supervise as nobody may not setuid to root: each start fails in the
+    // child, before exec; supervise logs it, backs off and goes on.
+    let dir = TempDir::new("user-eperm");
+    give_to_nobody(dir.path());
+    let sup = Supervise::start_as_nobody(
+        dir,
+        &["--user", "root", "-p", "status/svc", "-f", "sleep 1000"],
+    );
+    sup.wait_log_wf("unable to start sleep 1000: Operation not permitted");
+    sup.wait_log_wf("restarting in");
+    assert_eq!(sup.status().pid, 0);
+    assert!(alive(sup.pid()));
+}
