@@ -39,8 +39,9 @@ _supervise() {
     -p | -u) _supervise_paths "$cur" ;;
     -f) _supervise_commands "$cur" ;;
     -F | -r) _supervise_paths "$cur" f ;;
-    -t) ;;
-    *) _supervise_words "-p -f -u -F -r -t --check --foreground -h --help -v --version" "$cur" ;;
+    -t | --groups) ;;
+    --user) COMPREPLY=($(compgen -u -- "$cur")) ;;
+    *) _supervise_words "-p -f -u -F -r -t --check --foreground --user --groups --down --once -h --help -v --version" "$cur" ;;
     esac
 }
 
