@@ -1790,6 +1790,12 @@ mod tests {
         }
 
         fn run(steps: Vec<Step>, hook: bool, leftover: bool) {
+            run_from(steps, hook, leftover, Want::Up);
+        }
+
+        /// [`run`] from a supervisor that wants `start` at start
+        /// (`--down`: wanted down until `u`/`o`, so never a spawn before).
+        fn run_from(steps: Vec<Step>, hook: bool, leftover: bool, start: Want) {
             let conf = Conf {
                 alarm_interval: 60,
                 max_tries: 3,
@@ -1797,8 +1803,11 @@ mod tests {
                 ..Conf::unread()
             };
             let hook = hook.then_some(RestartHook { reset_after: None });
-            let mut sup = Supervisor::new("svc", conf, hook);
-            let mut world = World::default();
+            let mut sup = Supervisor::new("svc", conf, hook).starting(start);
+            let mut world = World {
+                wanted_down: start == Want::Down,
+                ..World::default()
+            };
             if leftover {
                 world.draining = Some(7);
                 world.feed(
@@ -1900,6 +1909,18 @@ mod tests {
             #[test]
             fn invariants_hold_with_a_leftover_group(steps in prop::collection::vec(step(), 0..80)) {
                 run(steps, false, true);
+            }
+
+            /// Started down (`--down`) or once (`--once`), with or without a
+            /// group left behind: the same invariants, and nothing spawns
+            /// before `u` or `o` when started down.
+            #[test]
+            fn invariants_hold_from_down_or_once(
+                steps in prop::collection::vec(step(), 0..80),
+                once in any::<bool>(),
+                leftover in any::<bool>(),
+            ) {
+                run_from(steps, false, leftover, if once { Want::Once } else { Want::Down });
             }
 
             /// With alarms on and no operator in the way, a window never sees
