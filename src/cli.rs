@@ -14,7 +14,7 @@ use crate::status::Want;
 pub const USAGE: &str = "\
 usage: supervise -p STATUS_DIR -f \"COMMAND ARG...\" [-F CONF] [-r RESTART_SH] [-t SECONDS] [OPTIONS]
        supervise [-F CONF] [-r RESTART_SH] [-t SECONDS] [OPTIONS] -u STATUS_DIR COMMAND [ARG...]
-       supervise --check [-F CONF] -p STATUS_DIR
+       supervise --check [-F CONF] [--user USER[:GROUP] [--groups G,G]] -p STATUS_DIR
        supervise -h | --help | -v | --version";
 
 /// The full help text for `-h`.

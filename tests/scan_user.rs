@@ -179,3 +179,34 @@ fn a_user_supervise_cannot_become_is_a_failed_start_retried_with_back_off() {
     assert_eq!(sup.status().pid, 0);
     assert!(alive(sup.pid()));
 }
+
+#[test]
+fn supervise_check_says_who_the_service_would_run_as() {
+    let dir = TempDir::new("user-check");
+    dir.write("supervise.conf", "[svc]\nmax_tries : 3\n");
+    let check = |user: &str| {
+        run(
+            dir.path(),
+            &[
+                "--check",
+                "--user",
+                user,
+                "--groups",
+                "5",
+                "-p",
+                "status/svc",
+            ],
+        )
+    };
+    let out = check("nobody:adm");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("user: uid 65534 gid 4 groups 4,5"), "{text}");
+    let out = check("no-such-user-42");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("error: user no-such-user-42: no user named no-such-user-42"),
+        "{text}"
+    );
+}

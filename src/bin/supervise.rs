@@ -35,8 +35,9 @@ fn real_main() -> i32 {
     }
 }
 
-/// `--check`: the resolved settings for NAME and every warning; 0 when clean,
-/// 1 with warnings (or when the file cannot be read). Starts nothing.
+/// `--check`: the resolved settings for NAME (and the `--user` it would
+/// run the service as) and every warning; 0 when clean, 1 with warnings,
+/// an unknown user, or when the file cannot be read. Starts nothing.
 fn check(options: &supervise::cli::Options) -> i32 {
     let path = &options.conf;
     let resolved = match supervise::driver::read_conf(path, &options.name) {
@@ -60,9 +61,28 @@ fn check(options: &supervise::cli::Options) -> i32 {
     for line in resolved.conf.describe() {
         let _ = writeln!(out, "{line}");
     }
+    let mut problems = 0;
+    if let Some(user) = &options.user {
+        match supervise::sys::user::resolve(user, &options.groups) {
+            Ok(who) => {
+                let groups: Vec<String> = who.groups.iter().map(u32::to_string).collect();
+                let _ = writeln!(
+                    out,
+                    "user: uid {} gid {} groups {}",
+                    who.uid,
+                    who.gid,
+                    groups.join(",")
+                );
+            }
+            Err(e) => {
+                let _ = writeln!(out, "error: user {user}: {e}");
+                problems += 1;
+            }
+        }
+    }
     let warnings = resolved.warnings_text(path);
     for line in &warnings {
         let _ = writeln!(out, "warning: {line}");
     }
-    i32::from(!warnings.is_empty())
+    i32::from(!warnings.is_empty() || problems > 0)
 }
