@@ -145,3 +145,30 @@ fn a_reload_that_changes_start_leaves_the_running_service_alone() {
     assert_eq!(scan.service_pid("a"), a);
     assert_eq!(scan.status("b").unwrap().pid, 0);
 }
+
+#[test]
+fn a_start_down_service_is_down_again_after_its_supervise_crashed() {
+    let conf = "[global]\nstop_timeout : 2\n[db]\ncommand : sleep 1000\nstart : down\n";
+    let scan = Scan::start("scan-start-down-crash", conf, &[]);
+    wait_until("db's supervise writes its status", || {
+        scan.status("db").is_some()
+    });
+    let out = svc(&scan.dir, &["-d", "root", "start", "db"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let service = scan.service_pid("db");
+    kill(scan.supervise_pid("db"), libc::SIGKILL);
+    // The new supervise starts with --down again: it stops what its
+    // predecessor left and starts nothing (`start` is what a supervise
+    // wants when it starts).
+    scan.nth_supervise_pid("db", 2);
+    wait_until("the old service is stopped and db stays down", || {
+        !alive(service)
+            && scan
+                .status("db")
+                .is_some_and(|s| s.pid == 0 && s.want == Want::Down)
+    });
+}
