@@ -210,3 +210,64 @@ fn supervise_check_says_who_the_service_would_run_as() {
         "{text}"
     );
 }
+
+#[test]
+fn as_a_user_the_service_starts_as_any_other_does() {
+    if !root() {
+        return eprintln!("not root: cannot run a service as another user");
+    }
+    // An executable without `#!` (run by /bin/sh, as execvp does), found
+    // through PATH, whose process reports its signal mask and ignored
+    // signals (none of either) and its uid into supervise's files. (grep
+    // reads its own status: a shell may block signals around a fork.)
+    let dir = TempDir::new("user-exec");
+    let bin = dir.join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    let script = bin.join("report");
+    std::fs::write(
+        &script,
+        "exec grep -E '^(SigBlk|SigIgn|Uid)' /proc/self/status\n",
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    give_to_nobody(dir.path());
+    let path = format!("{}:/usr/bin:/bin", bin.display());
+    let sup = Supervise::start_with(
+        dir,
+        &[
+            "--user",
+            "nobody",
+            "--once",
+            "-p",
+            "status/svc",
+            "-f",
+            "report",
+        ],
+        &[("PATH", &path)],
+    );
+    let out = sup.status_dir.join("__stdout");
+    wait_until("the service reports", || {
+        std::fs::read_to_string(&out).is_ok_and(|t| t.lines().count() == 3)
+    });
+    assert_eq!(
+        std::fs::read_to_string(&out).unwrap(),
+        "Uid:\t65534\t65534\t65534\t65534\nSigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n"
+    );
+    sup.wait_log("service exited");
+    // A command that is not there: the same FATAL line as without a user.
+    let mut missing = Supervise::start_with(
+        TempDir::new("user-missing"),
+        &[
+            "--user",
+            "nobody",
+            "-p",
+            "status/svc",
+            "-f",
+            "no-such-program-42",
+        ],
+        &[],
+    );
+    missing.wait_log_wf("unable to start no-such-program-42: No such file or directory");
+    assert!(missing.running());
+}

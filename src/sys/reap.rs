@@ -15,6 +15,15 @@ pub fn reap_one() -> Option<(u32, Exit)> {
     Some((pid as u32, decode(status)))
 }
 
+/// Reaps a child that failed before exec (sys::spawn_as), so that its exit
+/// is not taken for the service's.
+pub fn reap_failed_spawn(pid: libc::pid_t) {
+    let mut status: libc::c_int = 0;
+    // SAFETY: waitpid writes the status into our integer; the child has
+    // exited already (CLONE_VFORK returned).
+    unsafe { libc::waitpid(pid, &mut status, 0) };
+}
+
 /// Turns a wait status into an [`Exit`].
 pub fn decode(status: libc::c_int) -> Exit {
     if libc::WIFSIGNALED(status) {

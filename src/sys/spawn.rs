@@ -1,5 +1,5 @@
 //! Starting programs: the service (own process group, stdout/stderr appended
-//! to `__stdout`/`__stderr`, stdin /dev/null) through `posix_spawnp`, and
+//! to `__stdout`/`__stderr`, stdin /dev/null) through `posix_spawnp` (as a user: [`super::spawn_as`]), and
 //! helpers (restart hook, alarm senders, the scanner's supervise) through
 //! `std::process::Command`. Never a shell; exec errors come back to us;
 //! every descriptor of ours is close-on-exec, so none leaks. supervise blocks
@@ -70,14 +70,14 @@ pub struct ServiceFiles {
 }
 
 impl ServiceFiles {
-    /// New descriptors of the three files (for a `Command`, which takes
-    /// them over).
-    pub(super) fn clones(&self) -> io::Result<(File, File, File)> {
-        Ok((
-            self._stdin.try_clone()?,
-            self._stdout.try_clone()?,
-            self._stderr.try_clone()?,
-        ))
+    /// The descriptors of stdin, stdout and stderr, for a child to dup.
+    pub(super) fn raw_fds(&self) -> [libc::c_int; 3] {
+        use std::os::fd::AsRawFd;
+        [
+            self._stdin.as_raw_fd(),
+            self._stdout.as_raw_fd(),
+            self._stderr.as_raw_fd(),
+        ]
     }
 }
 
@@ -90,7 +90,7 @@ impl ServiceFiles {
 /// failure comes back as the return value. The attributes give the child
 /// its own process group, an empty signal mask and default handling of every
 /// signal (see [`default_signals`]). With `who`, the service runs as that
-/// user, through [`super::spawn_as`] (a fork: posix_spawn cannot change ids).
+/// user, through [`super::spawn_as`] (posix_spawn cannot change ids).
 pub fn service(
     argv: &[OsString],
     dir: &Path,
@@ -211,7 +211,7 @@ fn spawn_program(
 /// itself when it holds a `/`, else the first executable regular file
 /// `DIR/name` for DIR in PATH (default `/bin:/usr/bin`; an empty entry is
 /// the working directory).
-fn find_in_path(name: &[u8]) -> Option<std::ffi::CString> {
+pub(super) fn find_in_path(name: &[u8]) -> Option<std::ffi::CString> {
     use std::os::unix::ffi::OsStrExt;
     if name.contains(&b'/') {
         return std::ffi::CString::new(name).ok();
@@ -250,6 +250,11 @@ fn default_signals() -> libc::sigset_t {
         }
         set
     }
+}
+
+/// The signals a child must set to SIG_DFL itself (see [`default_signals`]).
+pub(super) fn signals_to_default() -> Vec<i32> {
+    ignored_signals().iter().copied().chain([32, 33]).collect()
 }
 
 /// Starts a helper program in its own process group with a pipe as stdin
@@ -312,7 +317,7 @@ fn ignored_signals() -> &'static [i32] {
 
 /// Makes the child start with default signal handling: every signal
 /// unblocked, none ignored.
-pub(super) fn with_default_signals(command: &mut Command) -> &mut Command {
+fn with_default_signals(command: &mut Command) -> &mut Command {
     let ignored = ignored_signals();
     // SAFETY: the closure runs between fork and exec and only makes the
     // rt_sigaction and sigprocmask system calls, which are async-signal-safe;
