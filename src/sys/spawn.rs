@@ -1,7 +1,8 @@
 //! Starting programs: the service (own process group, stdout/stderr appended
 //! to `__stdout`/`__stderr`, stdin /dev/null) through `posix_spawnp` (as a
-//! user: [`super::spawn_as`]), and helpers (restart hook, alarm senders, the scanner's supervise) through
-//! `std::process::Command`. Never a shell; exec errors come back to us;
+//! user: [`super::spawn_as`]), and helpers (restart hook, alarm senders,
+//! the scanner's supervise) through `std::process::Command`. Never a
+//! shell; exec errors come back to us;
 //! every descriptor of ours is close-on-exec, so none leaks. supervise blocks
 //! the signals it reads from its signalfd, and a blocked mask survives exec,
 //! so each child clears it, and resets what supervise ignores.
