@@ -172,3 +172,15 @@ fn a_start_down_service_is_down_again_after_its_supervise_crashed() {
                 .is_some_and(|s| s.pid == 0 && s.want == Want::Down)
     });
 }
+
+#[test]
+fn a_start_down_service_does_not_hold_the_scanners_readiness_back() {
+    let conf = "[db]\ncommand : sleep 1000\nstart : down\n\
+                [web]\ncommand : sleep 1001\nafter : db\n\
+                [free]\ncommand : sleep 1002\n";
+    let scan = Scan::start("scan-start-down-notify", conf, &["--notify"]);
+    scan.service_pid("free");
+    // db is down on purpose, web waits for it: neither will come up by
+    // itself, so the scanner does not wait for them to say it is ready.
+    scan.wait_err("every service is ready or failed (3 services, 2 failing: db, web)");
+}
