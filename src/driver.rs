@@ -20,7 +20,6 @@ use crate::control::Command;
 use crate::status;
 use crate::statusdir::{self, Leftover, StatusDir};
 use crate::supervisor::{Alarm, Effect, Input, Level, Now, RestartHook, Supervisor, loaded};
-use crate::sys::inotify::Inotify;
 use crate::sys::lock::{self, Record};
 use crate::sys::logfile::{self, Log};
 use crate::sys::process::GroupWatch;
@@ -39,7 +38,7 @@ const STDERR_TAIL_BYTES: u64 = 4096;
 const MAX_CONTROL_READS: usize = 64;
 
 /// The open-file limit supervise needs: 3 for stdio; lock, control (read
-/// and write ends), ok, the signalfd, inotify and the two logs (8); the service's
+/// and write ends), ok, the signalfd and the two logs (7); the service's
 /// stdin, stdout and stderr, held while it runs (3); at most 6 more at one
 /// moment (starting an alarm sender or the restart hook takes a pipe for
 /// its stdin, one for exec errors, and its output files; writing the status
@@ -180,18 +179,6 @@ fn set_up(options: Options) -> Result<Driver, i32> {
         reset_after: options.reset_after,
     });
     let shown = dir.path.display().to_string();
-    // Without inotify (none left for this user) supervise works, but does
-    // not notice its files being removed.
-    let watcher = match Inotify::new() {
-        Ok(watcher) => Some(watcher),
-        Err(e) => {
-            early.push(Effect::Log(
-                Level::Warning,
-                format!("cannot watch {shown} (a removed control, ok or lock will not be made again): {e}"),
-            ));
-            None
-        }
-    };
     Ok(Driver {
         supervisor: Supervisor::new(&options.name, conf, hook),
         name: options.name,
@@ -213,7 +200,6 @@ fn set_up(options: Options) -> Result<Driver, i32> {
         ],
         watch: None,
         blind_recheck_at: None,
-        watcher,
         repair: Replace::new(format!("{shown}/lock, control and ok")),
         leftover,
         early,
@@ -287,9 +273,9 @@ struct Driver {
     watch: Option<GroupWatch>,
     /// When to look at that group again if nothing can watch it.
     blind_recheck_at: Option<Duration>,
-    /// Watches the status directory, the lock and the FIFOs themselves.
-    watcher: Option<Inotify>,
-    /// A repair of the directory to make (see `StatusDir::repair`).
+    /// A repair of the directory to make (see `StatusDir::repair`): looked
+    /// for at every wake-up, never by a watch of its own (see
+    /// [`Driver::look_at_dir`]).
     repair: Replace<()>,
     /// A group a previous supervise left running, stopped before starting.
     leftover: Option<Leftover>,
@@ -311,7 +297,6 @@ impl Driver {
             self.carry_out(now, effect);
         }
         self.record.set(self.dir.record(None), now.mono);
-        self.watch_own_files();
         if let Some(Leftover { pgid, since }) = self.leftover.take() {
             self.apply(now, Input::LeftoverGroup { pgid, since });
         }
@@ -341,7 +326,6 @@ impl Driver {
                 memory::release_free_heap();
             }
             let mut fds = vec![self.dir.control.as_raw_fd(), self.signals.raw_fd()];
-            fds.extend(self.watcher.as_ref().map(Inotify::raw_fd));
             let watches_from = fds.len();
             fds.extend(self.watch.iter().flat_map(GroupWatch::fds));
             let readable = match poll::wait(&fds, timeout) {
@@ -369,11 +353,7 @@ impl Driver {
                     _ => self.apply(now, Input::Signal(signal)),
                 }
             }
-            if self.watcher.is_some() && readable[2] {
-                // One of our own files was removed, replaced or changed.
-                self.watcher.as_mut().map(Inotify::read_events);
-                self.repair.set((), now.mono);
-            }
+            self.look_at_dir(now);
             self.on_deadlines(now);
             let woken = readable[watches_from..].contains(&true)
                 || self.blind_recheck_at.is_some_and(|t| now.mono >= t);
@@ -381,15 +361,15 @@ impl Driver {
         }
     }
 
-    /// (Re)watches the directory, the lock and the FIFOs as they are now.
-    fn watch_own_files(&mut self) {
-        let Some(watcher) = &self.watcher else {
-            return;
-        };
-        for path in self.dir.watched() {
-            // A path missing now is made by the repair, which watches again.
-            let _ = watcher.watch_self(&path);
-        }
+    /// Has the status directory looked at (and repaired if need be) before
+    /// this wake-up's writes. Every wake-up does it (a control byte, a
+    /// signal, the service's exit, a deadline, a write being retried), for a
+    /// few `stat` calls; nothing wakes supervise for it. An inotify watch
+    /// would notice at once, but costs an inotify instance per supervise,
+    /// and a user has only `fs.inotify.max_user_instances` (128) of them:
+    /// the scanner of a few hundred services would find none left.
+    fn look_at_dir(&mut self, now: Now) {
+        self.repair.set((), now.mono);
     }
 
     /// Repairs the status directory when one of its files was removed or
@@ -404,7 +384,6 @@ impl Driver {
             for line in done {
                 self.log(Level::Warning, line);
             }
-            self.watch_own_files();
             if !done.is_empty() {
                 let group = self
                     .recorded

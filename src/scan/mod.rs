@@ -91,8 +91,8 @@ struct Scanner {
     forward: Option<forward::Forwarder>,
     /// Adopted supervise, each watched by a pidfd: pid -> (section, pidfd).
     watched: HashMap<u32, (String, PidFd)>,
-    /// The status directories the start order reads (made when first
-    /// needed).
+    /// The status directories the start order reads (made at start, or
+    /// when first needed if it could not be then).
     observer: Option<Observer>,
     /// The control FIFO, if it could be made.
     control: Option<control::Fifo>,
@@ -193,6 +193,16 @@ impl Scanner {
         } else {
             None
         };
+        // Made before any supervise starts, so that no number of services
+        // can leave none for the scanner (fs.inotify.max_user_instances is
+        // per user, 128 by default); supervise itself holds none.
+        let observer = Observer::new()
+            .map_err(|e| {
+                problems.push(format!(
+                    "cannot set up inotify: {e} (fs.inotify.max_user_instances reached?): the start order (after, requires) falls back to reading status directories every second"
+                ))
+            })
+            .ok();
         let (output, captured) = match stdio::capture() {
             Ok(c) => (
                 Output::new(c.stdout, c.stderr),
@@ -213,7 +223,7 @@ impl Scanner {
             captured,
             forward,
             watched: HashMap::new(),
-            observer: None,
+            observer,
             control,
             notifier,
             read_text: None,
