@@ -640,13 +640,16 @@ impl Supervisor {
         self.last_exit_at = Some(now.mono);
     }
 
-    /// The delay before restarting after an unrequested exit: none for the
-    /// first quick exit or after a healthy run, then doubling up to the cap.
+    /// The delay before restarting after an unrequested exit: none after a
+    /// healthy run or while the burst budget lasts, then doubling up to the
+    /// cap (see [`crate::backoff`]).
     fn backoff(&mut self, run_time: Duration) -> Duration {
         let policy = Policy {
             healthy_after: self.conf.healthy_after,
             start: self.conf.backoff_start,
             cap: self.conf.backoff_cap,
+            burst: self.conf.restart_burst,
+            refill: self.conf.restart_burst_refill,
         };
         self.backoff.after_exit(run_time, policy)
     }
@@ -972,8 +975,13 @@ mod tests {
         }
     }
 
+    /// No alarms, no limits; one instant restart (the back-off before the
+    /// burst budget, which most tests here are written for).
     fn quiet_conf() -> Conf {
-        Conf::unread()
+        Conf {
+            restart_burst: 1,
+            ..Conf::unread()
+        }
     }
 
     fn alarm_conf(max_tries: u32, max_core: u32) -> Conf {
@@ -981,7 +989,7 @@ mod tests {
             alarm_interval: 60,
             max_tries,
             max_tries_if_coredumped: max_core,
-            ..Conf::unread()
+            ..quiet_conf()
         }
     }
 
@@ -1083,17 +1091,13 @@ mod tests {
         assert_eq!(sup.next_deadline(), None);
     }
 
-    #[test]
-    fn crash_loop_backs_off_doubling_to_the_cap() {
-        let conf = Conf {
-            backoff_start: Duration::from_millis(100),
-            backoff_cap: Duration::from_millis(500),
-            ..quiet_conf()
-        };
+    /// The restart delays (ms) of `n` exits in a row, each 10 ms after its
+    /// start; the supervisor and the time after them.
+    fn crash_delays(conf: Conf, n: u32) -> (Vec<u64>, Supervisor, u64) {
         let mut sup = running(conf, 1, 0);
         let mut now = 0;
         let mut delays = Vec::new();
-        for pid in 1..=6u32 {
+        for pid in 1..=n {
             now += 10;
             let effects = sup.handle(at(now), exited(pid, 1));
             if spawns(&effects) {
@@ -1107,10 +1111,43 @@ mod tests {
             }
             sup.handle(at(now), Input::Spawned { pid: pid + 1 });
         }
+        (delays, sup, now)
+    }
+
+    #[test]
+    fn crash_loop_backs_off_doubling_to_the_cap() {
+        let conf = Conf {
+            backoff_start: Duration::from_millis(100),
+            backoff_cap: Duration::from_millis(500),
+            ..quiet_conf()
+        };
+        let (delays, mut sup, now) = crash_delays(conf, 6);
         assert_eq!(delays, vec![0, 100, 200, 400, 500, 500]);
         // A healthy run resets the streak.
         let effects = sup.handle(at(now + 2_000), exited(7, 1));
         assert!(spawns(&effects));
+    }
+
+    #[test]
+    fn quick_exits_restart_at_once_until_the_burst_is_spent_then_back_off() {
+        let table: &[(u32, &[u64])] = &[
+            (0, &[100, 200, 400, 500]),
+            (1, &[0, 100, 200, 400]),
+            (5, &[0, 0, 0, 0, 0, 100, 200, 400, 500]),
+        ];
+        for &(burst, want) in table {
+            let conf = Conf {
+                backoff_start: Duration::from_millis(100),
+                backoff_cap: Duration::from_millis(500),
+                restart_burst: burst,
+                ..Conf::unread()
+            };
+            let (delays, _, _) = crash_delays(conf, want.len() as u32);
+            assert_eq!(delays, want, "restart_burst {burst}");
+        }
+        // The default: 5, one earned back per 10 s of running.
+        assert_eq!(Conf::unread().restart_burst, 5);
+        assert_eq!(Conf::unread().restart_burst_refill, Duration::from_secs(10));
     }
 
     #[test]
