@@ -57,3 +57,73 @@ fn with_more_services_than_inotify_instances_the_scanner_keeps_its_own_and_no_su
     assert!(!err.contains("inotify"), "{err}");
     assert!(!err.contains("cannot watch"), "{err}");
 }
+
+/// `/proc/PID/cmdline`'s first word.
+fn arg0(pid: u32) -> String {
+    let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap();
+    let first = cmdline.split(|b| *b == 0).next().unwrap_or_default();
+    String::from_utf8_lossy(first).into_owned()
+}
+
+#[test]
+fn the_scanner_runs_its_supervise_from_its_own_executable_named_supervise() {
+    let scan = Scan::start("scale-one-exe", "[a]\ncommand : sleep 1000\n", &[]);
+    scan.service_pid("a");
+    let sup = scan.supervise_pid("a");
+    let exe = |pid: u32| std::fs::metadata(format!("/proc/{pid}/exe")).unwrap();
+    use std::os::unix::fs::MetadataExt;
+    let (ours, theirs) = (exe(scan.pid()), exe(sup));
+    assert_eq!(
+        (ours.dev(), ours.ino()),
+        (theirs.dev(), theirs.ino()),
+        "one file: the same text pages"
+    );
+    assert_eq!(arg0(sup), "supervise");
+    let comm = std::fs::read_to_string(format!("/proc/{sup}/comm")).unwrap();
+    assert_eq!(comm.trim_end(), "supervise", "what ps -C and pgrep match");
+}
+
+#[test]
+fn one_file_is_each_program_by_the_name_it_is_run_by() {
+    let dir = TempDir::new("scale-links");
+    for name in ["svc", "supervise-scan", "supervise"] {
+        std::os::unix::fs::symlink(bin(), dir.join(name)).unwrap();
+    }
+    let version = |argv: &[&str]| {
+        let out = std::process::Command::new(dir.join(argv[0]))
+            .args(&argv[1..])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{argv:?}");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    assert!(version(&["svc", "--version"]).starts_with("svc "));
+    assert!(version(&["supervise-scan", "--version"]).starts_with("supervise-scan "));
+    assert!(version(&["supervise", "--version"]).starts_with("supervise "));
+    assert!(version(&["supervise", "svc", "--version"]).starts_with("svc "));
+    assert!(version(&["supervise", "scan", "--version"]).starts_with("supervise-scan "));
+    // A link runs a real service: svc through its link reads supervise's status.
+    let status = dir.join("status/x");
+    let out = std::process::Command::new(dir.join("supervise"))
+        .env_remove("SUPERVISE_FOREGROUND")
+        .stdin(std::process::Stdio::null())
+        .arg("-u")
+        .arg(&status)
+        .args(["sleep", "1000"])
+        .output()
+        .unwrap();
+    let _detached = Detached(status.clone());
+    assert!(out.status.success(), "{out:?}");
+    wait_until("the service runs", || {
+        supervise::status::read(&status).is_ok_and(|s| s.pid != 0)
+    });
+    let out = std::process::Command::new(dir.join("svc"))
+        .arg(&status)
+        .arg("status")
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("up"),
+        "{out:?}"
+    );
+}

@@ -1,5 +1,6 @@
-//! `svc`: control and inspect services run by supervise. See `svc --help`.
+//! `svc`: one of the three names of the one executable; what it runs is
+//! chosen by the name it is run by (see [`supervise::entry`]).
 
 fn main() {
-    std::process::exit(supervise::svc::main(std::env::args_os().skip(1)));
+    std::process::exit(supervise::entry::main());
 }

@@ -70,6 +70,9 @@ pub struct ScanOptions {
     pub root: PathBuf,
     /// The supervise binary.
     pub supervise: PathBuf,
+    /// The argv[0] it is run with, if not its path (`supervise` for
+    /// `/proc/self/exe`, see [`crate::entry`]).
+    pub supervise_arg0: Option<OsString>,
     /// Copy services' output to our stdout/stderr as `NAME: line`.
     pub forward_output: bool,
     /// `--notify`: tell (and log) when every service is ready.
@@ -698,6 +701,7 @@ impl Scanner {
         let program = &self.options.supervise;
         spawn::supervise(spawn::SuperviseLaunch {
             program,
+            arg0: self.options.supervise_arg0.as_deref(),
             args,
             directory: spec.directory.as_deref(),
             env,

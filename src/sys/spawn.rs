@@ -345,6 +345,8 @@ pub fn feed(stdin: std::process::ChildStdin, bytes: &[u8]) -> usize {
 pub struct SuperviseLaunch<'a> {
     /// The supervise binary.
     pub program: &'a Path,
+    /// Its argv[0], if not `program`.
+    pub arg0: Option<&'a std::ffi::OsStr>,
     /// Its arguments.
     pub args: Vec<OsString>,
     /// Its (and so the service's) working directory.
@@ -362,6 +364,9 @@ pub struct SuperviseLaunch<'a> {
 /// order), with default signal handling; returns its pid.
 pub fn supervise(launch: SuperviseLaunch<'_>) -> io::Result<u32> {
     let mut command = Command::new(launch.program);
+    if let Some(arg0) = launch.arg0 {
+        command.arg0(arg0);
+    }
     command
         .args(&launch.args)
         .envs(launch.env.iter().map(|(k, v)| (k, v)))

@@ -243,15 +243,13 @@ impl Scan {
     }
 }
 
-/// Starts `PREFIX... supervise-scan -F s.conf -d root --supervise BIN
-/// EXTRA...` in `dir` (`--supervise BIN` only if EXTRA has none), stderr appended to `dir/err.log` (so that a second
-/// scanner on the same dir keeps the first one's lines).
+/// Starts `PREFIX... supervise-scan -F s.conf -d root EXTRA...` in `dir`,
+/// stderr appended to `dir/err.log` (so that a second scanner on the same
+/// dir keeps the first one's lines). Without `--supervise` in EXTRA the
+/// scanner runs its supervise from its own executable, as installed.
 pub fn spawn_scanner(dir: &Path, extra: &[&str], prefix: &[&str], stdout: Stdout) -> Child {
     let mut args: Vec<String> = prefix.iter().map(|s| s.to_string()).collect();
     args.extend([scan_bin(), "-F", "s.conf", "-d", "root"].map(String::from));
-    if !extra.contains(&"--supervise") {
-        args.extend(["--supervise", bin()].map(String::from));
-    }
     args.extend(extra.iter().map(|s| s.to_string()));
     let err_log = || -> Stdio {
         std::fs::OpenOptions::new()
