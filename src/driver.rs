@@ -37,6 +37,9 @@ const STDERR_TAIL_BYTES: u64 = 4096;
 /// FIFO cannot starve signal handling.
 const MAX_CONTROL_READS: usize = 64;
 
+/// How much of `control` one read takes (a command is a byte or a few).
+const CONTROL_SLICE: usize = 512;
+
 /// The open-file limit supervise needs: 3 for stdio; lock, control (read
 /// and write ends), ok, the signalfd and the two logs (7); the service's
 /// stdin, stdout and stderr, held while it runs (3); at most 6 more at one
@@ -97,7 +100,10 @@ pub fn start(options: Options) -> i32 {
 }
 
 /// Everything that can fail before supervision begins; errors go to stderr.
-fn set_up(options: Options) -> Result<Driver, i32> {
+/// Not inlined into the loop's frame: its temporaries would be stack pages
+/// kept for the life of supervise.
+#[inline(never)]
+fn set_up(options: Options) -> Result<Box<Driver>, i32> {
     let fail = |message: &str| {
         eprintln!("supervise: {message}");
         EXIT_SETUP
@@ -179,7 +185,8 @@ fn set_up(options: Options) -> Result<Driver, i32> {
         reset_after: options.reset_after,
     });
     let shown = dir.path.display().to_string();
-    Ok(Driver {
+    // Boxed: moved about by pointer, not copied between stack frames.
+    Ok(Box::new(Driver {
         supervisor: Supervisor::new(&options.name, conf, hook),
         name: options.name,
         host: process::hostname(),
@@ -205,7 +212,7 @@ fn set_up(options: Options) -> Result<Driver, i32> {
         early,
         exit: None,
         dir,
-    })
+    }))
 }
 
 /// The command line for log lines, cut at [`MAX_COMMAND_SHOWN`] bytes.
@@ -285,7 +292,8 @@ struct Driver {
 }
 
 impl Driver {
-    fn run(mut self) -> i32 {
+    #[inline(never)] // a frame of its own, apart from set-up's
+    fn run(mut self: Box<Self>) -> i32 {
         let now = clock::now();
         let started = format!(
             "supervise (pid {}) started: {}",
@@ -528,11 +536,14 @@ impl Driver {
     }
 
     /// Reads every byte waiting in `control` and obeys each known command.
+    /// Not inlined, and its buffer small: every stack page it touches (with
+    /// a start below it, on `u`) stays private memory for good.
+    #[inline(never)]
     fn read_control(&mut self, now: Now) {
         if self.exit.is_some() {
             return; // exiting: the bytes are for a supervise to come
         }
-        let mut buf = [0u8; 4096];
+        let mut buf = [0u8; CONTROL_SLICE];
         let mut unknown = 0usize;
         for _ in 0..MAX_CONTROL_READS {
             let n = match self.dir.control.read(&mut buf) {

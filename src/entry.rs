@@ -84,8 +84,12 @@ pub fn main() -> i32 {
 }
 
 /// supervise: parse, report usage errors (exit 100), hand over to the
-/// driver. Nothing printed here may panic on a closed pipe.
+/// driver. Nothing printed here may panic on a closed pipe. Each program
+/// has a frame of its own (not inlined into [`main`]): supervise's stack,
+/// which stays private memory for good, holds none of the others' locals.
+#[inline(never)]
 fn supervise_main(args: Vec<OsString>) -> i32 {
+    crate::sys::memory::lean_heap();
     let foreground_env =
         std::env::var_os("SUPERVISE_FOREGROUND").is_some_and(|v| !v.is_empty() && v != "0");
     match cli::parse(&args, foreground_env) {
@@ -140,6 +144,7 @@ fn check(options: &cli::Options) -> i32 {
 
 /// supervise-scan: parse (see [`crate::scan::cli`]), then run the scanner
 /// or check a config file.
+#[inline(never)]
 fn scan_main(args: impl Iterator<Item = OsString>, notify_socket: Option<OsString>) -> i32 {
     use crate::scan::cli::{Request, Usage};
     let request = match scan::cli::parse(args) {
