@@ -78,7 +78,7 @@ pub fn main() -> i32 {
     let args = argv.into_iter().skip(skip);
     match program {
         Program::Supervise => supervise_main(args.collect()),
-        Program::Svc => crate::svc::main(args),
+        Program::Svc => svc_main(args),
         Program::Scan => scan_main(args, notify_socket),
     }
 }
@@ -89,6 +89,7 @@ pub fn main() -> i32 {
 /// which stays private memory for good, holds none of the others' locals.
 #[inline(never)]
 fn supervise_main(args: Vec<OsString>) -> i32 {
+    crate::sys::memory::forget_lean_env();
     crate::sys::memory::lean_heap();
     let foreground_env =
         std::env::var_os("SUPERVISE_FOREGROUND").is_some_and(|v| !v.is_empty() && v != "0");
@@ -140,6 +141,12 @@ fn check(options: &cli::Options) -> i32 {
         let _ = writeln!(out, "warning: {line}");
     }
     i32::from(!warnings.is_empty())
+}
+
+/// svc, in a frame of its own (see [`supervise_main`]).
+#[inline(never)]
+fn svc_main(args: impl Iterator<Item = OsString>) -> i32 {
+    crate::svc::main(args)
 }
 
 /// supervise-scan: parse (see [`crate::scan::cli`]), then run the scanner

@@ -127,3 +127,35 @@ fn one_file_is_each_program_by_the_name_it_is_run_by() {
         "{out:?}"
     );
 }
+
+/// The `NAME=VALUE` strings a process started with.
+fn environ(pid: u32) -> Vec<String> {
+    let bytes = std::fs::read(format!("/proc/{pid}/environ")).unwrap();
+    bytes
+        .split(|b| *b == 0)
+        .map(|v| String::from_utf8_lossy(v).into_owned())
+        .collect()
+}
+
+#[test]
+fn the_scanner_starts_supervise_with_malloc_cache_off_and_the_service_never_sees_it() {
+    let scan = Scan::start(
+        "scale-tcache",
+        "[a]\ncommand : sleep 1000\n[b]\ncommand : sleep 1001\nenv : GLIBC_TUNABLES=glibc.malloc.check=0\n",
+        &[],
+    );
+    let tunable = "GLIBC_TUNABLES=glibc.malloc.tcache_count=0".to_owned();
+    let a = scan.service_pid("a");
+    assert!(environ(scan.supervise_pid("a")).contains(&tunable));
+    let service = environ(a);
+    assert!(
+        !service
+            .iter()
+            .any(|v| v.starts_with("GLIBC_TUNABLES") || v.starts_with("SUPERVISE_LEAN")),
+        "{service:?}"
+    );
+    // A service whose own env sets it keeps what it set.
+    let b = scan.service_pid("b");
+    assert!(!environ(scan.supervise_pid("b")).contains(&tunable));
+    assert!(environ(b).contains(&"GLIBC_TUNABLES=glibc.malloc.check=0".to_owned()));
+}

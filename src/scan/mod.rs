@@ -682,6 +682,8 @@ impl Scanner {
             env = read_env_file(file).map_err(io::Error::other)?;
         }
         env.extend(spec.env.iter().cloned());
+        let lean = crate::sys::memory::lean_malloc_env(&env);
+        env.extend(lean);
         if let Some(dir) = &spec.directory
             && let Err(e) = std::fs::read_dir(dir)
         {
