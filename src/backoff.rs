@@ -4,9 +4,11 @@
 //!
 //! Quick exits (runs shorter than `healthy_after`) draw on a budget of
 //! instant restarts, a token bucket of `burst` tokens that running earns
-//! back: one token per `refill` of run time, and a healthy run at least one.
-//! So a service killed a few times in a row (the OOM killer, an operator's
-//! `kill -9` script, a dependency flapping) comes back at once each time,
+//! back: one token per `refill` of run time, and a healthy run (which
+//! resets the doubling too) all of them. So a service killed a few times in
+//! a row (the OOM killer, an operator's `kill -9` script, a dependency
+//! flapping) comes back at once each time, and again the next time it is
+//! killed after it ran healthy,
 //! while a crash loop, whose runs earn nothing, spends the budget once and
 //! then waits `start`, doubling up to `cap`, as before. No clock is read:
 //! only run times earn, so a crash loop waiting at the cap earns nothing
@@ -69,17 +71,12 @@ impl Backoff {
     /// run or while instant restarts are left, then `start` doubling up to
     /// `cap`.
     pub fn after_exit(&mut self, run_time: Duration, policy: Policy) -> Duration {
-        let healthy = run_time >= policy.healthy_after;
-        let earned = if healthy {
-            run_time.max(policy.refill)
-        } else {
-            run_time
-        };
-        self.spent = self.spent.saturating_sub(earned);
-        if healthy {
+        if run_time >= policy.healthy_after {
+            self.spent = Duration::ZERO;
             self.reset();
             return Duration::ZERO;
         }
+        self.spent = self.spent.saturating_sub(run_time);
         self.quick_exits = self.quick_exits.saturating_add(1);
         let full = policy.refill.saturating_mul(policy.burst);
         // checked: a refill of Duration::MAX (earned back only by healthy
@@ -153,13 +150,13 @@ mod tests {
             (1, Duration::MAX, &[5, 5, 2000, 5, 5], &[0, 100, 0, 0, 100]),
             // 5 instant restarts, then the doubling from `start`.
             (5, ten, &[5; 9], &[0, 0, 0, 0, 0, 100, 200, 400, 500]),
-            // A healthy run earns one token (10 s of running would, too)
-            // and restarts the doubling from `start`.
+            // A healthy run fills the bucket again and restarts the
+            // doubling from `start`.
             (
                 5,
                 ten,
-                &[5, 5, 5, 5, 5, 5, 2000, 5, 5],
-                &[0, 0, 0, 0, 0, 100, 0, 0, 100],
+                &[5, 5, 5, 5, 5, 5, 2000, 5, 5, 5, 5, 5, 5],
+                &[0, 0, 0, 0, 0, 100, 0, 0, 0, 0, 0, 0, 100],
             ),
             // Quick runs earn too, by their length: two of 0.9 s earn a
             // token of 1.8 s (the doubling goes on meanwhile).
@@ -186,8 +183,10 @@ mod tests {
         backoff.after_exit(MS, p);
         backoff.after_exit(MS, p);
         assert_eq!(backoff.instant_left(p), 3);
-        backoff.after_exit(Duration::from_secs(25), p);
-        assert_eq!(backoff.instant_left(p), 5, "a 25 s run earns 2.5: full");
+        backoff.after_exit(Duration::from_millis(900), p);
+        assert_eq!(backoff.instant_left(p), 2, "0.9 s of running earns 0.09");
+        backoff.after_exit(Duration::from_secs(2), p);
+        assert_eq!(backoff.instant_left(p), 5, "a healthy run: full");
         backoff.reset();
         assert_eq!(backoff.instant_left(p), 5);
     }
@@ -215,13 +214,15 @@ mod tests {
                 prop_assert!(delay <= p.cap.as_millis());
                 if run >= 1000 {
                     prop_assert_eq!(delay, 0, "a healthy run restarts at once");
-                    earned_ms += run.max(refill_ms);
+                    // ... and fills the bucket: count from here.
+                    earned_ms = 0;
+                    instant = 0;
                 } else {
                     earned_ms += run;
                     instant += u64::from(delay == 0);
                 }
-                // Never more instant restarts than the bucket held plus what
-                // running earned back.
+                // Since the last healthy run, never more instant restarts
+                // than the bucket holds plus what running earned back.
                 prop_assert!(instant <= u64::from(burst) + earned_ms / refill_ms);
             }
         }
