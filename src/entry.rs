@@ -65,6 +65,13 @@ pub fn choose(argv: &[OsString]) -> (Program, usize) {
     }
 }
 
+/// The C `main` of the three binaries (`#![no_main]`: Rust's runtime start
+/// is [`crate::sys::start::init`]); exits with the program's code.
+pub fn c_main() -> ! {
+    crate::sys::start::init();
+    std::process::exit(main())
+}
+
 /// Runs the program argv names; returns its exit code.
 pub fn main() -> i32 {
     // First, while there is no other thread: no supervise or service of

@@ -159,3 +159,41 @@ fn the_scanner_starts_supervise_with_malloc_cache_off_and_the_service_never_sees
     assert!(!environ(scan.supervise_pid("b")).contains(&tunable));
     assert!(environ(b).contains(&"GLIBC_TUNABLES=glibc.malloc.check=0".to_owned()));
 }
+
+#[test]
+fn started_with_its_standard_descriptors_closed_supervise_puts_dev_null_there() {
+    // No Rust runtime start (src/sys/start.rs): this is done by hand.
+    use std::os::unix::process::CommandExt;
+    let dir = TempDir::new("scale-closed-stdio");
+    let status = dir.join("status/x");
+    let mut command = std::process::Command::new(bin());
+    command
+        .arg("-p")
+        .arg(&status)
+        .args(["-f", "sleep 1000"])
+        .env("SUPERVISE_FOREGROUND", "1");
+    // SAFETY: close is async-signal-safe.
+    unsafe {
+        command.pre_exec(|| {
+            for fd in 0..3 {
+                libc::close(fd);
+            }
+            Ok(())
+        });
+    }
+    let child = command.spawn().unwrap();
+    let _guard = Detached(status.clone());
+    let pid = child.id();
+    wait_until("the service runs", || {
+        supervise::status::read(&status).is_ok_and(|s| s.pid != 0)
+    });
+    for fd in 0..3 {
+        let target = std::fs::read_link(format!("/proc/{pid}/fd/{fd}")).unwrap();
+        assert_eq!(target, std::path::Path::new("/dev/null"), "fd {fd}");
+    }
+    assert!(
+        supervise::sys::lock::holder_pid(&status.join("lock")) == Some(pid),
+        "the lock is a file of its own, with its record"
+    );
+    kill_child_tree(child);
+}

@@ -17,6 +17,7 @@ pub mod process;
 pub mod reap;
 pub mod signals;
 pub mod spawn;
+pub mod start;
 pub mod stdio;
 pub mod user;
 
