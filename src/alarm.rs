@@ -26,6 +26,8 @@ pub enum AlarmEvent {
     Coredump,
     /// supervise gave up restarting it (SPEC §5.2) and exits.
     GiveUp,
+    /// It was not ready within `ready_timeout`: stopped, restarted.
+    NotReady,
 }
 
 impl AlarmEvent {
@@ -35,6 +37,7 @@ impl AlarmEvent {
             AlarmEvent::Exit => "exit",
             AlarmEvent::Coredump => "coredump",
             AlarmEvent::GiveUp => "give-up",
+            AlarmEvent::NotReady => "not-ready",
         }
     }
 }
@@ -87,6 +90,7 @@ pub fn message(f: &AlarmFacts) -> String {
         AlarmEvent::Exit => " exited!",
         AlarmEvent::Coredump => " exited with coredump!",
         AlarmEvent::GiveUp => ": supervise gave up restarting it!",
+        AlarmEvent::NotReady => " was not ready in time!",
     };
     format!(
         "{} [Alarm: {}] Service {}{what}",

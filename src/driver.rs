@@ -17,6 +17,7 @@ use crate::cli::Options;
 use crate::conf;
 use crate::conf::Conf;
 use crate::control::Command;
+use crate::info::Info;
 use crate::status;
 use crate::statusdir::{self, Leftover, StatusDir};
 use crate::supervisor::{Alarm, Effect, Input, Level, Now, RestartHook, Supervisor, loaded};
@@ -24,6 +25,7 @@ use crate::sys::inotify::Inotify;
 use crate::sys::lock::{self, Record};
 use crate::sys::logfile::{self, Log};
 use crate::sys::process::GroupWatch;
+use crate::sys::readypipe::{self, Heard};
 use crate::sys::signals::Signals;
 use crate::sys::{clock, detach, localtime, memory, poll, process, reap, spawn};
 use crate::writes::{Backlog, Replace, StatusWrites};
@@ -205,6 +207,9 @@ fn set_up(options: Options) -> Result<Driver, i32> {
         senders: Vec::new(),
         service_files: None,
         status: StatusWrites::new(format!("{shown}/status")),
+        info: Replace::new(format!("{shown}/info")),
+        info_last: None,
+        ready_pipe: None,
         record: Replace::new(format!("the record in {shown}/lock")),
         recorded: None,
         logs: [
@@ -277,6 +282,13 @@ struct Driver {
     service_files: Option<spawn::ServiceFiles>,
     /// The status file: what to write, when, and its retries.
     status: StatusWrites,
+    /// `info` (docs/status-files.md): what to write and its retries.
+    info: Replace<Info>,
+    /// The `info` last handed over, for a repair to write again.
+    info_last: Option<Info>,
+    /// The read end of the running service's `notification_fd` pipe,
+    /// until it said it is ready (or closed it).
+    ready_pipe: Option<std::fs::File>,
     /// The record in the lock file: what to write and its retries.
     record: Replace<Record>,
     /// The group the record names (as last set).
@@ -321,6 +333,7 @@ impl Driver {
             self.write_due(clock::now());
             if self.supervisor.child_pid().is_none() {
                 self.service_files = None;
+                self.ready_pipe = None;
             }
             if let Some(code) = self.exit {
                 // Alarm senders still running (a give-up alarm, say) are
@@ -342,6 +355,8 @@ impl Driver {
             }
             let mut fds = vec![self.dir.control.as_raw_fd(), self.signals.raw_fd()];
             fds.extend(self.watcher.as_ref().map(Inotify::raw_fd));
+            let ready_at = fds.len();
+            fds.extend(self.ready_pipe.as_ref().map(AsRawFd::as_raw_fd));
             let watches_from = fds.len();
             fds.extend(self.watch.iter().flat_map(GroupWatch::fds));
             let readable = match poll::wait(&fds, timeout) {
@@ -368,6 +383,9 @@ impl Driver {
                     libc::SIGTERM | libc::SIGINT if self.exit.is_some() => self.kill_senders(),
                     _ => self.apply(now, Input::Signal(signal)),
                 }
+            }
+            if self.ready_pipe.is_some() && readable[ready_at] {
+                self.read_ready_pipe(now);
             }
             if self.watcher.is_some() && readable[2] {
                 // One of our own files was removed, replaced or changed.
@@ -411,6 +429,9 @@ impl Driver {
                     .map(|(pgid, since)| lock::Group { pgid, since });
                 self.record.set(self.dir.record(group), now.mono);
                 self.status.change(now.mono, self.supervisor.status());
+                if let Some(info) = self.info_last.clone() {
+                    self.info.set(info, now.mono);
+                }
             }
         }
         let result = result.map(drop).map_err(|e| e.to_string());
@@ -425,6 +446,7 @@ impl Driver {
             .filter_map(|h| h.kill_at)
             .chain(self.supervisor.next_deadline())
             .chain(self.status.deadline())
+            .chain(self.info.deadline())
             .chain(self.record.deadline())
             .chain(self.repair.deadline())
             .chain(self.logs.iter().filter_map(Backlog::deadline))
@@ -455,6 +477,17 @@ impl Driver {
             let result =
                 status::write_atomically(&self.dir.path, &status).map_err(|e| e.to_string());
             if let Some((level, line)) = self.status.outcome(now.mono, status, result) {
+                self.log(level, &line);
+            }
+        }
+        // `info` goes with the status write: held back with it, written
+        // after it (a reader compares the pids of both).
+        if (force || !self.status.holding_back(now.mono))
+            && let Some(info) = self.info.due(now.mono, force)
+        {
+            let result = status::replace_file(&self.dir.path, "info", info.render().as_bytes())
+                .map_err(|e| e.to_string());
+            if let Some((level, line)) = self.info.outcome(now.mono, result) {
                 self.log(level, &line);
             }
         }
@@ -672,15 +705,7 @@ impl Driver {
 
     fn carry_out(&mut self, now: Now, effect: Effect) -> Option<Input> {
         match effect {
-            Effect::Spawn => Some(match spawn::service(&self.argv, &self.dir.path) {
-                Ok((pid, files)) => {
-                    self.service_files = Some(files);
-                    Input::Spawned { pid }
-                }
-                Err(e) => Input::SpawnFailed {
-                    reason: format!("{}: {e}", self.command),
-                },
-            }),
+            Effect::Spawn => Some(self.spawn_service()),
             Effect::Signal { signal, target } => {
                 if let Err(e) = process::signal(target, signal) {
                     self.log(
@@ -692,6 +717,15 @@ impl Driver {
             }
             Effect::WriteStatus(status) => {
                 self.status.change(now.mono, status);
+                None
+            }
+            Effect::WriteInfo(info) => {
+                let info = Info {
+                    supervise_pid: std::process::id(),
+                    ..*info
+                };
+                self.info_last = Some(info.clone());
+                self.info.set(info, now.mono);
                 None
             }
             Effect::Log(level, message) => {
@@ -727,6 +761,62 @@ impl Driver {
                 }
                 None
             }
+        }
+    }
+
+    /// Starts the service, with the write end of a fresh readiness pipe as
+    /// its `notification_fd` when it declares one (supervise keeps the
+    /// read end; its own copy of the write end is closed once the service
+    /// has it, so that the service closing it is seen).
+    fn spawn_service(&mut self) -> Input {
+        self.ready_pipe = None;
+        let fd = self
+            .supervisor
+            .conf()
+            .ready
+            .notification_fd
+            .map(|n| n as i32);
+        let pipe = match fd.map(readypipe::open).transpose() {
+            Ok(pipe) => pipe,
+            Err(e) => {
+                return Input::SpawnFailed {
+                    reason: format!(
+                        "{}: cannot make the notification_fd pipe: {e}",
+                        self.command
+                    ),
+                };
+            }
+        };
+        let extra = pipe
+            .as_ref()
+            .zip(fd)
+            .map(|((_, write), n)| (write.as_raw_fd(), n));
+        match spawn::service_with(&self.argv, &self.dir.path, extra) {
+            Ok((pid, files)) => {
+                self.service_files = Some(files);
+                self.ready_pipe = pipe.map(|(read, _write)| read);
+                Input::Spawned { pid }
+            }
+            Err(e) => Input::SpawnFailed {
+                reason: format!("{}: {e}", self.command),
+            },
+        }
+    }
+
+    /// The service wrote on its `notification_fd`: a newline is ready.
+    fn read_ready_pipe(&mut self, now: Now) {
+        let Some(pipe) = &mut self.ready_pipe else {
+            return;
+        };
+        let heard = readypipe::read(pipe);
+        if heard == Heard::Nothing {
+            return;
+        }
+        self.ready_pipe = None;
+        if heard == Heard::Ready
+            && let Some(pid) = self.supervisor.child_pid()
+        {
+            self.apply(now, Input::Ready { pid });
         }
     }
 

@@ -14,6 +14,7 @@ pub mod control;
 pub mod driver;
 pub mod info;
 pub mod metrics;
+pub mod ready;
 pub mod scan;
 pub mod status;
 pub mod statusdir;

@@ -10,6 +10,8 @@ pub use crate::alarm::AlarmEvent;
 use crate::backoff::{Backoff, Policy};
 use crate::conf::Conf;
 use crate::control::Command;
+use crate::info::{Cause, Info};
+use crate::ready::{Facts, Phase, View};
 use crate::status::{Status, Want};
 
 /// The moment an input happened: monotonic time for windows, back-off and
@@ -100,6 +102,11 @@ pub enum Input {
     },
     /// The restart hook finished (or was killed at its timeout).
     HookFinished,
+    /// The service said it is ready (a newline on its `notification_fd`).
+    Ready {
+        /// The child that said it.
+        pid: u32,
+    },
     /// The config file was re-read (`r`), or could not be (`None`).
     Reloaded(Option<Box<Conf>>),
 }
@@ -151,6 +158,8 @@ pub enum Effect {
     },
     /// Replace the status file.
     WriteStatus(Status),
+    /// Replace `info` (the driver fills in `supervise_pid`).
+    WriteInfo(Box<Info>),
     /// Write a log line.
     Log(Level, String),
     /// Write a line to supervise.log as it is, with no level and no time:
@@ -271,6 +280,10 @@ pub struct Supervisor {
     /// Stray signals to supervise, for logging each at most once per
     /// [`STRAY_REPORT_EVERY`].
     strays: Vec<Stray>,
+    /// Readiness and the facts of `info` (see [`crate::ready`]).
+    facts: Facts,
+    /// The `info` last handed to the driver to write.
+    info_written: Option<Info>,
 }
 
 /// How often the same stray signal is logged: a sender in a loop costs one
@@ -307,6 +320,8 @@ impl Supervisor {
             hook_count: 0,
             last_exit_at: None,
             strays: Vec::new(),
+            facts: Facts::default(),
+            info_written: None,
         }
     }
 
@@ -370,10 +385,51 @@ impl Supervisor {
             _ => None,
         };
         let restart = self.restart_at.filter(|_| self.child == Child::Down);
-        match (stop, restart) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        let ready = match self.child {
+            Child::Running { stop: None, .. } => self.facts.ready_due,
+            _ => None,
+        };
+        [stop, restart, ready].into_iter().flatten().min()
+    }
+
+    /// `info` as it should read now (see [`crate::ready::Facts::info`]).
+    pub fn info(&mut self, now: Now) -> Info {
+        let (pid, started, phase) = match self.child {
+            Child::Running {
+                pid, since, stop, ..
+            } => (
+                pid,
+                Some(since),
+                Phase::Running {
+                    stopping: stop.is_some(),
+                    ready: self.facts.ready_since.is_some(),
+                },
+            ),
+            Child::Draining { .. } => (
+                0,
+                None,
+                Phase::Running {
+                    stopping: true,
+                    ready: false,
+                },
+            ),
+            Child::Down | Child::Hook | Child::Spawning => (
+                0,
+                None,
+                Phase::Down {
+                    restart_due: self.child != Child::Down || self.restart_at.is_some(),
+                    gave_up: self.exit_pending && self.exit_code == EXIT_GAVE_UP,
+                },
+            ),
+        };
+        let view = View {
+            pid,
+            started,
+            phase,
+            readiness: self.conf.ready.readiness(),
+            restarts_window: self.window.tries,
+        };
+        self.facts.info(now.wall, view)
     }
 
     /// Feeds one input; returns what the driver must do, in order.
@@ -391,6 +447,7 @@ impl Supervisor {
                     format!("unable to start {reason}"),
                 ));
                 self.child = Child::Down;
+                self.facts.failure = Some(Cause::SpawnFailed);
                 self.after_exit(now, Exit::Code(1), Duration::ZERO, false, &mut out);
             }
             Input::ChildExited {
@@ -438,6 +495,25 @@ impl Supervisor {
                     }
                 }
             }
+            Input::Ready { pid } => {
+                if let Child::Running {
+                    pid: running,
+                    started,
+                    stop: None,
+                    ..
+                } = self.child
+                    && running == pid
+                    && self.facts.ready(now.wall)
+                {
+                    out.push(Effect::Log(
+                        Level::Notice,
+                        format!(
+                            "service ready, pid {pid} ({} s after it started)",
+                            seconds(now.mono.saturating_sub(started))
+                        ),
+                    ));
+                }
+            }
             Input::Reloaded(conf) => match conf {
                 Some(conf) => {
                     // The window's counters survive: they describe what the
@@ -451,6 +527,13 @@ impl Supervisor {
                     "Cannot open config file. Old configurations unchanged.".to_owned(),
                 )),
             },
+        }
+        if !out.contains(&Effect::Spawn) {
+            let info = self.info(now);
+            if self.info_written.as_ref() != Some(&info) {
+                self.info_written = Some(info.clone());
+                out.push(Effect::WriteInfo(Box::new(info)));
+            }
         }
         let status = self.status();
         // When a spawn follows, the status file is written once the new pid
@@ -474,6 +557,7 @@ impl Supervisor {
             paused: false,
         };
         self.since = now.wall;
+        self.facts.started(now.mono, now.wall, &self.conf.ready);
         out.push(Effect::Log(
             Level::Notice,
             format!("service started, pid {pid}"),
@@ -502,7 +586,10 @@ impl Supervisor {
         let run_time = now.mono.saturating_sub(started);
         self.since = now.wall;
         out.push(Effect::Log(Level::Notice, exit_line(how, run_time, pid)));
-        let requested = stop.is_some() || signalled || self.exit_pending;
+        // A stop supervise made because the run failed (not ready in
+        // time) is a failure, not an exit the operator asked for.
+        let requested =
+            self.facts.failure.is_none() && (stop.is_some() || signalled || self.exit_pending);
         self.child = if group_alive {
             let stop = stop.unwrap_or_else(|| {
                 out.push(Effect::Log(
@@ -536,10 +623,18 @@ impl Supervisor {
         out: &mut Vec<Effect>,
     ) {
         let mut delay = Duration::ZERO;
+        let cause = self.facts.exited(now.wall, how, run_time, requested);
         if !requested {
             if self.hook.is_some() {
                 self.count_for_hook(now);
-            } else if self.account_exit(now, how, run_time, out) {
+            } else if self.account_exit(now, how, run_time, cause, out) {
+                self.facts.gave_up = crate::ready::give_up_rule(
+                    self.window.tries,
+                    self.window.coredumps,
+                    self.conf.alarm_interval,
+                    self.conf.max_tries,
+                    self.conf.max_tries_if_coredumped,
+                );
                 let line = format!(
                     "supervise refused to restart {} any more and exited itself!",
                     self.name
@@ -559,7 +654,13 @@ impl Supervisor {
                 self.exit_pending = true;
                 self.exit_code = EXIT_GAVE_UP;
             }
-            delay = self.backoff(run_time);
+            // A failed start backs off as a quick exit does, however long
+            // it ran.
+            delay = self.backoff(if cause == Cause::Crash {
+                run_time
+            } else {
+                Duration::ZERO
+            });
         }
         if self.want == Want::Up && !self.exit_pending {
             if delay > Duration::ZERO {
@@ -575,6 +676,7 @@ impl Supervisor {
                 ));
             }
             self.restart_at = Some(now.mono + delay);
+            self.facts.next_start = (!delay.is_zero()).then(|| (now.wall + delay, delay));
         }
         self.settle(now, out);
     }
@@ -586,6 +688,7 @@ impl Supervisor {
         now: Now,
         how: Exit,
         run_time: Duration,
+        cause: Cause,
         out: &mut Vec<Effect>,
     ) -> bool {
         let interval = self.conf.alarm_interval;
@@ -608,6 +711,8 @@ impl Supervisor {
         }
         let event = if how.core_dumped() {
             AlarmEvent::Coredump
+        } else if cause == Cause::NotReady {
+            AlarmEvent::NotReady
         } else {
             AlarmEvent::Exit
         };
@@ -679,6 +784,7 @@ impl Supervisor {
     /// restart under `-r`.
     fn begin_start(&mut self, out: &mut Vec<Effect>) {
         if self.started_before {
+            self.facts.restarts_total += 1;
             out.push(Effect::Log(
                 Level::Notice,
                 format!("supervise is trying to restart {}...", self.name),
@@ -740,6 +846,7 @@ impl Supervisor {
             }
             Command::Down => {
                 self.want = Want::Down;
+                self.facts.failure = None;
                 self.restart_at = None;
                 self.abandon_hook(out);
                 if let Some(pid) = self.child_pid() {
@@ -748,6 +855,7 @@ impl Supervisor {
             }
             Command::Exit => {
                 self.exit_pending = true;
+                self.facts.failure = None;
                 self.restart_at = None;
                 self.abandon_hook(out);
                 self.settle(now, out);
@@ -781,6 +889,7 @@ impl Supervisor {
         let already = self.terminating;
         self.terminating = true;
         self.want = Want::Down;
+        self.facts.failure = None;
         self.exit_pending = true;
         self.restart_at = None;
         if already {
@@ -875,6 +984,23 @@ impl Supervisor {
     fn on_deadline(&mut self, now: Now, out: &mut Vec<Effect>) {
         if self.restart_at.is_some_and(|t| now.mono >= t) {
             self.settle(now, out);
+        }
+        if let Child::Running {
+            pid, stop: None, ..
+        } = self.child
+            && self.facts.ready_due.is_some_and(|t| now.mono >= t)
+        {
+            self.facts.ready_due = None;
+            self.facts.failure = Some(Cause::NotReady);
+            let limit = self.conf.ready.ready_timeout.unwrap_or_default();
+            out.push(Effect::Log(
+                Level::Warning,
+                format!(
+                    "service not ready within {} s of starting (ready_timeout): stopping it, a failed start",
+                    seconds(limit)
+                ),
+            ));
+            self.begin_stop(now, pid, out);
         }
         let due = match self.child {
             Child::Running {

@@ -14,6 +14,7 @@ pub mod notify;
 pub mod pidfd;
 pub mod poll;
 pub mod process;
+pub mod readypipe;
 pub mod reap;
 pub mod signals;
 pub mod spawn;

@@ -67,6 +67,8 @@ pub struct ServiceFiles {
     _stdin: File,
     _stdout: File,
     _stderr: File,
+    /// A further descriptor for the service and its number there.
+    extra: Option<(i32, i32)>,
 }
 
 /// Starts the service `argv` with its output in `dir`; returns its pid and
@@ -79,6 +81,17 @@ pub struct ServiceFiles {
 /// its own process group, an empty signal mask and default handling of every
 /// signal (see [`default_signals`]).
 pub fn service(argv: &[OsString], dir: &Path) -> io::Result<(u32, ServiceFiles)> {
+    service_with(argv, dir, None)
+}
+
+/// [`service`], also giving the service `extra`: a descriptor of ours
+/// (close-on-exec, not the target number) duplicated onto the number given
+/// (the write end of the `notification_fd` pipe).
+pub fn service_with(
+    argv: &[OsString],
+    dir: &Path,
+    extra: Option<(i32, i32)>,
+) -> io::Result<(u32, ServiceFiles)> {
     use std::ffi::CString;
     use std::os::unix::ffi::OsStrExt;
 
@@ -101,6 +114,7 @@ pub fn service(argv: &[OsString], dir: &Path) -> io::Result<(u32, ServiceFiles)>
         _stdin: null,
         _stdout: stdout,
         _stderr: stderr,
+        extra,
     };
     let pid = match spawn_program(Program::Search(&args[0]), &args, &files) {
         // glibc's posix_spawnp does not do what execvp does for an
@@ -158,6 +172,9 @@ fn spawn_program(
         libc::posix_spawn_file_actions_adddup2(&mut actions, files._stdin.as_raw_fd(), 0);
         libc::posix_spawn_file_actions_adddup2(&mut actions, files._stdout.as_raw_fd(), 1);
         libc::posix_spawn_file_actions_adddup2(&mut actions, files._stderr.as_raw_fd(), 2);
+        if let Some((fd, target)) = files.extra {
+            libc::posix_spawn_file_actions_adddup2(&mut actions, fd, target);
+        }
         let rc = match program {
             Program::Search(file) => libc::posix_spawnp(
                 &mut pid,

@@ -1,0 +1,620 @@
+//! Readiness and the facts of `info` (docs/status-files.md), as the
+//! supervisor keeps them: the readiness keys of `supervise.conf`
+//! (`notification_fd`, `ready_timeout`), what a run's readiness is, how the
+//! last run ended, the restarts, the back-off, the give-up rule, and the
+//! `state` word they add up to. Pure: times are passed in (wall clock for
+//! what `info` shows, monotonic for deadlines); the supervisor calls in
+//! here, the driver writes the file.
+
+use std::time::Duration;
+
+use crate::info::{Cause, Info, Readiness, State};
+use crate::supervisor::Exit;
+
+/// The lowest descriptor `notification_fd` may name: 0-2 are the service's
+/// stdin, stdout and stderr.
+pub const MIN_NOTIFICATION_FD: u32 = 3;
+
+/// The highest descriptor `notification_fd` may name (s6 allows any; a
+/// service's own descriptor table rarely needs more, and it keeps the
+/// descriptor below the usual soft limit of 1024).
+pub const MAX_NOTIFICATION_FD: u32 = 1023;
+
+/// The readiness settings of one service (extension keys of
+/// `supervise.conf`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Settings {
+    /// s6's protocol: the service gets the write end of a pipe as this
+    /// descriptor and writes a newline once ready.
+    pub notification_fd: Option<u32>,
+    /// A run not ready this long after it started is a failed start.
+    pub ready_timeout: Option<Duration>,
+}
+
+/// The keys [`Settings::set`] reads.
+pub const KEYS: &[&str] = &["notification_fd", "ready_timeout"];
+
+impl Settings {
+    /// How a service with these settings declares readiness.
+    pub fn readiness(&self) -> Readiness {
+        if self.notification_fd.is_some() {
+            Readiness::NotificationFd
+        } else {
+            Readiness::None
+        }
+    }
+
+    /// Reads one `key : value` line of [`KEYS`]; an empty value keeps the
+    /// value in force. `Err` is the warning (the line is ignored).
+    pub fn set(&mut self, key: &str, value: &str) -> Result<(), String> {
+        if value.is_empty() {
+            return Ok(());
+        }
+        match key {
+            "notification_fd" => {
+                let fd: u32 = value.parse().map_err(|_| {
+                    format!("notification_fd: expected a descriptor number such as `3`, found `{value}`: line ignored")
+                })?;
+                if fd < MIN_NOTIFICATION_FD {
+                    return Err(format!(
+                        "notification_fd: {fd} is the service's {}: use 3 or more: line ignored",
+                        ["stdin", "stdout", "stderr"][fd as usize]
+                    ));
+                }
+                if fd > MAX_NOTIFICATION_FD {
+                    return Err(format!(
+                        "notification_fd: at most {MAX_NOTIFICATION_FD}, found {fd}: line ignored"
+                    ));
+                }
+                self.notification_fd = Some(fd);
+            }
+            "ready_timeout" => match crate::conf::parse_seconds(value) {
+                Some(d) if d.is_zero() => {
+                    return Err(
+                        "ready_timeout: must be more than 0 seconds: line ignored".to_owned()
+                    );
+                }
+                Some(d) => self.ready_timeout = Some(d),
+                None => {
+                    return Err(format!(
+                        "ready_timeout: expected seconds such as `10` or `0.5`, found `{value}`: line ignored"
+                    ));
+                }
+            },
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// The keys that are set, as `key: value` lines (for the config dump
+    /// and the file the scanner renders); none when nothing is set, so
+    /// that the dump of a service without readiness is as before.
+    pub fn lines(&self) -> Vec<String> {
+        let mut lines = Vec::new();
+        if let Some(fd) = self.notification_fd {
+            lines.push(format!("notification_fd: {fd}"));
+        }
+        if let Some(t) = self.ready_timeout {
+            lines.push(format!("ready_timeout: {}", crate::conf::seconds(t)));
+        }
+        lines
+    }
+}
+
+/// How the last run ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LastExit {
+    /// Its wait status.
+    pub how: Exit,
+    /// When (wall clock).
+    pub at: Duration,
+    /// How long it ran.
+    pub ran: Duration,
+    /// Why.
+    pub cause: Cause,
+}
+
+/// Where the service is, as far as the `state` word goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Phase {
+    /// A child runs.
+    Running {
+        /// TERM was sent (or it exited and its group is being stopped).
+        stopping: bool,
+        /// It became ready.
+        ready: bool,
+    },
+    /// Nothing runs.
+    Down {
+        /// A restart is due (a back-off, or the restart hook runs).
+        restart_due: bool,
+        /// supervise gave up and exits.
+        gave_up: bool,
+    },
+}
+
+impl Phase {
+    /// The `state` word of this phase.
+    pub fn state(self) -> State {
+        match self {
+            Phase::Running { stopping: true, .. } => State::Stopping,
+            Phase::Running { ready: true, .. } => State::Ready,
+            Phase::Running { .. } => State::Starting,
+            Phase::Down { gave_up: true, .. } => State::GaveUp,
+            Phase::Down {
+                restart_due: true, ..
+            } => State::Backoff,
+            Phase::Down { .. } => State::Down,
+        }
+    }
+}
+
+/// What [`Facts::info`] needs from the supervisor besides the facts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct View {
+    /// The child's pid, 0 when none runs.
+    pub pid: u32,
+    /// When the running child started (wall clock).
+    pub started: Option<Duration>,
+    /// Where the service is.
+    pub phase: Phase,
+    /// How it declares readiness.
+    pub readiness: Readiness,
+    /// Exits counted in the current alarm window.
+    pub restarts_window: u32,
+}
+
+/// The facts of `info` that the supervisor's own state does not hold.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Facts {
+    /// How the last run ended; `None` before the first exit.
+    pub last_exit: Option<LastExit>,
+    /// Restarts since this supervise started.
+    pub restarts_total: u64,
+    /// The pending back-off: when it ends (wall clock) and its length.
+    pub next_start: Option<(Duration, Duration)>,
+    /// The rule that made supervise give up, in words.
+    pub gave_up: String,
+    /// When the current run became ready (wall clock).
+    pub ready_since: Option<Duration>,
+    /// When the current run is due to be ready (monotonic), if it declared
+    /// readiness with a `ready_timeout` and is not ready yet.
+    pub ready_due: Option<Duration>,
+    /// Why supervise itself is stopping the current run (`not-ready`):
+    /// its exit is then a failure, not an exit the operator asked for.
+    pub failure: Option<Cause>,
+    /// The state last shown and since when (wall clock).
+    shown: Option<(State, Duration)>,
+}
+
+impl Facts {
+    /// A run started at `now` (`mono`, `wall`).
+    pub fn started(&mut self, mono: Duration, wall: Duration, settings: &Settings) {
+        self.next_start = None;
+        self.failure = None;
+        if settings.readiness() == Readiness::None {
+            self.ready_since = Some(wall);
+            self.ready_due = None;
+        } else {
+            self.ready_since = None;
+            self.ready_due = settings.ready_timeout.map(|t| mono + t);
+        }
+    }
+
+    /// The running child said it is ready at `wall`; `false` when it was
+    /// already (a second newline changes nothing).
+    pub fn ready(&mut self, wall: Duration) -> bool {
+        if self.ready_since.is_some() {
+            return false;
+        }
+        self.ready_since = Some(wall);
+        self.ready_due = None;
+        true
+    }
+
+    /// The run ended at `wall`; `asked` when the operator asked for it.
+    /// Returns its cause (a failure supervise stopped it for comes first).
+    pub fn exited(&mut self, wall: Duration, how: Exit, ran: Duration, asked: bool) -> Cause {
+        let cause = match self.failure.take() {
+            Some(cause) => cause,
+            None if asked => Cause::Asked,
+            None => Cause::Crash,
+        };
+        self.last_exit = Some(LastExit {
+            how,
+            at: wall,
+            ran,
+            cause,
+        });
+        self.ready_since = None;
+        self.ready_due = None;
+        cause
+    }
+
+    /// The `info` of this moment (`supervise_pid` is the driver's to fill).
+    pub fn info(&mut self, wall: Duration, view: View) -> Info {
+        let state = view.phase.state();
+        let since = match self.shown {
+            Some((shown, since)) if shown == state => since,
+            _ => {
+                self.shown = Some((state, wall));
+                wall
+            }
+        };
+        let running = matches!(view.phase, Phase::Running { .. });
+        let backoff = self.next_start.filter(|_| state == State::Backoff);
+        let last = self.last_exit;
+        Info {
+            supervise_pid: 0,
+            pid: view.pid,
+            state,
+            since,
+            started: view.started.filter(|_| running),
+            readiness: view.readiness,
+            ready_since: self.ready_since.filter(|_| running),
+            health_failures: 0,
+            status_text: String::new(),
+            last_exit: last.map(|l| l.how),
+            last_exit_time: last.map(|l| l.at),
+            last_run: last.map(|l| l.ran),
+            last_exit_cause: last.map(|l| l.cause),
+            restarts_total: self.restarts_total,
+            restarts_window: view.restarts_window,
+            next_start: backoff.map(|(at, _)| at),
+            backoff: backoff.map_or(Duration::ZERO, |(_, d)| d),
+            gave_up: self.gave_up.clone(),
+        }
+    }
+}
+
+/// The give-up rule in words: `11 exits in 60 s > max_tries 10`, or
+/// `6 core dumps in 60 s > max_tries_if_coredumped 5`.
+pub fn give_up_rule(
+    tries: u32,
+    coredumps: u32,
+    interval: u64,
+    max_tries: u32,
+    max_core: u32,
+) -> String {
+    if max_tries > 0 && tries > max_tries {
+        format!("{tries} exits in {interval} s > max_tries {max_tries}")
+    } else {
+        format!("{coredumps} core dumps in {interval} s > max_tries_if_coredumped {max_core}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const S: Duration = Duration::from_secs(1);
+
+    #[test]
+    fn the_state_word_of_each_phase() {
+        let run = |stopping, ready| Phase::Running { stopping, ready };
+        let down = |restart_due, gave_up| Phase::Down {
+            restart_due,
+            gave_up,
+        };
+        for (phase, state) in [
+            (run(false, false), State::Starting),
+            (run(false, true), State::Ready),
+            (run(true, true), State::Stopping),
+            (run(true, false), State::Stopping),
+            (down(false, false), State::Down),
+            (down(true, false), State::Backoff),
+            (down(true, true), State::GaveUp),
+            (down(false, true), State::GaveUp),
+        ] {
+            assert_eq!(phase.state(), state, "{phase:?}");
+        }
+    }
+
+    #[test]
+    fn settings_are_checked() {
+        let mut s = Settings::default();
+        for (key, value, ok) in [
+            ("notification_fd", "3", true),
+            ("notification_fd", "0", false),
+            ("notification_fd", "2", false),
+            ("notification_fd", "-1", false),
+            ("notification_fd", "x", false),
+            ("notification_fd", "1024", false),
+            ("ready_timeout", "0", false),
+            ("ready_timeout", "abc", false),
+            ("ready_timeout", "1.5", true),
+            ("ready_timeout", "", true),
+        ] {
+            assert_eq!(s.set(key, value).is_ok(), ok, "{key} {value}");
+        }
+        assert_eq!(s.notification_fd, Some(3));
+        assert_eq!(s.ready_timeout, Some(Duration::from_millis(1500)));
+        assert_eq!(s.readiness(), Readiness::NotificationFd);
+        assert_eq!(s.lines(), ["notification_fd: 3", "ready_timeout: 1.5s"]);
+        assert!(
+            Settings::default()
+                .set("notification_fd", "1")
+                .unwrap_err()
+                .contains("stdout")
+        );
+        assert!(Settings::default().lines().is_empty());
+    }
+
+    fn view(phase: Phase, readiness: Readiness) -> View {
+        View {
+            pid: 42,
+            started: Some(100 * S),
+            phase,
+            readiness,
+            restarts_window: 2,
+        }
+    }
+
+    #[test]
+    fn a_run_with_readiness_is_starting_then_ready_and_since_follows_the_state() {
+        let settings = Settings {
+            notification_fd: Some(3),
+            ready_timeout: Some(5 * S),
+        };
+        let mut facts = Facts::default();
+        facts.started(10 * S, 100 * S, &settings);
+        assert_eq!(facts.ready_due, Some(15 * S));
+        let starting = Phase::Running {
+            stopping: false,
+            ready: facts.ready_since.is_some(),
+        };
+        let info = facts.info(100 * S, view(starting, settings.readiness()));
+        assert_eq!((info.state, info.since), (State::Starting, 100 * S));
+        assert_eq!(info.ready_since, None);
+        // The same state later keeps its since.
+        assert_eq!(
+            facts
+                .info(101 * S, view(starting, settings.readiness()))
+                .since,
+            100 * S
+        );
+        assert!(facts.ready(102 * S));
+        assert!(!facts.ready(103 * S), "once");
+        assert_eq!(facts.ready_due, None);
+        let ready = Phase::Running {
+            stopping: false,
+            ready: true,
+        };
+        let info = facts.info(102 * S, view(ready, Readiness::NotificationFd));
+        assert_eq!((info.state, info.since), (State::Ready, 102 * S));
+        assert_eq!(info.ready_since, Some(102 * S));
+        assert_eq!(info.readiness, Readiness::NotificationFd);
+    }
+
+    #[test]
+    fn exits_have_causes_and_the_back_off_shows_only_while_down() {
+        let mut facts = Facts::default();
+        facts.started(0 * S, 100 * S, &Settings::default());
+        assert_eq!(
+            facts.ready_since,
+            Some(100 * S),
+            "no readiness: ready at once"
+        );
+        let code = Exit::Code(3);
+        assert_eq!(facts.exited(101 * S, code, S, false), Cause::Crash);
+        assert_eq!(facts.exited(101 * S, code, S, true), Cause::Asked);
+        facts.failure = Some(Cause::NotReady);
+        assert_eq!(facts.exited(102 * S, code, S, true), Cause::NotReady);
+        assert_eq!(facts.failure, None);
+        facts.next_start = Some((105 * S, 3 * S));
+        facts.restarts_total = 4;
+        let backoff = Phase::Down {
+            restart_due: true,
+            gave_up: false,
+        };
+        let info = facts.info(102 * S, view(backoff, Readiness::None));
+        assert_eq!(info.state, State::Backoff);
+        assert_eq!((info.next_start, info.backoff), (Some(105 * S), 3 * S));
+        assert_eq!(info.started, None, "down");
+        assert_eq!(info.last_exit, Some(code));
+        assert_eq!(info.last_exit_cause, Some(Cause::NotReady));
+        assert_eq!((info.restarts_total, info.restarts_window), (4, 2));
+        let down = Phase::Down {
+            restart_due: false,
+            gave_up: false,
+        };
+        let info = facts.info(103 * S, view(down, Readiness::None));
+        assert_eq!((info.next_start, info.backoff), (None, Duration::ZERO));
+    }
+
+    #[test]
+    fn the_give_up_rule_names_what_was_exceeded() {
+        assert_eq!(
+            give_up_rule(11, 0, 60, 10, 5),
+            "11 exits in 60 s > max_tries 10"
+        );
+        assert_eq!(
+            give_up_rule(3, 6, 60, 10, 5),
+            "6 core dumps in 60 s > max_tries_if_coredumped 5"
+        );
+    }
+
+    /// Through the supervisor: the `info` it hands over for each input.
+    mod supervisor {
+        use super::*;
+        use crate::conf::Conf;
+        use crate::control::Command;
+        use crate::supervisor::{AlarmEvent, Effect, Input, Now, Supervisor};
+
+        fn at(ms: u64) -> Now {
+            Now {
+                mono: Duration::from_millis(ms),
+                wall: Duration::from_secs(1_700_000_000) + Duration::from_millis(ms),
+            }
+        }
+
+        fn wall(ms: u64) -> Duration {
+            at(ms).wall
+        }
+
+        fn info_of(effects: &[Effect]) -> Option<Info> {
+            effects.iter().rev().find_map(|e| match e {
+                Effect::WriteInfo(info) => Some((**info).clone()),
+                _ => None,
+            })
+        }
+
+        fn exited(pid: u32, code: i32) -> Input {
+            Input::ChildExited {
+                pid,
+                how: Exit::Code(code),
+                group_alive: false,
+            }
+        }
+
+        fn conf(ready: Settings) -> Conf {
+            Conf {
+                alarm_interval: 60,
+                max_tries: 3,
+                max_tries_if_coredumped: 5,
+                ready,
+                ..Conf::unread()
+            }
+        }
+
+        #[test]
+        fn a_crash_loop_shows_its_back_off_last_exit_and_give_up_rule() {
+            let mut sup = Supervisor::new("svc", conf(Settings::default()), None);
+            sup.handle(at(0), Input::Start);
+            let info = info_of(&sup.handle(at(0), Input::Spawned { pid: 10 })).unwrap();
+            assert_eq!((info.pid, info.state), (10, State::Ready));
+            assert_eq!(
+                (info.started, info.ready_since),
+                (Some(wall(0)), Some(wall(0)))
+            );
+            assert_eq!(info.readiness, Readiness::None);
+            // The first quick exit restarts at once; the second backs off.
+            sup.handle(at(10), exited(10, 3));
+            sup.handle(at(10), Input::Spawned { pid: 11 });
+            let effects = sup.handle(at(20), exited(11, 3));
+            let info = info_of(&effects).unwrap();
+            assert_eq!(info.state, State::Backoff);
+            assert_eq!(info.since, wall(20));
+            assert_eq!(info.next_start, Some(wall(120)));
+            assert_eq!(info.backoff, Duration::from_millis(100));
+            assert_eq!(info.last_exit, Some(Exit::Code(3)));
+            assert_eq!(info.last_exit_cause, Some(Cause::Crash));
+            assert_eq!(info.last_exit_time, Some(wall(20)));
+            assert_eq!(info.last_run, Some(Duration::from_millis(10)));
+            assert_eq!((info.restarts_total, info.restarts_window), (1, 2));
+            assert_eq!(info.started, None);
+            // `u` in the back-off starts at once.
+            sup.handle(at(30), Input::Control(Command::Up));
+            let info = info_of(&sup.handle(at(30), Input::Spawned { pid: 12 })).unwrap();
+            assert_eq!((info.state, info.next_start), (State::Ready, None));
+            sup.handle(at(40), exited(12, 3));
+            sup.handle(at(200), Input::Deadline);
+            sup.handle(at(200), Input::Spawned { pid: 13 });
+            let effects = sup.handle(at(210), exited(13, 139));
+            assert!(effects.contains(&Effect::Exit(crate::supervisor::EXIT_GAVE_UP)));
+            let info = info_of(&effects).unwrap();
+            assert_eq!(info.state, State::GaveUp);
+            assert_eq!(info.gave_up, "4 exits in 60 s > max_tries 3");
+            assert_eq!(info.restarts_window, 4);
+        }
+
+        #[test]
+        fn info_is_handed_over_only_when_it_changes() {
+            let mut sup = Supervisor::new("svc", conf(Settings::default()), None);
+            sup.handle(at(0), Input::Start);
+            assert!(info_of(&sup.handle(at(0), Input::Spawned { pid: 10 })).is_some());
+            assert!(info_of(&sup.handle(at(5), Input::Control(Command::SilenceAlarms))).is_none());
+            assert!(info_of(&sup.handle(at(6), Input::Deadline)).is_none());
+            let info = info_of(&sup.handle(at(7), Input::Control(Command::Down))).unwrap();
+            assert_eq!(info.state, State::Stopping);
+            let info = info_of(&sup.handle(at(8), exited(10, 0))).unwrap();
+            assert_eq!(
+                (info.state, info.last_exit_cause),
+                (State::Down, Some(Cause::Asked))
+            );
+            assert_eq!(info.restarts_window, 0, "asked for: not counted");
+        }
+
+        #[test]
+        fn a_service_that_declares_readiness_starts_then_is_ready() {
+            let settings = Settings {
+                notification_fd: Some(3),
+                ready_timeout: None,
+            };
+            let mut sup = Supervisor::new("svc", conf(settings), None);
+            sup.handle(at(0), Input::Start);
+            let info = info_of(&sup.handle(at(0), Input::Spawned { pid: 10 })).unwrap();
+            assert_eq!(info.state, State::Starting);
+            assert_eq!(info.readiness, Readiness::NotificationFd);
+            assert_eq!(sup.next_deadline(), None, "no timeout: no wake-up");
+            // Another pid's word does not count.
+            assert!(info_of(&sup.handle(at(5), Input::Ready { pid: 9 })).is_none());
+            let info = info_of(&sup.handle(at(50), Input::Ready { pid: 10 })).unwrap();
+            assert_eq!(
+                (info.state, info.ready_since),
+                (State::Ready, Some(wall(50)))
+            );
+            assert!(info_of(&sup.handle(at(60), Input::Ready { pid: 10 })).is_none());
+        }
+
+        #[test]
+        fn not_ready_in_time_is_a_failed_start_stopped_counted_and_backed_off() {
+            let settings = Settings {
+                notification_fd: Some(3),
+                ready_timeout: Some(2 * S),
+            };
+            let mut sup = Supervisor::new("svc", conf(settings), None);
+            sup.handle(at(0), Input::Start);
+            sup.handle(at(0), Input::Spawned { pid: 10 });
+            assert_eq!(sup.next_deadline(), Some(Duration::from_millis(2_000)));
+            let effects = sup.handle(at(2_000), Input::Deadline);
+            assert!(
+                effects.contains(&Effect::Signal {
+                    signal: libc::SIGTERM,
+                    target: crate::supervisor::Target::Group(10)
+                }),
+                "{effects:?}"
+            );
+            assert_eq!(info_of(&effects).unwrap().state, State::Stopping);
+            let effects = sup.handle(at(2_100), exited(10, 143 - 128));
+            let alarm = effects.iter().find_map(|e| match e {
+                Effect::Alarm(a) => Some(a.event),
+                _ => None,
+            });
+            assert_eq!(alarm, Some(AlarmEvent::NotReady));
+            assert!(
+                effects.contains(&Effect::Spawn),
+                "first quick failure: at once"
+            );
+            let info = sup.info(at(2_100));
+            assert_eq!(info.last_exit_cause, Some(Cause::NotReady));
+            assert_eq!(info.restarts_window, 1);
+            // The second one backs off although it ran 2 s.
+            sup.handle(at(2_100), Input::Spawned { pid: 11 });
+            sup.handle(at(4_100), Input::Deadline);
+            let info = info_of(&sup.handle(at(4_200), exited(11, 15))).unwrap();
+            assert_eq!(info.state, State::Backoff);
+            assert_eq!(info.backoff, Duration::from_millis(100));
+            // Ready in time: no deadline left.
+            sup.handle(at(4_300), Input::Deadline);
+            sup.handle(at(4_300), Input::Spawned { pid: 12 });
+            sup.handle(at(4_500), Input::Ready { pid: 12 });
+            assert_eq!(sup.next_deadline(), None);
+            // `d` during a not-ready stop: the exit was asked for.
+            let settings = Settings {
+                notification_fd: Some(3),
+                ready_timeout: Some(2 * S),
+            };
+            let mut sup = Supervisor::new("svc", conf(settings), None);
+            sup.handle(at(0), Input::Start);
+            sup.handle(at(0), Input::Spawned { pid: 10 });
+            sup.handle(at(2_000), Input::Deadline);
+            sup.handle(at(2_001), Input::Control(Command::Down));
+            let info = info_of(&sup.handle(at(2_100), exited(10, 0))).unwrap();
+            assert_eq!(
+                (info.state, info.last_exit_cause),
+                (State::Down, Some(Cause::Asked))
+            );
+        }
+    }
+}
