@@ -389,7 +389,7 @@ mod tests {
     #[test]
     fn exits_have_causes_and_the_back_off_shows_only_while_down() {
         let mut facts = Facts::default();
-        facts.started(0 * S, 100 * S, &Settings::default());
+        facts.started(Duration::ZERO, 100 * S, &Settings::default());
         assert_eq!(
             facts.ready_since,
             Some(100 * S),
