@@ -355,7 +355,9 @@ impl Driver {
             }
             let mut fds = vec![self.dir.control.as_raw_fd(), self.signals.raw_fd()];
             fds.extend(self.watcher.as_ref().map(Inotify::raw_fd));
-            let ready_at = fds.len();
+            // The pipe polled now (a restart below may replace it: a
+            // look at a fresh pipe finds nothing, which is harmless).
+            let ready_at = self.ready_pipe.is_some().then_some(fds.len());
             fds.extend(self.ready_pipe.as_ref().map(AsRawFd::as_raw_fd));
             let watches_from = fds.len();
             fds.extend(self.watch.iter().flat_map(GroupWatch::fds));
@@ -384,7 +386,7 @@ impl Driver {
                     _ => self.apply(now, Input::Signal(signal)),
                 }
             }
-            if self.ready_pipe.is_some() && readable[ready_at] {
+            if ready_at.is_some_and(|at| readable[at]) {
                 self.read_ready_pipe(now);
             }
             if self.watcher.is_some() && readable[2] {

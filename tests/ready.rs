@@ -1,0 +1,310 @@
+//! `info` as supervise writes it (docs/status-files.md) and readiness
+//! (issue 15 items 1-3, issue 16 item 1), end to end: real services, the
+//! real `svc` reading what supervise wrote.
+
+mod support;
+
+use std::ffi::OsStr;
+use std::path::Path;
+use std::process::{Command, Output};
+
+use supervise::info::{Cause, Info, Readiness, State};
+use support::*;
+
+fn svc(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_svc"))
+        .args(args.iter().map(|a| {
+            if *a == "DIR" {
+                dir.as_os_str()
+            } else {
+                OsStr::new(a)
+            }
+        }))
+        .env_remove("SUPERVISE_ROOT")
+        .output()
+        .expect("run svc")
+}
+
+fn text(output: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+fn info(sup: &Supervise) -> Option<Info> {
+    std::fs::read_to_string(sup.status_dir.join("info"))
+        .ok()
+        .map(|t| Info::parse(&t))
+}
+
+/// Waits until `info` satisfies `condition`; returns it.
+fn wait_info(sup: &Supervise, what: &str, condition: impl Fn(&Info) -> bool) -> Info {
+    let mut found = None;
+    wait_until(&format!("info: {what}"), || {
+        found = info(sup).filter(|i| condition(i));
+        found.is_some()
+    });
+    found.unwrap()
+}
+
+fn start(dir: TempDir, conf: &str, command: &str) -> Supervise {
+    dir.write("supervise.conf", conf);
+    Supervise::start_with(dir, &["-p", "status/svc", "-f", command], &[])
+}
+
+#[test]
+fn a_running_service_is_ready_in_info_with_every_key() {
+    let mut sup = start(TempDir::new("ready-info"), "[svc]\n", "sleep 1000");
+    let pid = sup.wait_running();
+    let info = wait_info(&sup, "ready", |i| i.state == State::Ready);
+    assert_eq!(info.pid, pid);
+    assert_eq!(info.supervise_pid, sup.pid());
+    assert_eq!(info.readiness, Readiness::None);
+    assert!(info.started.is_some() && info.ready_since == info.started);
+    assert_eq!(info.last_exit, None);
+    let text = sup.file("info");
+    let keys: Vec<&str> = text.lines().filter_map(|l| l.split('=').next()).collect();
+    assert_eq!(
+        keys,
+        [
+            "version",
+            "supervise_pid",
+            "pid",
+            "state",
+            "since",
+            "started",
+            "readiness",
+            "ready_since",
+            "health_failures",
+            "status_text",
+            "last_exit",
+            "last_exit_time",
+            "last_run_seconds",
+            "last_exit_cause",
+            "restarts_total",
+            "restarts_window",
+            "next_start",
+            "backoff_seconds",
+            "gave_up"
+        ],
+        "{text}"
+    );
+    assert!(!sup.status_dir.join("info.new").exists());
+    // A stop: down, the exit asked for.
+    sup.control("d");
+    sup.wait_down();
+    let info = wait_info(&sup, "down", |i| i.state == State::Down);
+    assert_eq!(info.last_exit_cause, Some(Cause::Asked));
+    assert_eq!(info.pid, 0);
+    assert_eq!(info.started, None);
+}
+
+#[test]
+fn a_crash_loop_shows_its_back_off_and_last_signal_and_start_says_so_at_once() {
+    let dir = TempDir::new("ready-backoff");
+    let command = dir
+        .script("crash.sh", "kill -KILL $$")
+        .display()
+        .to_string();
+    let sup = start(
+        dir,
+        "[svc]\nrestart_backoff_start : 30\nhealthy_after : 5\n",
+        &command,
+    );
+    // Two quick exits in a row: the second waits 30 s.
+    let info = wait_info(&sup, "a back-off", |i| i.state == State::Backoff);
+    assert_eq!(info.pid, 0);
+    assert_eq!(info.backoff.as_secs(), 30);
+    assert!(info.next_start.is_some());
+    assert_eq!(
+        info.last_exit,
+        Some(supervise::supervisor::Exit::Signal {
+            signal: 9,
+            core: false
+        })
+    );
+    assert_eq!(info.last_exit_cause, Some(Cause::Crash));
+    assert_eq!(info.restarts_total, 1);
+    let dir = sup.status_dir.clone();
+    let status = svc(&dir, &["status", "DIR"]);
+    let shown = text(&status);
+    assert!(shown.contains("backing off, next start in"), "{shown}");
+    assert!(
+        shown.contains("last exit: signal 9 SIGKILL (crash)"),
+        "{shown}"
+    );
+    let json = text(&svc(&dir, &["status", "--json", "DIR"]));
+    assert!(json.contains("\"service_state\":\"backoff\""), "{json}");
+    assert!(json.contains("\"last_exit_signal\":9"), "{json}");
+    // svc start in the back-off says so at once, with code 13.
+    let started = std::time::Instant::now();
+    let output = svc(&dir, &["-w", "20", "DIR", "start"]);
+    assert_eq!(output.status.code(), Some(13), "{}", text(&output));
+    assert!(started.elapsed().as_secs() < 10, "at once");
+    assert!(text(&output).contains("next start"), "{}", text(&output));
+}
+
+#[test]
+fn a_supervise_that_gives_up_tells_the_rule_in_info_and_svc() {
+    let dir = TempDir::new("ready-giveup");
+    let mut sup = start(
+        dir,
+        "[svc]\nalarm_interval : 60\nmax_tries : 2\nrestart_backoff_start : 0.01\nrestart_backoff_max : 0.01\n",
+        "false",
+    );
+    let status = sup.wait_exit();
+    assert_eq!(status.code(), Some(2));
+    let info = info(&sup).expect("info");
+    assert_eq!(info.state, State::GaveUp);
+    assert_eq!(info.gave_up, "3 exits in 60 s > max_tries 2");
+    assert_eq!(info.last_exit, Some(supervise::supervisor::Exit::Code(1)));
+    assert_eq!(info.restarts_window, 3);
+    let dir = sup.status_dir.clone();
+    let shown = text(&svc(&dir, &["status", "DIR"]));
+    assert!(
+        shown.contains("gave up: 3 exits in 60 s > max_tries 2"),
+        "{shown}"
+    );
+}
+
+/// A service of s6's protocol: it writes a newline on descriptor 3 once
+/// the file `go` exists, then sleeps.
+fn notifier(dir: &TempDir) -> String {
+    let go = dir.join("go");
+    dir.script(
+        "notifier.sh",
+        &format!(
+            "while [ ! -e {go} ]; do sleep 0.05; done\necho >&3\nexec sleep 1000",
+            go = go.display()
+        ),
+    )
+    .display()
+    .to_string()
+}
+
+#[test]
+fn notification_fd_makes_a_service_starting_then_ready_and_svc_waits_for_it() {
+    let dir = TempDir::new("ready-fd");
+    let command = notifier(&dir);
+    let go = dir.join("go");
+    let mut sup = start(dir, "[svc]\nnotification_fd : 3\n", &command);
+    let pid = sup.wait_running();
+    let info = wait_info(&sup, "starting", |i| i.pid == pid);
+    assert_eq!(info.state, State::Starting);
+    assert_eq!(info.readiness, Readiness::NotificationFd);
+    assert_eq!(info.ready_since, None);
+    let dir = sup.status_dir.clone();
+    // Not ready: svc wait ready times out with 14.
+    let output = svc(&dir, &["-w", "1", "-w", "ready", "DIR"]);
+    assert_ne!(output.status.code(), Some(0), "{}", text(&output));
+    // The service's descriptor 3 is the pipe's write end; the others
+    // supervise holds are not the service's.
+    let fds: Vec<String> = std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    let target = std::fs::read_link(format!("/proc/{pid}/fd/3")).unwrap();
+    assert!(
+        target.to_string_lossy().starts_with("pipe:"),
+        "{target:?} {fds:?}"
+    );
+    std::fs::write(&go, "").unwrap();
+    let info = wait_info(&sup, "ready", |i| i.state == State::Ready);
+    assert_eq!(info.pid, pid);
+    assert!(info.ready_since.is_some());
+    sup.wait_log(&format!("service ready, pid {pid}"));
+    let output = svc(&dir, &["-w", "10", "-w", "ready", "DIR"]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    // svc restart waits for the new run to be ready: `go` is there, so
+    // the new run is ready at once.
+    let output = svc(&dir, &["-w", "20", "DIR", "restart"]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    let new = sup.wait_new_pid(pid);
+    assert!(text(&output).contains("ready"), "{}", text(&output));
+    let info = wait_info(&sup, "the new run ready", |i| i.pid == new);
+    assert_eq!(info.state, State::Ready);
+}
+
+#[test]
+fn svc_start_waits_until_the_service_is_ready() {
+    let dir = TempDir::new("ready-start");
+    let command = notifier(&dir);
+    let go = dir.join("go");
+    let mut sup = start(dir, "[svc]\nnotification_fd : 3\n", &command);
+    let pid = sup.wait_running();
+    let dir = sup.status_dir.clone();
+    let output = svc(&dir, &["DIR", "stop"]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    wait_until("the first run is gone", || !alive(pid));
+    let waiter = std::thread::spawn(move || svc(&dir, &["-w", "20", "DIR", "start"]));
+    let new = sup.wait_new_pid(pid);
+    wait_info(&sup, "starting", |i| {
+        i.pid == new && i.state == State::Starting
+    });
+    assert!(!waiter.is_finished(), "svc start returned before ready");
+    std::fs::write(&go, "").unwrap();
+    let output = waiter.join().unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    assert!(
+        text(&output).contains("started and ready"),
+        "{}",
+        text(&output)
+    );
+}
+
+#[test]
+fn not_ready_in_time_is_a_failed_start_restarted_with_back_off() {
+    let dir = TempDir::new("ready-timeout");
+    // It never says it is ready.
+    let mut sup = start(
+        dir,
+        "[svc]\nnotification_fd : 3\nready_timeout : 0.3\nstop_timeout : 2\nrestart_backoff_start : 30\n",
+        "sleep 1000",
+    );
+    let first = sup.wait_running();
+    sup.wait_log_wf("service not ready within 0.3 s of starting (ready_timeout)");
+    wait_until("the first run is stopped", || !alive(first));
+    // Restarted at once (the first quick failure), then the second failure
+    // backs off.
+    let info = wait_info(&sup, "a back-off", |i| i.state == State::Backoff);
+    assert_eq!(info.last_exit_cause, Some(Cause::NotReady));
+    assert_eq!(info.restarts_total, 1);
+    assert_eq!(info.backoff.as_secs(), 30);
+    assert_eq!(
+        info.last_exit,
+        Some(supervise::supervisor::Exit::Signal {
+            signal: 15,
+            core: false
+        })
+    );
+    for pid in started_pids(&sup.status_dir) {
+        assert!(!alive(pid), "pid {pid} is gone");
+    }
+}
+
+#[test]
+fn check_refuses_a_notification_fd_of_0_to_2_with_its_line() {
+    let dir = TempDir::new("ready-check");
+    dir.write(
+        "s.conf",
+        "[svc]\nnotification_fd : 1\nready_timeout : soon\nnotification_fd : 4\n",
+    );
+    let output = run(dir.path(), &["--check", "-F", "s.conf", "-p", "status/svc"]);
+    let shown = text(&output);
+    assert_eq!(output.status.code(), Some(1), "{shown}");
+    assert!(
+        shown.contains("s.conf:2: notification_fd: 1 is the service's stdout"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("s.conf:3: ready_timeout: expected seconds"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("notification_fd: 4"),
+        "the dump shows it: {shown}"
+    );
+}
