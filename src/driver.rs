@@ -42,11 +42,13 @@ const MAX_CONTROL_READS: usize = 64;
 
 /// The open-file limit supervise needs: 3 for stdio; lock, control (read
 /// and write ends), ok, the signalfd, inotify and the two logs (8); the service's
-/// stdin, stdout and stderr, held while it runs (3); at most 6 more at one
+/// stdin, stdout and stderr, held while it runs (3); the read end of its
+/// `notification_fd` pipe until it is ready, and the write end while it is
+/// started (2); at most 6 more at one
 /// moment (starting an alarm sender or the restart hook takes a pipe for
 /// its stdin, one for exec errors, and its output files; writing the status
 /// file, reading the config or /proc takes one or two); pidfds watching a
-/// group that is being stopped ([`GroupWatch::MAX`], 4). That is 24; the
+/// group that is being stopped ([`GroupWatch::MAX`], 4). That is 26; the
 /// rest is margin. Below it supervise refuses to start, so that it never
 /// runs with a service it cannot fully supervise.
 pub const DESCRIPTORS_NEEDED: u64 = 32;

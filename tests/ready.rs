@@ -308,3 +308,71 @@ fn check_refuses_a_notification_fd_of_0_to_2_with_its_line() {
         "the dump shows it: {shown}"
     );
 }
+
+#[test]
+fn a_service_that_closes_its_notification_fd_stays_starting_and_costs_no_wake_up() {
+    let dir = TempDir::new("ready-closed");
+    let command = dir
+        .script("closer.sh", "exec 3>&-\nexec sleep 1000")
+        .display()
+        .to_string();
+    let mut sup = start(dir, "[svc]\nnotification_fd : 3\n", &command);
+    let pid = sup.wait_running();
+    wait_until("it closed descriptor 3", || {
+        std::fs::read_link(format!("/proc/{pid}/fd/3")).is_err()
+            && std::fs::read_link(format!("/proc/{pid}/exe"))
+                .is_ok_and(|e| e.to_string_lossy().contains("sleep"))
+    });
+    wait_idle(sup.pid());
+    let before = context_switches(sup.pid());
+    // Observing for a fixed span is the point here, not synchronisation:
+    // any wake-up in it (a pipe at EOF still polled) is a failure.
+    std::thread::sleep(std::time::Duration::from_secs(1));
+    assert_eq!(context_switches(sup.pid()), before, "supervise woke up");
+    assert_eq!(info(&sup).unwrap().state, State::Starting);
+}
+
+#[test]
+fn a_flood_on_the_notification_fd_without_a_newline_changes_nothing_but_its_state() {
+    let dir = TempDir::new("ready-flood");
+    let command = dir
+        .script(
+            "flood.sh",
+            "head -c 1000000 /dev/zero | tr '\\0' x >&3\necho >&3\nexec sleep 1000",
+        )
+        .display()
+        .to_string();
+    let mut sup = start(dir, "[svc]\nnotification_fd : 3\n", &command);
+    let pid = sup.wait_running();
+    // The newline after a megabyte: ready, with no more memory than a
+    // service that sent only the newline.
+    let info = wait_info(&sup, "ready", |i| i.state == State::Ready);
+    assert_eq!(info.pid, pid);
+    let rss = |pid: u32| {
+        std::fs::read_to_string(format!("/proc/{pid}/status"))
+            .unwrap()
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:")?.trim().strip_suffix(" kB")?.parse::<u64>().ok())
+            .unwrap()
+    };
+    assert!(rss(sup.pid()) < 16 * 1024, "{} kB", rss(sup.pid()));
+}
+
+#[test]
+fn an_info_that_cannot_be_written_is_retried_and_the_status_goes_on() {
+    let dir = TempDir::new("ready-info-fault");
+    std::fs::create_dir_all(dir.join("status/svc/info.new/x")).unwrap();
+    let mut sup = start(dir, "[svc]\n", "sleep 1000");
+    sup.wait_running();
+    sup.wait_log_wf("info: ");
+    let wf = sup.log_wf();
+    assert!(
+        wf.contains("cannot write") && wf.contains("info") && wf.contains("retrying"),
+        "{wf}"
+    );
+    assert!(info(&sup).is_none());
+    std::fs::remove_dir_all(sup.status_dir.join("info.new")).unwrap();
+    let info = wait_info(&sup, "written at last", |i| i.state == State::Ready);
+    assert_eq!(info.pid, sup.status().pid);
+    sup.wait_log_wf("info written again after");
+}
