@@ -352,7 +352,13 @@ fn a_flood_on_the_notification_fd_without_a_newline_changes_nothing_but_its_stat
         std::fs::read_to_string(format!("/proc/{pid}/status"))
             .unwrap()
             .lines()
-            .find_map(|l| l.strip_prefix("VmRSS:")?.trim().strip_suffix(" kB")?.parse::<u64>().ok())
+            .find_map(|l| {
+                l.strip_prefix("VmRSS:")?
+                    .trim()
+                    .strip_suffix(" kB")?
+                    .parse::<u64>()
+                    .ok()
+            })
             .unwrap()
     };
     assert!(rss(sup.pid()) < 16 * 1024, "{} kB", rss(sup.pid()));

@@ -18,25 +18,6 @@ const CHAIN: &str = "[global]\nstop_timeout : 2\n\
     [b]\ncommand : sleep 1001\nafter : a\n\
     [c]\ncommand : sleep 1002\nafter : b\n";
 
-/// A section's lines for a service that declares readiness (s6's
-/// protocol, descriptor 3) and is ready once `dir/go-NAME` exists.
-fn ready_on_go(dir: &TempDir, name: &str) -> String {
-    let go = dir.join(&format!("go-{name}"));
-    let script = dir.script(
-        &format!("{name}-notifier.sh"),
-        &format!(
-            "while [ ! -e {go} ]; do sleep 0.05; done\necho >&3\nexec sleep 1000",
-            go = go.display()
-        ),
-    );
-    format!("command : {}\nnotification_fd : 3\n", script.display())
-}
-
-/// Makes `dir/go-NAME`: that service says it is ready.
-fn go(dir: &TempDir, name: &str) {
-    std::fs::write(dir.join(&format!("go-{name}")), "").unwrap();
-}
-
 /// [`CHAIN`] with `a` ready only on `go-a`.
 fn slow_chain(dir: &TempDir) -> String {
     CHAIN.replace("command : sleep 1000\n", &ready_on_go(dir, "a"))
