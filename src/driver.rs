@@ -212,6 +212,8 @@ fn set_up(options: Options) -> Result<Driver, i32> {
         info: Replace::new(format!("{shown}/info")),
         info_last: None,
         ready_pipe: None,
+        check: None,
+        check_error: None,
         record: Replace::new(format!("the record in {shown}/lock")),
         recorded: None,
         logs: [
@@ -291,6 +293,10 @@ struct Driver {
     /// The read end of the running service's `notification_fd` pipe,
     /// until it said it is ready (or closed it).
     ready_pipe: Option<std::fs::File>,
+    /// The running `ready_check`, killed at `ready_check_timeout`.
+    check: Option<Helper>,
+    /// The last reason a `ready_check` could not be run (said once).
+    check_error: Option<String>,
     /// The record in the lock file: what to write and its retries.
     record: Replace<Record>,
     /// The group the record names (as last set).
@@ -445,7 +451,7 @@ impl Driver {
     }
 
     fn next_wakeup(&self) -> Option<Duration> {
-        let helpers = self.hook.iter().chain(&self.senders);
+        let helpers = self.hook.iter().chain(&self.senders).chain(&self.check);
         helpers
             .filter_map(|h| h.kill_at)
             .chain(self.supervisor.next_deadline())
@@ -627,9 +633,17 @@ impl Driver {
     fn reap(&mut self, now: Now) {
         let mut service_exit = None;
         let mut hook_done = false;
+        let mut check_done = None;
         while let Some((pid, how)) = reap::reap_one() {
             if Some(pid) == self.supervisor.child_pid() {
                 service_exit = Some((pid, how));
+                continue;
+            }
+            if self.check.as_ref().is_some_and(|c| c.pid == pid) {
+                // A failed check is no warning: it is how a service that is
+                // not ready yet answers.
+                self.check = None;
+                check_done = Some(how == crate::supervisor::Exit::Code(0));
                 continue;
             }
             let helper = if self.hook.as_ref().is_some_and(|h| h.pid == pid) {
@@ -663,6 +677,9 @@ impl Driver {
         if hook_done {
             self.apply(now, Input::HookFinished);
         }
+        if let Some(ok) = check_done {
+            self.apply(now, Input::CheckFinished { ok });
+        }
     }
 
     fn on_deadlines(&mut self, now: Now) {
@@ -672,6 +689,12 @@ impl Driver {
             .is_some_and(|t| now.mono >= t)
         {
             self.apply(now, Input::Deadline);
+        }
+        // A check that overstays is killed: reaped, it is a failed check.
+        if let Some(check) = &mut self.check
+            && check.kill_at.is_some_and(|t| now.mono >= t)
+        {
+            check.kill();
         }
         // Overdue helpers are killed; they are reaped like any child, and
         // the reap of the hook reports HookFinished.
@@ -752,6 +775,14 @@ impl Driver {
                 None
             }
             Effect::ReloadConf => self.reload_conf(),
+            Effect::RunCheck { pid } => self.run_check(now, pid),
+            Effect::KillCheck => {
+                // Reaped later as any orphan is: nothing is reported.
+                if let Some(mut check) = self.check.take() {
+                    check.kill();
+                }
+                None
+            }
             Effect::Exit(code) => {
                 self.exit = Some(code);
                 if !self.senders.is_empty() {
@@ -882,6 +913,41 @@ impl Driver {
                     });
                 }
                 Err(e) => self.log(Level::Warning, &format!("{what} could not be run: {e}")),
+            }
+        }
+    }
+
+    /// Starts the `ready_check` (no shell; its own process group; output
+    /// appended to `__stderr`), killed at `ready_check_timeout`.
+    fn run_check(&mut self, now: Now, pid: u32) -> Option<Input> {
+        let settings = &self.supervisor.conf().ready;
+        let check = settings.ready_check.clone()?;
+        let timeout = settings.ready_check_timeout;
+        let (program, args) = check.words.split_first()?;
+        let args: Vec<OsString> = args.iter().map(OsString::from).collect();
+        let env = [
+            ("SUPERVISE_SERVICE".to_owned(), self.name.clone()),
+            ("SUPERVISE_PID".to_owned(), pid.to_string()),
+        ];
+        let output = self.dir.path.join("__stderr");
+        match spawn::helper(OsStr::new(program), &args, &env, Some(&output)) {
+            Ok((pid, _stdin)) => {
+                self.check_error = None;
+                self.check = Some(Helper {
+                    pid,
+                    kill_at: Some(now.mono + timeout),
+                    name: format!("ready_check {}", check.text),
+                });
+                None
+            }
+            Err(e) => {
+                let error = e.to_string();
+                if self.check_error.as_deref() != Some(error.as_str()) {
+                    let line = format!("ready_check {} could not be run: {error}", check.text);
+                    self.log(Level::Warning, &line);
+                    self.check_error = Some(error);
+                }
+                Some(Input::CheckFinished { ok: false })
             }
         }
     }

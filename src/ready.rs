@@ -1,6 +1,7 @@
 //! Readiness and the facts of `info` (docs/status-files.md), as the
 //! supervisor keeps them: the readiness keys of `supervise.conf`
-//! (`notification_fd`, `ready_timeout`), what a run's readiness is, how the
+//! (`notification_fd`, `ready_timeout`, `ready_check`...), what a run's
+//! readiness is, when its check runs, how the
 //! last run ended, the restarts, the back-off, the give-up rule, and the
 //! `state` word they add up to. Pure: times are passed in (wall clock for
 //! what `info` shows, monotonic for deadlines); the supervisor calls in
@@ -20,25 +21,68 @@ pub const MIN_NOTIFICATION_FD: u32 = 3;
 /// descriptor below the usual soft limit of 1024).
 pub const MAX_NOTIFICATION_FD: u32 = 1023;
 
+/// How often `ready_check` runs by default.
+pub const CHECK_INTERVAL: Duration = Duration::from_millis(500);
+
+/// How long one `ready_check` may run by default before it is killed.
+pub const CHECK_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// The readiness settings of one service (extension keys of
 /// `supervise.conf`).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Settings {
     /// s6's protocol: the service gets the write end of a pipe as this
     /// descriptor and writes a newline once ready.
     pub notification_fd: Option<u32>,
     /// A run not ready this long after it started is a failed start.
     pub ready_timeout: Option<Duration>,
+    /// A program run (no shell) until it exits 0: the service is ready.
+    pub ready_check: Option<Check>,
+    /// Time between the end of one check and the start of the next.
+    pub ready_check_interval: Duration,
+    /// How long one check may run before it is killed (a failed check).
+    pub ready_check_timeout: Duration,
+}
+
+/// A check command: as written, and its words.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Check {
+    /// The value as written in the file.
+    pub text: String,
+    /// Its words (split as the scanner's `command`): program, arguments.
+    pub words: Vec<String>,
+}
+
+impl Default for Settings {
+    fn default() -> Settings {
+        Settings {
+            notification_fd: None,
+            ready_timeout: None,
+            ready_check: None,
+            ready_check_interval: CHECK_INTERVAL,
+            ready_check_timeout: CHECK_TIMEOUT,
+        }
+    }
 }
 
 /// The keys [`Settings::set`] reads.
-pub const KEYS: &[&str] = &["notification_fd", "ready_timeout"];
+pub const KEYS: &[&str] = &[
+    "notification_fd",
+    "ready_timeout",
+    "ready_check",
+    "ready_check_interval",
+    "ready_check_timeout",
+];
 
 impl Settings {
-    /// How a service with these settings declares readiness.
+    /// How a service with these settings declares readiness (with both a
+    /// `notification_fd` and a `ready_check`, the first to say ready wins;
+    /// `info` names the descriptor).
     pub fn readiness(&self) -> Readiness {
         if self.notification_fd.is_some() {
             Readiness::NotificationFd
+        } else if self.ready_check.is_some() {
+            Readiness::Check
         } else {
             Readiness::None
         }
@@ -68,19 +112,20 @@ impl Settings {
                 }
                 self.notification_fd = Some(fd);
             }
-            "ready_timeout" => match crate::conf::parse_seconds(value) {
-                Some(d) if d.is_zero() => {
-                    return Err(
-                        "ready_timeout: must be more than 0 seconds: line ignored".to_owned()
-                    );
+            "ready_timeout" => self.ready_timeout = Some(positive_seconds(key, value)?),
+            "ready_check_interval" => self.ready_check_interval = positive_seconds(key, value)?,
+            "ready_check_timeout" => self.ready_check_timeout = positive_seconds(key, value)?,
+            "ready_check" => {
+                let words = crate::scan::words::split(value)
+                    .map_err(|e| format!("ready_check: {e}: line ignored"))?;
+                if words.is_empty() {
+                    return Err("ready_check: no program: line ignored".to_owned());
                 }
-                Some(d) => self.ready_timeout = Some(d),
-                None => {
-                    return Err(format!(
-                        "ready_timeout: expected seconds such as `10` or `0.5`, found `{value}`: line ignored"
-                    ));
-                }
-            },
+                self.ready_check = Some(Check {
+                    text: value.to_owned(),
+                    words,
+                });
+            }
             _ => {}
         }
         Ok(())
@@ -97,7 +142,31 @@ impl Settings {
         if let Some(t) = self.ready_timeout {
             lines.push(format!("ready_timeout: {}", crate::conf::seconds(t)));
         }
+        if let Some(check) = &self.ready_check {
+            lines.push(format!("ready_check: {}", check.text));
+        }
+        let defaults = Settings::default();
+        if self.ready_check.is_some() || self.ready_check_interval != defaults.ready_check_interval
+        {
+            let t = crate::conf::seconds(self.ready_check_interval);
+            lines.push(format!("ready_check_interval: {t}"));
+        }
+        if self.ready_check.is_some() || self.ready_check_timeout != defaults.ready_check_timeout {
+            let t = crate::conf::seconds(self.ready_check_timeout);
+            lines.push(format!("ready_check_timeout: {t}"));
+        }
         lines
+    }
+}
+
+/// A number of seconds above 0, or the warning.
+fn positive_seconds(key: &str, value: &str) -> Result<Duration, String> {
+    match crate::conf::parse_seconds(value) {
+        Some(d) if d.is_zero() => Err(format!("{key}: must be more than 0 seconds: line ignored")),
+        Some(d) => Ok(d),
+        None => Err(format!(
+            "{key}: expected seconds such as `10` or `0.5`, found `{value}`: line ignored"
+        )),
     }
 }
 
@@ -180,6 +249,10 @@ pub struct Facts {
     /// When the current run is due to be ready (monotonic), if it declared
     /// readiness with a `ready_timeout` and is not ready yet.
     pub ready_due: Option<Duration>,
+    /// When the next `ready_check` is due (monotonic), while none runs.
+    pub check_due: Option<Duration>,
+    /// A `ready_check` runs.
+    pub check_running: bool,
     /// Why supervise itself is stopping the current run (`not-ready`):
     /// its exit is then a failure, not an exit the operator asked for.
     pub failure: Option<Cause>,
@@ -199,6 +272,41 @@ impl Facts {
             self.ready_since = None;
             self.ready_due = settings.ready_timeout.map(|t| mono + t);
         }
+        // The first check at once: a service ready at start waits for
+        // nothing.
+        self.check_due = settings.ready_check.as_ref().map(|_| mono);
+    }
+
+    /// Whether a check is due at `mono`; if so, it is marked as running.
+    pub fn start_check(&mut self, mono: Duration) -> bool {
+        let due = !self.check_running
+            && self.ready_since.is_none()
+            && self.check_due.is_some_and(|t| mono >= t);
+        if due {
+            self.check_due = None;
+            self.check_running = true;
+        }
+        due
+    }
+
+    /// The check ended at `mono`: `ok` when it exited 0. Returns whether
+    /// that made the run ready (then at `wall`); a failed one is tried
+    /// again `interval` later.
+    pub fn check_finished(
+        &mut self,
+        mono: Duration,
+        wall: Duration,
+        ok: bool,
+        interval: Duration,
+    ) -> bool {
+        if !std::mem::take(&mut self.check_running) || self.ready_since.is_some() {
+            return false;
+        }
+        if ok {
+            return self.ready(wall);
+        }
+        self.check_due = Some(mono + interval);
+        false
     }
 
     /// The running child said it is ready at `wall`; `false` when it was
@@ -209,6 +317,7 @@ impl Facts {
         }
         self.ready_since = Some(wall);
         self.ready_due = None;
+        self.check_due = None;
         true
     }
 
@@ -228,6 +337,7 @@ impl Facts {
         });
         self.ready_since = None;
         self.ready_due = None;
+        self.check_due = None;
         cause
     }
 
@@ -355,6 +465,7 @@ mod tests {
         let settings = Settings {
             notification_fd: Some(3),
             ready_timeout: Some(5 * S),
+            ..Settings::default()
         };
         let mut facts = Facts::default();
         facts.started(10 * S, 100 * S, &settings);
@@ -540,6 +651,7 @@ mod tests {
             let settings = Settings {
                 notification_fd: Some(3),
                 ready_timeout: None,
+                ..Settings::default()
             };
             let mut sup = Supervisor::new("svc", conf(settings), None);
             sup.handle(at(0), Input::Start);
@@ -562,6 +674,7 @@ mod tests {
             let settings = Settings {
                 notification_fd: Some(3),
                 ready_timeout: Some(2 * S),
+                ..Settings::default()
             };
             let mut sup = Supervisor::new("svc", conf(settings), None);
             sup.handle(at(0), Input::Start);
@@ -604,6 +717,7 @@ mod tests {
             let settings = Settings {
                 notification_fd: Some(3),
                 ready_timeout: Some(2 * S),
+                ..Settings::default()
             };
             let mut sup = Supervisor::new("svc", conf(settings), None);
             sup.handle(at(0), Input::Start);
@@ -614,6 +728,90 @@ mod tests {
             assert_eq!(
                 (info.state, info.last_exit_cause),
                 (State::Down, Some(Cause::Asked))
+            );
+        }
+
+        fn with_check() -> Settings {
+            let mut settings = Settings::default();
+            settings
+                .set("ready_check", "curl -fs 'http://x/a b'")
+                .unwrap();
+            settings.set("ready_timeout", "10").unwrap();
+            settings
+        }
+
+        #[test]
+        fn a_ready_check_runs_at_once_then_every_interval_until_it_passes() {
+            let settings = with_check();
+            assert_eq!(
+                settings.ready_check.as_ref().unwrap().words,
+                ["curl", "-fs", "http://x/a b"]
+            );
+            assert_eq!(settings.readiness(), Readiness::Check);
+            let mut sup = Supervisor::new("svc", conf(settings), None);
+            sup.handle(at(0), Input::Start);
+            let info = info_of(&sup.handle(at(0), Input::Spawned { pid: 10 })).unwrap();
+            assert_eq!(
+                (info.state, info.readiness),
+                (State::Starting, Readiness::Check)
+            );
+            assert_eq!(
+                sup.next_deadline(),
+                Some(Duration::ZERO),
+                "the first check at once"
+            );
+            let effects = sup.handle(at(1), Input::Deadline);
+            assert!(
+                effects.contains(&Effect::RunCheck { pid: 10 }),
+                "{effects:?}"
+            );
+            // While it runs, only the ready_timeout is a deadline.
+            assert_eq!(sup.next_deadline(), Some(Duration::from_secs(10)));
+            assert!(
+                !sup.handle(at(2), Input::Deadline)
+                    .contains(&Effect::RunCheck { pid: 10 })
+            );
+            sup.handle(at(100), Input::CheckFinished { ok: false });
+            assert_eq!(sup.next_deadline(), Some(Duration::from_millis(600)));
+            assert!(
+                sup.handle(at(600), Input::Deadline)
+                    .contains(&Effect::RunCheck { pid: 10 })
+            );
+            let info = info_of(&sup.handle(at(700), Input::CheckFinished { ok: true })).unwrap();
+            assert_eq!(
+                (info.state, info.ready_since),
+                (State::Ready, Some(wall(700)))
+            );
+            assert_eq!(
+                sup.next_deadline(),
+                None,
+                "ready: no more checks, no timeout"
+            );
+        }
+
+        #[test]
+        fn a_check_that_runs_when_the_run_ends_or_is_ready_otherwise_is_killed() {
+            let mut settings = with_check();
+            settings.notification_fd = Some(3);
+            let mut sup = Supervisor::new("svc", conf(settings.clone()), None);
+            sup.handle(at(0), Input::Start);
+            sup.handle(at(0), Input::Spawned { pid: 10 });
+            sup.handle(at(1), Input::Deadline);
+            // The descriptor says ready first: the check goes.
+            let effects = sup.handle(at(5), Input::Ready { pid: 10 });
+            assert!(effects.contains(&Effect::KillCheck), "{effects:?}");
+            // Its late answer changes nothing.
+            assert!(info_of(&sup.handle(at(6), Input::CheckFinished { ok: false })).is_none());
+            // A stop while a check runs kills it too.
+            let mut sup = Supervisor::new("svc", conf(settings), None);
+            sup.handle(at(0), Input::Start);
+            sup.handle(at(0), Input::Spawned { pid: 10 });
+            sup.handle(at(1), Input::Deadline);
+            let effects = sup.handle(at(5), Input::Control(Command::Down));
+            assert!(effects.contains(&Effect::KillCheck), "{effects:?}");
+            assert!(
+                !sup.handle(at(6), exited(10, 0))
+                    .contains(&Effect::KillCheck)
             );
         }
     }

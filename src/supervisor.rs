@@ -107,6 +107,11 @@ pub enum Input {
         /// The child that said it.
         pid: u32,
     },
+    /// The `ready_check` ended (or was killed at its timeout).
+    CheckFinished {
+        /// It exited 0.
+        ok: bool,
+    },
     /// The config file was re-read (`r`), or could not be (`None`).
     Reloaded(Option<Box<Conf>>),
 }
@@ -160,6 +165,15 @@ pub enum Effect {
     WriteStatus(Status),
     /// Replace `info` (the driver fills in `supervise_pid`).
     WriteInfo(Box<Info>),
+    /// Run the `ready_check` of the child `pid`; answer with
+    /// `CheckFinished`.
+    RunCheck {
+        /// The service's pid (for the check's environment).
+        pid: u32,
+    },
+    /// KILL the running `ready_check`'s process group; no `CheckFinished`
+    /// follows.
+    KillCheck,
     /// Write a log line.
     Log(Level, String),
     /// Write a line to supervise.log as it is, with no level and no time:
@@ -385,11 +399,14 @@ impl Supervisor {
             _ => None,
         };
         let restart = self.restart_at.filter(|_| self.child == Child::Down);
-        let ready = match self.child {
-            Child::Running { stop: None, .. } => self.facts.ready_due,
-            _ => None,
+        let (ready, check) = match self.child {
+            Child::Running { stop: None, .. } => (
+                self.facts.ready_due,
+                self.facts.check_due.filter(|_| !self.facts.check_running),
+            ),
+            _ => (None, None),
         };
-        [stop, restart, ready].into_iter().flatten().min()
+        [stop, restart, ready, check].into_iter().flatten().min()
     }
 
     /// `info` as it should read now (see [`crate::ready::Facts::info`]).
@@ -514,6 +531,25 @@ impl Supervisor {
                     ));
                 }
             }
+            Input::CheckFinished { ok } => {
+                let interval = self.conf.ready.ready_check_interval;
+                if let Child::Running {
+                    pid,
+                    started,
+                    stop: None,
+                    ..
+                } = self.child
+                    && self.facts.check_finished(now.mono, now.wall, ok, interval)
+                {
+                    out.push(Effect::Log(
+                        Level::Notice,
+                        format!(
+                            "service ready, pid {pid} ({} s after it started; ready_check passed)",
+                            seconds(now.mono.saturating_sub(started))
+                        ),
+                    ));
+                }
+            }
             Input::Reloaded(conf) => match conf {
                 Some(conf) => {
                     // The window's counters survive: they describe what the
@@ -527,6 +563,13 @@ impl Supervisor {
                     "Cannot open config file. Old configurations unchanged.".to_owned(),
                 )),
             },
+        }
+        // A check runs only for a run that is not ready and not stopping.
+        let checking = matches!(self.child, Child::Running { stop: None, .. })
+            && self.facts.ready_since.is_none();
+        if self.facts.check_running && !checking {
+            self.facts.check_running = false;
+            out.push(Effect::KillCheck);
         }
         if !out.contains(&Effect::Spawn) {
             let info = self.info(now);
@@ -984,6 +1027,13 @@ impl Supervisor {
     fn on_deadline(&mut self, now: Now, out: &mut Vec<Effect>) {
         if self.restart_at.is_some_and(|t| now.mono >= t) {
             self.settle(now, out);
+        }
+        if let Child::Running {
+            pid, stop: None, ..
+        } = self.child
+            && self.facts.start_check(now.mono)
+        {
+            out.push(Effect::RunCheck { pid });
         }
         if let Child::Running {
             pid, stop: None, ..

@@ -382,3 +382,110 @@ fn an_info_that_cannot_be_written_is_retried_and_the_status_goes_on() {
     assert_eq!(info.pid, sup.status().pid);
     sup.wait_log_wf("info written again after");
 }
+
+/// A server that listens on 127.0.0.1 (a port of its own) once `go`
+/// exists, writing the port to `port`; and a check that connects to it.
+fn server_and_check(dir: &TempDir) -> (String, String) {
+    dir.write(
+        "serve.py",
+        "import os, socket, sys, time\n\
+         port_file, go = sys.argv[1], sys.argv[2]\n\
+         while not os.path.exists(go):\n    time.sleep(0.05)\n\
+         s = socket.socket()\ns.bind(('127.0.0.1', 0))\ns.listen(16)\n\
+         open(port_file + '.new', 'w').write(str(s.getsockname()[1]))\n\
+         os.rename(port_file + '.new', port_file)\n\
+         while True:\n    s.accept()[0].close()\n",
+    );
+    dir.write(
+        "check.py",
+        "import socket, sys\n\
+         port = int(open(sys.argv[1]).read())\n\
+         socket.create_connection(('127.0.0.1', port), 1).close()\n",
+    );
+    let (port, go) = (dir.join("port"), dir.join("go"));
+    let serve = dir.script(
+        "serve.sh",
+        &format!(
+            "exec python3 {} {} {}",
+            dir.join("serve.py").display(),
+            port.display(),
+            go.display()
+        ),
+    );
+    let check = format!(
+        "python3 '{}' '{}'",
+        dir.join("check.py").display(),
+        port.display()
+    );
+    (serve.display().to_string(), check)
+}
+
+#[test]
+fn ready_check_against_a_real_listening_socket() {
+    let dir = TempDir::new("ready-check-socket");
+    let (serve, check) = server_and_check(&dir);
+    let go = dir.join("go");
+    let conf = format!("[svc]\nready_check : {check}\nready_check_interval : 0.1\n");
+    let mut sup = start(dir, &conf, &serve);
+    let pid = sup.wait_running();
+    let info = wait_info(&sup, "starting", |i| i.pid == pid);
+    assert_eq!(
+        (info.state, info.readiness),
+        (State::Starting, Readiness::Check)
+    );
+    let dir = sup.status_dir.clone();
+    let output = svc(&dir, &["-w", "0.5", "-w", "ready", "DIR"]);
+    assert_ne!(output.status.code(), Some(0), "{}", text(&output));
+    let waiter = std::thread::spawn(move || svc(&dir, &["-w", "20", "-w", "ready", "DIR"]));
+    std::fs::write(&go, "").unwrap();
+    let output = waiter.join().unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    let info = wait_info(&sup, "ready", |i| i.state == State::Ready);
+    assert_eq!(info.pid, pid);
+    sup.wait_log(&format!("service ready, pid {pid}"));
+    assert!(sup.log().contains("ready_check passed"), "{}", sup.log());
+    // Ready: no more checks, no wake-up.
+    wait_idle(sup.pid());
+    let before = context_switches(sup.pid());
+    // A fixed span of observation is the point, not synchronisation.
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    assert_eq!(context_switches(sup.pid()), before, "supervise woke up");
+}
+
+#[test]
+fn a_ready_check_that_hangs_is_killed_at_its_timeout_and_tried_again() {
+    let dir = TempDir::new("ready-check-hang");
+    let checks = dir.join("checks");
+    let hang = dir.script(
+        "hang.sh",
+        &format!("echo $$ >> {}\nexec sleep 1000", checks.display()),
+    );
+    let conf = format!(
+        "[svc]\nready_check : {}\nready_check_interval : 0.05\nready_check_timeout : 0.2\n",
+        hang.display()
+    );
+    let mut sup = start(dir, &conf, "sleep 1000");
+    sup.wait_running();
+    let pids = |n: usize| {
+        let mut found = Vec::new();
+        wait_until(&format!("{n} checks ran"), || {
+            found = std::fs::read_to_string(&checks)
+                .unwrap_or_default()
+                .lines()
+                .filter_map(|l| l.parse::<u32>().ok())
+                .collect();
+            found.len() >= n
+        });
+        found
+    };
+    let ran = pids(3);
+    for pid in &ran[..2] {
+        wait_until(&format!("check {pid} killed"), || !alive(*pid));
+    }
+    assert_eq!(info(&sup).unwrap().state, State::Starting);
+    // A stop kills the check that runs.
+    sup.control("d");
+    sup.wait_down();
+    let last = pids(1).last().copied().unwrap();
+    wait_until("the last check killed with the stop", || !alive(last));
+}
