@@ -28,6 +28,8 @@ pub enum AlarmEvent {
     GiveUp,
     /// It was not ready within `ready_timeout`: stopped, restarted.
     NotReady,
+    /// It sent no `WATCHDOG=1` within `watchdog`: stopped, restarted.
+    Watchdog,
 }
 
 impl AlarmEvent {
@@ -38,6 +40,7 @@ impl AlarmEvent {
             AlarmEvent::Coredump => "coredump",
             AlarmEvent::GiveUp => "give-up",
             AlarmEvent::NotReady => "not-ready",
+            AlarmEvent::Watchdog => "watchdog",
         }
     }
 }
@@ -91,6 +94,7 @@ pub fn message(f: &AlarmFacts) -> String {
         AlarmEvent::Coredump => " exited with coredump!",
         AlarmEvent::GiveUp => ": supervise gave up restarting it!",
         AlarmEvent::NotReady => " was not ready in time!",
+        AlarmEvent::Watchdog => " missed its watchdog!",
     };
     format!(
         "{} [Alarm: {}] Service {}{what}",

@@ -24,6 +24,7 @@ use crate::supervisor::{Alarm, Effect, Input, Level, Now, RestartHook, Superviso
 use crate::sys::inotify::Inotify;
 use crate::sys::lock::{self, Record};
 use crate::sys::logfile::{self, Log};
+use crate::sys::notify_socket::Listener;
 use crate::sys::process::GroupWatch;
 use crate::sys::readypipe::{self, Heard};
 use crate::sys::signals::Signals;
@@ -44,11 +45,11 @@ const MAX_CONTROL_READS: usize = 64;
 /// and write ends), ok, the signalfd, inotify and the two logs (8); the service's
 /// stdin, stdout and stderr, held while it runs (3); the read end of its
 /// `notification_fd` pipe until it is ready, and the write end while it is
-/// started (2); at most 6 more at one
+/// started (2); the `NOTIFY_SOCKET` and a `ready_check`'s pipe (2); at most 6 more at one
 /// moment (starting an alarm sender or the restart hook takes a pipe for
 /// its stdin, one for exec errors, and its output files; writing the status
 /// file, reading the config or /proc takes one or two); pidfds watching a
-/// group that is being stopped ([`GroupWatch::MAX`], 4). That is 26; the
+/// group that is being stopped ([`GroupWatch::MAX`], 4). That is 28; the
 /// rest is margin. Below it supervise refuses to start, so that it never
 /// runs with a service it cannot fully supervise.
 pub const DESCRIPTORS_NEEDED: u64 = 32;
@@ -214,6 +215,7 @@ fn set_up(options: Options) -> Result<Driver, i32> {
         ready_pipe: None,
         check: None,
         check_error: None,
+        notify: None,
         record: Replace::new(format!("the record in {shown}/lock")),
         recorded: None,
         logs: [
@@ -293,6 +295,9 @@ struct Driver {
     /// The read end of the running service's `notification_fd` pipe,
     /// until it said it is ready (or closed it).
     ready_pipe: Option<std::fs::File>,
+    /// The service's `NOTIFY_SOCKET` (`notify : systemd`), made at its
+    /// first start and kept for every run.
+    notify: Option<Listener>,
     /// The running `ready_check`, killed at `ready_check_timeout`.
     check: Option<Helper>,
     /// The last reason a `ready_check` could not be run (said once).
@@ -367,6 +372,8 @@ impl Driver {
             // look at a fresh pipe finds nothing, which is harmless).
             let ready_at = self.ready_pipe.is_some().then_some(fds.len());
             fds.extend(self.ready_pipe.as_ref().map(AsRawFd::as_raw_fd));
+            let notify_at = self.notify.is_some().then_some(fds.len());
+            fds.extend(self.notify.as_ref().map(Listener::raw_fd));
             let watches_from = fds.len();
             fds.extend(self.watch.iter().flat_map(GroupWatch::fds));
             let readable = match poll::wait(&fds, timeout) {
@@ -396,6 +403,9 @@ impl Driver {
             }
             if ready_at.is_some_and(|at| readable[at]) {
                 self.read_ready_pipe(now);
+            }
+            if notify_at.is_some_and(|at| readable[at]) {
+                self.read_notify(now);
             }
             if self.watcher.is_some() && readable[2] {
                 // One of our own files was removed, replaced or changed.
@@ -826,7 +836,28 @@ impl Driver {
             .as_ref()
             .zip(fd)
             .map(|((_, write), n)| (write.as_raw_fd(), n));
-        match spawn::service_with(&self.argv, &self.dir.path, extra) {
+        let mut env = Vec::new();
+        let settings = &self.supervisor.conf().ready;
+        if settings.notify {
+            if self.notify.is_none() {
+                match Listener::bind() {
+                    Ok(listener) => self.notify = Some(listener),
+                    Err(e) => {
+                        return Input::SpawnFailed {
+                            reason: format!("{}: cannot make its NOTIFY_SOCKET: {e}", self.command),
+                        };
+                    }
+                }
+            }
+            if let Some(listener) = &self.notify {
+                env.push((OsString::from("NOTIFY_SOCKET"), listener.address().clone()));
+            }
+            if let Some(watchdog) = settings.watchdog {
+                let usec = watchdog.as_micros().to_string();
+                env.push((OsString::from("WATCHDOG_USEC"), OsString::from(usec)));
+            }
+        }
+        match spawn::service_with(&self.argv, &self.dir.path, extra, env) {
             Ok((pid, files)) => {
                 self.service_files = Some(files);
                 self.ready_pipe = pipe.map(|(read, _write)| read);
@@ -835,6 +866,38 @@ impl Driver {
             Err(e) => Input::SpawnFailed {
                 reason: format!("{}: {e}", self.command),
             },
+        }
+    }
+
+    /// Datagrams on the service's `NOTIFY_SOCKET`: each is heard only
+    /// from the service or a member of its process group (the kernel says
+    /// who sent it); what it says is the supervisor's to judge.
+    fn read_notify(&mut self, now: Now) {
+        let Some(listener) = &self.notify else {
+            return;
+        };
+        let datagrams = listener.receive();
+        for datagram in datagrams {
+            let Some(child) = self.supervisor.child_pid() else {
+                continue; // nothing runs: nobody to hear
+            };
+            let in_group =
+                |pid: u32| pid == child || process::info(pid).is_some_and(|i| i.pgid == child);
+            let mut notices = crate::ready::parse_notify(&datagram.text);
+            for notice in &mut notices {
+                if let crate::ready::Notice::MainPid { pid, in_group: is } = notice {
+                    *is = in_group(*pid);
+                }
+            }
+            let from_service = datagram.pid != 0 && in_group(datagram.pid);
+            self.apply(
+                now,
+                Input::Notified {
+                    sender: datagram.pid,
+                    from_service,
+                    notices,
+                },
+            );
         }
     }
 

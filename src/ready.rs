@@ -42,6 +42,11 @@ pub struct Settings {
     pub ready_check_interval: Duration,
     /// How long one check may run before it is killed (a failed check).
     pub ready_check_timeout: Duration,
+    /// `notify : systemd`: the service speaks sd_notify on `NOTIFY_SOCKET`.
+    pub notify: bool,
+    /// With `notify`: a service that sends no `WATCHDOG=1` for this long
+    /// is stopped and restarted.
+    pub watchdog: Option<Duration>,
 }
 
 /// A check command: as written, and its words.
@@ -61,6 +66,8 @@ impl Default for Settings {
             ready_check: None,
             ready_check_interval: CHECK_INTERVAL,
             ready_check_timeout: CHECK_TIMEOUT,
+            notify: false,
+            watchdog: None,
         }
     }
 }
@@ -72,6 +79,8 @@ pub const KEYS: &[&str] = &[
     "ready_check",
     "ready_check_interval",
     "ready_check_timeout",
+    "notify",
+    "watchdog",
 ];
 
 impl Settings {
@@ -81,6 +90,8 @@ impl Settings {
     pub fn readiness(&self) -> Readiness {
         if self.notification_fd.is_some() {
             Readiness::NotificationFd
+        } else if self.notify {
+            Readiness::Systemd
         } else if self.ready_check.is_some() {
             Readiness::Check
         } else {
@@ -115,6 +126,16 @@ impl Settings {
             "ready_timeout" => self.ready_timeout = Some(positive_seconds(key, value)?),
             "ready_check_interval" => self.ready_check_interval = positive_seconds(key, value)?,
             "ready_check_timeout" => self.ready_check_timeout = positive_seconds(key, value)?,
+            "notify" => match value {
+                "systemd" => self.notify = true,
+                "none" => self.notify = false,
+                _ => {
+                    return Err(format!(
+                        "notify: expected `systemd` (or `none`), found `{value}`: line ignored"
+                    ));
+                }
+            },
+            "watchdog" => self.watchdog = Some(positive_seconds(key, value)?),
             "ready_check" => {
                 let words = crate::scan::words::split(value)
                     .map_err(|e| format!("ready_check: {e}: line ignored"))?;
@@ -142,6 +163,12 @@ impl Settings {
         if let Some(t) = self.ready_timeout {
             lines.push(format!("ready_timeout: {}", crate::conf::seconds(t)));
         }
+        if self.notify {
+            lines.push("notify: systemd".to_owned());
+        }
+        if let Some(t) = self.watchdog {
+            lines.push(format!("watchdog: {}", crate::conf::seconds(t)));
+        }
         if let Some(check) = &self.ready_check {
             lines.push(format!("ready_check: {}", check.text));
         }
@@ -168,6 +195,69 @@ fn positive_seconds(key: &str, value: &str) -> Result<Duration, String> {
             "{key}: expected seconds such as `10` or `0.5`, found `{value}`: line ignored"
         )),
     }
+}
+
+/// The longest `STATUS=` text kept, in bytes.
+pub const MAX_STATUS_TEXT: usize = 512;
+
+/// One assignment of an sd_notify datagram that supervise acts on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Notice {
+    /// `READY=1`.
+    Ready,
+    /// `STOPPING=1`.
+    Stopping,
+    /// `STATUS=TEXT` (cut at [`MAX_STATUS_TEXT`] bytes).
+    Status(String),
+    /// `MAINPID=N`, and whether N is in the service's process group (the
+    /// driver looks).
+    MainPid {
+        /// The pid named.
+        pid: u32,
+        /// It is in the service's process group.
+        in_group: bool,
+    },
+    /// `WATCHDOG=1`.
+    Watchdog,
+    /// `WATCHDOG=trigger`: the service asks to be treated as hung.
+    WatchdogTrigger,
+}
+
+/// The assignments of one datagram that supervise knows, in order;
+/// anything else (other keys, garbage, bytes that are not UTF-8) is
+/// skipped. `MAINPID` comes with `in_group: false`, for the driver to
+/// settle.
+pub fn parse_notify(datagram: &[u8]) -> Vec<Notice> {
+    let text = String::from_utf8_lossy(datagram);
+    let mut out = Vec::new();
+    for line in text.split('\n') {
+        let Some((key, value)) = line.split_once('=') else {
+            continue;
+        };
+        let notice = match (key, value) {
+            ("READY", "1") => Notice::Ready,
+            ("STOPPING", "1") => Notice::Stopping,
+            ("WATCHDOG", "1") => Notice::Watchdog,
+            ("WATCHDOG", "trigger") => Notice::WatchdogTrigger,
+            ("STATUS", text) => {
+                let mut cut = text.len().min(MAX_STATUS_TEXT);
+                while !text.is_char_boundary(cut) {
+                    cut -= 1;
+                }
+                Notice::Status(text[..cut].to_owned())
+            }
+            ("MAINPID", pid) => match pid.parse() {
+                Ok(pid) if pid > 0 => Notice::MainPid {
+                    pid,
+                    in_group: false,
+                },
+                _ => continue,
+            },
+            _ => continue,
+        };
+        out.push(notice);
+    }
+    out
 }
 
 /// How the last run ended.
@@ -253,6 +343,15 @@ pub struct Facts {
     pub check_due: Option<Duration>,
     /// A `ready_check` runs.
     pub check_running: bool,
+    /// The last `STATUS=` of the current run.
+    pub status_text: String,
+    /// The run said `STOPPING=1`.
+    pub stopping: bool,
+    /// When the watchdog bites (monotonic), if armed.
+    pub watchdog_due: Option<Duration>,
+    /// A notification from outside the service's group was logged (once a
+    /// run).
+    pub stranger_logged: bool,
     /// Why supervise itself is stopping the current run (`not-ready`):
     /// its exit is then a failure, not an exit the operator asked for.
     pub failure: Option<Cause>,
@@ -265,6 +364,10 @@ impl Facts {
     pub fn started(&mut self, mono: Duration, wall: Duration, settings: &Settings) {
         self.next_start = None;
         self.failure = None;
+        self.status_text.clear();
+        self.stopping = false;
+        self.watchdog_due = None;
+        self.stranger_logged = false;
         if settings.readiness() == Readiness::None {
             self.ready_since = Some(wall);
             self.ready_due = None;
@@ -338,6 +441,8 @@ impl Facts {
         self.ready_since = None;
         self.ready_due = None;
         self.check_due = None;
+        self.watchdog_due = None;
+        self.stopping = false;
         cause
     }
 
@@ -363,7 +468,7 @@ impl Facts {
             readiness: view.readiness,
             ready_since: self.ready_since.filter(|_| running),
             health_failures: 0,
-            status_text: String::new(),
+            status_text: self.status_text.clone(),
             last_exit: last.map(|l| l.how),
             last_exit_time: last.map(|l| l.at),
             last_run: last.map(|l| l.ran),
@@ -814,5 +919,89 @@ mod tests {
                     .contains(&Effect::KillCheck)
             );
         }
+
+        #[test]
+        fn sd_notify_ready_status_watchdog_and_strangers() {
+            let settings = Settings {
+                notify: true,
+                watchdog: Some(S),
+                ..Settings::default()
+            };
+            assert_eq!(settings.readiness(), Readiness::Systemd);
+            let mut sup = Supervisor::new("svc", conf(settings), None);
+            sup.handle(at(0), Input::Start);
+            sup.handle(at(0), Input::Spawned { pid: 10 });
+            let notified = |from_service, text: &str| Input::Notified {
+                sender: 11,
+                from_service,
+                notices: parse_notify(text.as_bytes()),
+            };
+            // A stranger changes nothing, and is logged once.
+            let effects = sup.handle(at(1), notified(false, "READY=1"));
+            assert!(info_of(&effects).is_none());
+            assert_eq!(effects.len(), 1, "{effects:?}");
+            assert!(sup.handle(at(2), notified(false, "READY=1")).is_empty());
+            let info = info_of(&sup.handle(at(3), notified(true, "STATUS=warming"))).unwrap();
+            assert_eq!(
+                (info.state, info.status_text.as_str()),
+                (State::Starting, "warming")
+            );
+            assert_eq!(sup.next_deadline(), None, "the watchdog waits for ready");
+            let info = info_of(&sup.handle(at(10), notified(true, "READY=1\nSTATUS=up"))).unwrap();
+            assert_eq!(
+                (info.state, info.status_text.as_str()),
+                (State::Ready, "up")
+            );
+            assert_eq!(sup.next_deadline(), Some(Duration::from_millis(1_010)));
+            sup.handle(at(900), notified(true, "WATCHDOG=1"));
+            assert_eq!(sup.next_deadline(), Some(Duration::from_millis(1_900)));
+            let effects = sup.handle(at(1_900), Input::Deadline);
+            assert!(logs_watchdog(&effects), "{effects:?}");
+            let effects = sup.handle(at(1_950), exited(10, 0));
+            let alarm = effects.iter().find_map(|e| match e {
+                Effect::Alarm(a) => Some(a.event),
+                _ => None,
+            });
+            assert_eq!(alarm, Some(AlarmEvent::Watchdog));
+            assert_eq!(sup.info(at(1_950)).last_exit_cause, Some(Cause::Watchdog));
+            // WATCHDOG=trigger bites at once; STOPPING=1 shows.
+            sup.handle(at(2_000), Input::Spawned { pid: 12 });
+            let info = info_of(&sup.handle(at(2_001), notified(true, "STOPPING=1"))).unwrap();
+            assert_eq!(info.state, State::Stopping);
+            let effects = sup.handle(at(2_002), notified(true, "WATCHDOG=trigger"));
+            assert!(logs_watchdog(&effects), "{effects:?}");
+        }
+
+        fn logs_watchdog(effects: &[Effect]) -> bool {
+            effects.iter().any(|e| {
+                matches!(e, Effect::Log(_, line) if line.contains("no WATCHDOG=1 from the service within 1 s"))
+            })
+        }
+    }
+
+    #[test]
+    fn sd_notify_datagrams_are_read_line_by_line_and_garbage_is_skipped() {
+        assert_eq!(
+            parse_notify(b"READY=1\nSTATUS=a=b\nFDSTORE=1\nWATCHDOG=1\nMAINPID=42\nMAINPID=x\n\xff\xfe\nSTOPPING=1\nWATCHDOG=trigger\nREADY=0"),
+            [
+                Notice::Ready,
+                Notice::Status("a=b".into()),
+                Notice::Watchdog,
+                Notice::MainPid { pid: 42, in_group: false },
+                Notice::Stopping,
+                Notice::WatchdogTrigger,
+            ]
+        );
+        let long = format!("STATUS={}", "é".repeat(MAX_STATUS_TEXT));
+        match &parse_notify(long.as_bytes())[..] {
+            [Notice::Status(text)] => assert!(text.len() <= MAX_STATUS_TEXT),
+            other => panic!("{other:?}"),
+        }
+        let mut s = Settings::default();
+        assert!(s.set("notify", "systemd").is_ok() && s.notify);
+        assert!(s.set("notify", "s6").is_err());
+        assert!(s.set("watchdog", "0").is_err());
+        assert!(s.set("watchdog", "2.5").is_ok());
+        assert_eq!(s.lines(), ["notify: systemd", "watchdog: 2.5s"]);
     }
 }

@@ -107,6 +107,15 @@ pub enum Input {
         /// The child that said it.
         pid: u32,
     },
+    /// A datagram on the service's `NOTIFY_SOCKET` (`notify : systemd`).
+    Notified {
+        /// The sender's pid.
+        sender: u32,
+        /// The sender is the service or in its process group.
+        from_service: bool,
+        /// What it says.
+        notices: Vec<crate::ready::Notice>,
+    },
     /// The `ready_check` ended (or was killed at its timeout).
     CheckFinished {
         /// It exited 0.
@@ -399,14 +408,18 @@ impl Supervisor {
             _ => None,
         };
         let restart = self.restart_at.filter(|_| self.child == Child::Down);
-        let (ready, check) = match self.child {
+        let (ready, check, watchdog) = match self.child {
             Child::Running { stop: None, .. } => (
                 self.facts.ready_due,
                 self.facts.check_due.filter(|_| !self.facts.check_running),
+                self.facts.watchdog_due,
             ),
-            _ => (None, None),
+            _ => (None, None, None),
         };
-        [stop, restart, ready, check].into_iter().flatten().min()
+        [stop, restart, ready, check, watchdog]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
     /// `info` as it should read now (see [`crate::ready::Facts::info`]).
@@ -418,7 +431,7 @@ impl Supervisor {
                 pid,
                 Some(since),
                 Phase::Running {
-                    stopping: stop.is_some(),
+                    stopping: stop.is_some() || self.facts.stopping,
                     ready: self.facts.ready_since.is_some(),
                 },
             ),
@@ -531,6 +544,11 @@ impl Supervisor {
                     ));
                 }
             }
+            Input::Notified {
+                sender,
+                from_service,
+                notices,
+            } => self.on_notified(now, sender, from_service, notices, &mut out),
             Input::CheckFinished { ok } => {
                 let interval = self.conf.ready.ready_check_interval;
                 if let Child::Running {
@@ -609,6 +627,104 @@ impl Supervisor {
         if self.want == Want::Down {
             self.begin_stop(now, pid, out);
         }
+    }
+
+    /// sd_notify from the service (see [`crate::ready::parse_notify`]).
+    fn on_notified(
+        &mut self,
+        now: Now,
+        sender: u32,
+        from_service: bool,
+        notices: Vec<crate::ready::Notice>,
+        out: &mut Vec<Effect>,
+    ) {
+        use crate::ready::Notice;
+        let Child::Running {
+            pid, started, stop, ..
+        } = self.child
+        else {
+            return;
+        };
+        if !from_service {
+            if !std::mem::replace(&mut self.facts.stranger_logged, true) {
+                out.push(Effect::Log(
+                    Level::Warning,
+                    format!("notification from pid {sender} refused: it is not in the service's process group {pid}"),
+                ));
+            }
+            return;
+        }
+        let watchdog = self.conf.ready.watchdog;
+        for notice in notices {
+            match notice {
+                Notice::Status(text) => self.facts.status_text = text,
+                Notice::Ready if stop.is_none() && self.facts.ready(now.wall) => {
+                    self.facts.watchdog_due = watchdog.map(|t| now.mono + t);
+                    out.push(Effect::Log(
+                        Level::Notice,
+                        format!(
+                            "service ready, pid {pid} ({} s after it started; READY=1)",
+                            seconds(now.mono.saturating_sub(started))
+                        ),
+                    ));
+                }
+                Notice::Ready => {}
+                Notice::Stopping => {
+                    if !std::mem::replace(&mut self.facts.stopping, true) {
+                        out.push(Effect::Log(
+                            Level::Notice,
+                            format!("service says it is stopping (STOPPING=1), pid {pid}"),
+                        ));
+                    }
+                }
+                Notice::MainPid { pid: main, in_group } => out.push(if in_group {
+                    Effect::Log(
+                        Level::Notice,
+                        format!("MAINPID={main}: in the service's process group, which supervise watches and stops as a whole"),
+                    )
+                } else {
+                    Effect::Log(
+                        Level::Warning,
+                        format!("MAINPID={main} refused: not in the service's process group {pid}"),
+                    )
+                }),
+                Notice::Watchdog => {
+                    if stop.is_none() {
+                        self.facts.watchdog_due = watchdog.map(|t| now.mono + t);
+                    }
+                }
+                Notice::WatchdogTrigger => {
+                    if stop.is_none() && watchdog.is_some() {
+                        self.facts.watchdog_due = Some(now.mono);
+                    }
+                }
+            }
+        }
+        if self.facts.watchdog_due.is_some_and(|t| now.mono >= t) {
+            self.watchdog_bites(now, out);
+        }
+    }
+
+    /// No `WATCHDOG=1` in time (or `WATCHDOG=trigger`): a failed run,
+    /// stopped, then restarted with back-off.
+    fn watchdog_bites(&mut self, now: Now, out: &mut Vec<Effect>) {
+        let Child::Running {
+            pid, stop: None, ..
+        } = self.child
+        else {
+            return;
+        };
+        self.facts.watchdog_due = None;
+        self.facts.failure = Some(Cause::Watchdog);
+        let limit = self.conf.ready.watchdog.unwrap_or_default();
+        out.push(Effect::Log(
+            Level::Warning,
+            format!(
+                "no WATCHDOG=1 from the service within {} s (watchdog): stopping it, a failed run",
+                seconds(limit)
+            ),
+        ));
+        self.begin_stop(now, pid, out);
     }
 
     fn on_exit(&mut self, now: Now, pid: u32, how: Exit, group_alive: bool, out: &mut Vec<Effect>) {
@@ -756,6 +872,8 @@ impl Supervisor {
             AlarmEvent::Coredump
         } else if cause == Cause::NotReady {
             AlarmEvent::NotReady
+        } else if cause == Cause::Watchdog {
+            AlarmEvent::Watchdog
         } else {
             AlarmEvent::Exit
         };
@@ -1027,6 +1145,9 @@ impl Supervisor {
     fn on_deadline(&mut self, now: Now, out: &mut Vec<Effect>) {
         if self.restart_at.is_some_and(|t| now.mono >= t) {
             self.settle(now, out);
+        }
+        if self.facts.watchdog_due.is_some_and(|t| now.mono >= t) {
+            self.watchdog_bites(now, out);
         }
         if let Child::Running {
             pid, stop: None, ..

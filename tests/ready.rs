@@ -489,3 +489,152 @@ fn a_ready_check_that_hangs_is_killed_at_its_timeout_and_tried_again() {
     let last = pids(1).last().copied().unwrap();
     wait_until("the last check killed with the stop", || !alive(last));
 }
+
+/// A `Type=notify`-style service: `STATUS=warming up`, then once `go`
+/// exists `READY=1` with `STATUS=serving`; then, while `ping` exists,
+/// `WATCHDOG=1` every 0.1 s; each line written to the file `say` (then
+/// removed) is sent as one datagram.
+fn notify_service(dir: &TempDir) -> String {
+    dir.write(
+        "notify.py",
+        "import os, socket, sys, time\n\
+         here = sys.argv[1]\n\
+         addr = os.environ['NOTIFY_SOCKET']\n\
+         if addr.startswith('@'):\n    addr = '\\0' + addr[1:]\n\
+         s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)\n\
+         def send(m):\n    s.sendto(m.encode(), addr)\n\
+         send('STATUS=warming up')\n\
+         while not os.path.exists(here + '/go'):\n    time.sleep(0.05)\n\
+         send('READY=1\\nSTATUS=serving')\n\
+         while True:\n\
+         \x20   if os.path.exists(here + '/ping'):\n        send('WATCHDOG=1')\n\
+         \x20   try:\n        lines = open(here + '/say').read().splitlines()\n        os.remove(here + '/say')\n\
+         \x20   except FileNotFoundError:\n        lines = []\n\
+         \x20   for line in lines:\n        send(line.replace('\\\\n', '\\n'))\n\
+         \x20   time.sleep(0.1)\n",
+    );
+    dir.script(
+        "notify.sh",
+        &format!(
+            "exec python3 {} {}",
+            dir.join("notify.py").display(),
+            dir.path().display()
+        ),
+    )
+    .display()
+    .to_string()
+}
+
+/// Has the service send `lines` (one datagram each), and waits until it has.
+fn say(dir: &Path, lines: &[&str]) {
+    let path = dir.join("say");
+    std::fs::write(dir.join("say.new"), lines.join("\n") + "\n").unwrap();
+    std::fs::rename(dir.join("say.new"), &path).unwrap();
+    wait_until("the service sent what it was told", || !path.exists());
+}
+
+#[test]
+fn notify_systemd_ready_status_stopping_and_mainpid() {
+    let dir = TempDir::new("ready-notify");
+    let command = notify_service(&dir);
+    let here = dir.path().to_path_buf();
+    let mut sup = start(dir, "[svc]\nnotify : systemd\nstop_timeout : 2\n", &command);
+    let pid = sup.wait_running();
+    let environ = String::from_utf8_lossy(&std::fs::read(format!("/proc/{pid}/environ")).unwrap())
+        .into_owned();
+    assert!(
+        environ.contains("NOTIFY_SOCKET=@supervise-notify-"),
+        "{environ}"
+    );
+    let info = wait_info(&sup, "the warming-up status", |i| {
+        i.status_text == "warming up"
+    });
+    assert_eq!(
+        (info.state, info.readiness),
+        (State::Starting, Readiness::Systemd)
+    );
+    let dir = sup.status_dir.clone();
+    let shown = text(&svc(&dir, &["status", "DIR"]));
+    assert!(
+        shown.contains("starting") && shown.contains("status: warming up"),
+        "{shown}"
+    );
+    std::fs::write(here.join("go"), "").unwrap();
+    let output = svc(&dir, &["-w", "20", "-w", "ready", "DIR"]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    let info = wait_info(&sup, "serving", |i| i.status_text == "serving");
+    assert_eq!(info.state, State::Ready);
+    sup.wait_log(&format!("service ready, pid {pid}"));
+    // MAINPID outside the group is refused; inside, noted.
+    say(&here, &["MAINPID=1", &format!("MAINPID={pid}")]);
+    sup.wait_log_wf("MAINPID=1 refused: not in the service's process group");
+    sup.wait_log(&format!("MAINPID={pid}: in the service's process group"));
+    // Garbage, unknown keys and a flood change nothing but its own state.
+    let garbage: Vec<String> = (0..200).map(|i| format!("\u{1}junk{i}=\\n==x")).collect();
+    let garbage: Vec<&str> = garbage.iter().map(String::as_str).collect();
+    say(&here, &garbage);
+    say(&here, &["FDSTORE=1", "READY=0", "STATUS=still serving"]);
+    let info = wait_info(&sup, "still serving", |i| i.status_text == "still serving");
+    assert_eq!((info.state, info.pid), (State::Ready, pid));
+    // STOPPING=1: the state says so.
+    say(&here, &["STOPPING=1"]);
+    wait_info(&sup, "stopping", |i| i.state == State::Stopping);
+    sup.wait_log("service says it is stopping (STOPPING=1)");
+}
+
+#[test]
+fn a_notification_from_outside_the_service_is_refused() {
+    let dir = TempDir::new("ready-notify-stranger");
+    let command = notify_service(&dir);
+    let mut sup = start(dir, "[svc]\nnotify : systemd\n", &command);
+    let pid = sup.wait_running();
+    wait_info(&sup, "warming up", |i| {
+        i.pid == pid && i.status_text == "warming up"
+    });
+    let environ = String::from_utf8_lossy(&std::fs::read(format!("/proc/{pid}/environ")).unwrap())
+        .into_owned();
+    let address = environ
+        .split('\0')
+        .find_map(|v| v.strip_prefix("NOTIFY_SOCKET="))
+        .unwrap()
+        .to_owned();
+    // The test itself is no member of the service's group.
+    let notifier = supervise::sys::notify::Notifier::new(OsStr::new(&address)).unwrap();
+    notifier.send("READY=1\nSTATUS=forged").unwrap();
+    sup.wait_log_wf(&format!(
+        "notification from pid {} refused",
+        std::process::id()
+    ));
+    let info = info(&sup).unwrap();
+    assert_eq!(info.state, State::Starting);
+    assert_eq!(info.status_text, "warming up");
+}
+
+#[test]
+fn a_missed_watchdog_stops_and_restarts_the_service() {
+    let dir = TempDir::new("ready-watchdog");
+    let command = notify_service(&dir);
+    std::fs::write(dir.join("go"), "").unwrap();
+    std::fs::write(dir.join("ping"), "").unwrap();
+    let here = dir.path().to_path_buf();
+    let mut sup = start(
+        dir,
+        "[svc]\nnotify : systemd\nwatchdog : 0.6\nstop_timeout : 2\n",
+        &command,
+    );
+    let pid = sup.wait_running();
+    let environ = String::from_utf8_lossy(&std::fs::read(format!("/proc/{pid}/environ")).unwrap())
+        .into_owned();
+    assert!(environ.contains("WATCHDOG_USEC=600000"), "{environ}");
+    wait_info(&sup, "ready", |i| i.pid == pid && i.state == State::Ready);
+    // Pinging: it stays (a span of observation, not synchronisation).
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    assert_eq!(sup.status().pid, pid, "{}", sup.log_wf());
+    std::fs::remove_file(here.join("ping")).unwrap();
+    sup.wait_log_wf("no WATCHDOG=1 from the service within 0.6 s (watchdog)");
+    let new = sup.wait_new_pid(pid);
+    assert!(!alive(pid));
+    let info = wait_info(&sup, "the new run", |i| i.pid == new);
+    assert_eq!(info.last_exit_cause, Some(Cause::Watchdog));
+    assert_eq!(info.restarts_total, 1);
+}

@@ -11,6 +11,7 @@ pub mod lock;
 pub mod logfile;
 pub mod memory;
 pub mod notify;
+pub mod notify_socket;
 pub mod pidfd;
 pub mod poll;
 pub mod process;
