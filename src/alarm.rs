@@ -30,6 +30,8 @@ pub enum AlarmEvent {
     NotReady,
     /// It sent no `WATCHDOG=1` within `watchdog`: stopped, restarted.
     Watchdog,
+    /// Its health checks failed `health_retries` times: restarted.
+    Unhealthy,
 }
 
 impl AlarmEvent {
@@ -41,6 +43,7 @@ impl AlarmEvent {
             AlarmEvent::GiveUp => "give-up",
             AlarmEvent::NotReady => "not-ready",
             AlarmEvent::Watchdog => "watchdog",
+            AlarmEvent::Unhealthy => "unhealthy",
         }
     }
 }
@@ -95,6 +98,7 @@ pub fn message(f: &AlarmFacts) -> String {
         AlarmEvent::GiveUp => ": supervise gave up restarting it!",
         AlarmEvent::NotReady => " was not ready in time!",
         AlarmEvent::Watchdog => " missed its watchdog!",
+        AlarmEvent::Unhealthy => " is unhealthy!",
     };
     format!(
         "{} [Alarm: {}] Service {}{what}",

@@ -785,7 +785,7 @@ impl Driver {
                 None
             }
             Effect::ReloadConf => self.reload_conf(),
-            Effect::RunCheck { pid } => self.run_check(now, pid),
+            Effect::RunCheck { pid, kind } => self.run_check(now, pid, kind),
             Effect::KillCheck => {
                 // Reaped later as any orphan is: nothing is reported.
                 if let Some(mut check) = self.check.take() {
@@ -982,10 +982,16 @@ impl Driver {
 
     /// Starts the `ready_check` (no shell; its own process group; output
     /// appended to `__stderr`), killed at `ready_check_timeout`.
-    fn run_check(&mut self, now: Now, pid: u32) -> Option<Input> {
+    fn run_check(&mut self, now: Now, pid: u32, kind: crate::ready::CheckKind) -> Option<Input> {
         let settings = &self.supervisor.conf().ready;
-        let check = settings.ready_check.clone()?;
-        let timeout = settings.ready_check_timeout;
+        let Some((check, _, timeout)) = settings.check(kind) else {
+            return Some(Input::CheckFinished { ok: false });
+        };
+        let check = check.clone();
+        let what = match kind {
+            crate::ready::CheckKind::Ready => "ready_check",
+            crate::ready::CheckKind::Health => "health_check",
+        };
         let (program, args) = check.words.split_first()?;
         let args: Vec<OsString> = args.iter().map(OsString::from).collect();
         let env = [
@@ -999,14 +1005,14 @@ impl Driver {
                 self.check = Some(Helper {
                     pid,
                     kill_at: Some(now.mono + timeout),
-                    name: format!("ready_check {}", check.text),
+                    name: format!("{what} {}", check.text),
                 });
                 None
             }
             Err(e) => {
                 let error = e.to_string();
                 if self.check_error.as_deref() != Some(error.as_str()) {
-                    let line = format!("ready_check {} could not be run: {error}", check.text);
+                    let line = format!("{what} {} could not be run: {error}", check.text);
                     self.log(Level::Warning, &line);
                     self.check_error = Some(error);
                 }

@@ -47,6 +47,47 @@ pub struct Settings {
     /// With `notify`: a service that sends no `WATCHDOG=1` for this long
     /// is stopped and restarted.
     pub watchdog: Option<Duration>,
+    /// A program run (no shell) every `health_interval` once ready.
+    pub health_check: Option<Check>,
+    /// Time between the end of one health check and the start of the next.
+    pub health_interval: Duration,
+    /// How long one health check may run before it is killed (a failure).
+    pub health_timeout: Duration,
+    /// Failures in a row that make supervise restart the service.
+    pub health_retries: u32,
+}
+
+/// How often `health_check` runs by default.
+pub const HEALTH_INTERVAL: Duration = Duration::from_secs(10);
+
+/// How long one `health_check` may run by default.
+pub const HEALTH_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Failed health checks in a row before a restart, by default.
+pub const HEALTH_RETRIES: u32 = 3;
+
+/// Which check runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CheckKind {
+    /// `ready_check`, until the run is ready.
+    Ready,
+    /// `health_check`, once it is.
+    Health,
+}
+
+/// What the end of a check means.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Checked {
+    /// Nothing (a check no longer wanted, or a failed `ready_check`).
+    Nothing,
+    /// The `ready_check` passed: the run is ready.
+    Ready,
+    /// A health check passed after failures.
+    Recovered,
+    /// A health check failed, this many in a row, fewer than the retries.
+    Failed(u32),
+    /// A health check failed `health_retries` times in a row.
+    Unhealthy(u32),
 }
 
 /// A check command: as written, and its words.
@@ -68,6 +109,10 @@ impl Default for Settings {
             ready_check_timeout: CHECK_TIMEOUT,
             notify: false,
             watchdog: None,
+            health_check: None,
+            health_interval: HEALTH_INTERVAL,
+            health_timeout: HEALTH_TIMEOUT,
+            health_retries: HEALTH_RETRIES,
         }
     }
 }
@@ -81,6 +126,10 @@ pub const KEYS: &[&str] = &[
     "ready_check_timeout",
     "notify",
     "watchdog",
+    "health_check",
+    "health_interval",
+    "health_timeout",
+    "health_retries",
 ];
 
 impl Settings {
@@ -136,17 +185,18 @@ impl Settings {
                 }
             },
             "watchdog" => self.watchdog = Some(positive_seconds(key, value)?),
-            "ready_check" => {
-                let words = crate::scan::words::split(value)
-                    .map_err(|e| format!("ready_check: {e}: line ignored"))?;
-                if words.is_empty() {
-                    return Err("ready_check: no program: line ignored".to_owned());
+            "ready_check" => self.ready_check = Some(check(key, value)?),
+            "health_check" => self.health_check = Some(check(key, value)?),
+            "health_interval" => self.health_interval = positive_seconds(key, value)?,
+            "health_timeout" => self.health_timeout = positive_seconds(key, value)?,
+            "health_retries" => match value.parse::<u32>() {
+                Ok(n) if n > 0 => self.health_retries = n,
+                _ => {
+                    return Err(format!(
+                        "health_retries: expected a whole number > 0, found `{value}`: line ignored"
+                    ));
                 }
-                self.ready_check = Some(Check {
-                    text: value.to_owned(),
-                    words,
-                });
-            }
+            },
             _ => {}
         }
         Ok(())
@@ -182,8 +232,50 @@ impl Settings {
             let t = crate::conf::seconds(self.ready_check_timeout);
             lines.push(format!("ready_check_timeout: {t}"));
         }
+        if let Some(check) = &self.health_check {
+            lines.push(format!("health_check: {}", check.text));
+        }
+        let health = self.health_check.is_some();
+        if health || self.health_interval != defaults.health_interval {
+            let t = crate::conf::seconds(self.health_interval);
+            lines.push(format!("health_interval: {t}"));
+        }
+        if health || self.health_timeout != defaults.health_timeout {
+            let t = crate::conf::seconds(self.health_timeout);
+            lines.push(format!("health_timeout: {t}"));
+        }
+        if health || self.health_retries != defaults.health_retries {
+            lines.push(format!("health_retries: {}", self.health_retries));
+        }
         lines
     }
+
+    /// The command, interval and timeout of a check of `kind`.
+    pub fn check(&self, kind: CheckKind) -> Option<(&Check, Duration, Duration)> {
+        match kind {
+            CheckKind::Ready => self
+                .ready_check
+                .as_ref()
+                .map(|c| (c, self.ready_check_interval, self.ready_check_timeout)),
+            CheckKind::Health => self
+                .health_check
+                .as_ref()
+                .map(|c| (c, self.health_interval, self.health_timeout)),
+        }
+    }
+}
+
+/// A check command's words, or the warning.
+fn check(key: &str, value: &str) -> Result<Check, String> {
+    let words =
+        crate::scan::words::split(value).map_err(|e| format!("{key}: {e}: line ignored"))?;
+    if words.is_empty() {
+        return Err(format!("{key}: no program: line ignored"));
+    }
+    Ok(Check {
+        text: value.to_owned(),
+        words,
+    })
 }
 
 /// A number of seconds above 0, or the warning.
@@ -282,6 +374,8 @@ pub enum Phase {
         stopping: bool,
         /// It became ready.
         ready: bool,
+        /// Health checks are failing.
+        unhealthy: bool,
     },
     /// Nothing runs.
     Down {
@@ -297,6 +391,11 @@ impl Phase {
     pub fn state(self) -> State {
         match self {
             Phase::Running { stopping: true, .. } => State::Stopping,
+            Phase::Running {
+                ready: true,
+                unhealthy: true,
+                ..
+            } => State::Unhealthy,
             Phase::Running { ready: true, .. } => State::Ready,
             Phase::Running { .. } => State::Starting,
             Phase::Down { gave_up: true, .. } => State::GaveUp,
@@ -339,10 +438,13 @@ pub struct Facts {
     /// When the current run is due to be ready (monotonic), if it declared
     /// readiness with a `ready_timeout` and is not ready yet.
     pub ready_due: Option<Duration>,
-    /// When the next `ready_check` is due (monotonic), while none runs.
+    /// When the next check is due (monotonic), while none runs: a
+    /// `ready_check` before the run is ready, a `health_check` after.
     pub check_due: Option<Duration>,
-    /// A `ready_check` runs.
-    pub check_running: bool,
+    /// The check that runs.
+    pub check_running: Option<CheckKind>,
+    /// Health checks failed in a row.
+    pub health_failures: u32,
     /// The last `STATUS=` of the current run.
     pub status_text: String,
     /// The run said `STOPPING=1`.
@@ -368,59 +470,105 @@ impl Facts {
         self.stopping = false;
         self.watchdog_due = None;
         self.stranger_logged = false;
+        self.health_failures = 0;
         if settings.readiness() == Readiness::None {
             self.ready_since = Some(wall);
             self.ready_due = None;
+            self.check_due = settings
+                .health_check
+                .as_ref()
+                .map(|_| mono + settings.health_interval);
         } else {
             self.ready_since = None;
             self.ready_due = settings.ready_timeout.map(|t| mono + t);
+            // The first check at once: a service ready at start waits
+            // for nothing.
+            self.check_due = settings.ready_check.as_ref().map(|_| mono);
         }
-        // The first check at once: a service ready at start waits for
-        // nothing.
-        self.check_due = settings.ready_check.as_ref().map(|_| mono);
     }
 
-    /// Whether a check is due at `mono`; if so, it is marked as running.
-    pub fn start_check(&mut self, mono: Duration) -> bool {
-        let due = !self.check_running
-            && self.ready_since.is_none()
-            && self.check_due.is_some_and(|t| mono >= t);
-        if due {
-            self.check_due = None;
-            self.check_running = true;
+    /// The check due at `mono`, if any; it is then marked as running.
+    pub fn start_check(&mut self, mono: Duration) -> Option<CheckKind> {
+        if self.check_running.is_some() || !self.check_due.is_some_and(|t| mono >= t) {
+            return None;
         }
-        due
+        self.check_due = None;
+        let kind = if self.ready_since.is_none() {
+            CheckKind::Ready
+        } else {
+            CheckKind::Health
+        };
+        self.check_running = Some(kind);
+        Some(kind)
     }
 
-    /// The check ended at `mono`: `ok` when it exited 0. Returns whether
-    /// that made the run ready (then at `wall`); a failed one is tried
-    /// again `interval` later.
+    /// Whether the check that runs (if any) is still wanted: a check of a
+    /// run that runs (and is not stopping), a `ready_check` only until it
+    /// is ready.
+    pub fn check_wanted(&self, running: bool) -> bool {
+        match self.check_running {
+            Some(CheckKind::Ready) => running && self.ready_since.is_none(),
+            Some(CheckKind::Health) => running,
+            None => true,
+        }
+    }
+
+    /// The check ended at `mono` (`wall`): `ok` when it exited 0. A failed
+    /// one is tried again its interval later.
     pub fn check_finished(
         &mut self,
         mono: Duration,
         wall: Duration,
         ok: bool,
-        interval: Duration,
-    ) -> bool {
-        if !std::mem::take(&mut self.check_running) || self.ready_since.is_some() {
-            return false;
+        settings: &Settings,
+    ) -> Checked {
+        let Some(kind) = self.check_running.take() else {
+            return Checked::Nothing;
+        };
+        let interval = settings.check(kind).map_or(CHECK_INTERVAL, |(_, i, _)| i);
+        match kind {
+            CheckKind::Ready if self.ready_since.is_some() => Checked::Nothing,
+            CheckKind::Ready if ok => {
+                self.ready(mono, wall, settings);
+                Checked::Ready
+            }
+            CheckKind::Ready => {
+                self.check_due = Some(mono + interval);
+                Checked::Nothing
+            }
+            CheckKind::Health => {
+                let failures = std::mem::take(&mut self.health_failures);
+                if ok {
+                    self.check_due = Some(mono + interval);
+                    return if failures > 0 {
+                        Checked::Recovered
+                    } else {
+                        Checked::Nothing
+                    };
+                }
+                self.health_failures = failures + 1;
+                if self.health_failures >= settings.health_retries {
+                    return Checked::Unhealthy(self.health_failures);
+                }
+                self.check_due = Some(mono + interval);
+                Checked::Failed(self.health_failures)
+            }
         }
-        if ok {
-            return self.ready(wall);
-        }
-        self.check_due = Some(mono + interval);
-        false
     }
 
-    /// The running child said it is ready at `wall`; `false` when it was
-    /// already (a second newline changes nothing).
-    pub fn ready(&mut self, wall: Duration) -> bool {
+    /// The running child is ready at `mono` (`wall`); `false` when it was
+    /// already (a second newline changes nothing). Health checks start
+    /// one interval later.
+    pub fn ready(&mut self, mono: Duration, wall: Duration, settings: &Settings) -> bool {
         if self.ready_since.is_some() {
             return false;
         }
         self.ready_since = Some(wall);
         self.ready_due = None;
-        self.check_due = None;
+        self.check_due = settings
+            .health_check
+            .as_ref()
+            .map(|_| mono + settings.health_interval);
         true
     }
 
@@ -443,6 +591,7 @@ impl Facts {
         self.check_due = None;
         self.watchdog_due = None;
         self.stopping = false;
+        self.health_failures = 0;
         cause
     }
 
@@ -467,7 +616,7 @@ impl Facts {
             started: view.started.filter(|_| running),
             readiness: view.readiness,
             ready_since: self.ready_since.filter(|_| running),
-            health_failures: 0,
+            health_failures: self.health_failures,
             status_text: self.status_text.clone(),
             last_exit: last.map(|l| l.how),
             last_exit_time: last.map(|l| l.at),
@@ -506,7 +655,11 @@ mod tests {
 
     #[test]
     fn the_state_word_of_each_phase() {
-        let run = |stopping, ready| Phase::Running { stopping, ready };
+        let run = |stopping, ready| Phase::Running {
+            stopping,
+            ready,
+            unhealthy: false,
+        };
         let down = |restart_due, gave_up| Phase::Down {
             restart_due,
             gave_up,
@@ -516,6 +669,14 @@ mod tests {
             (run(false, true), State::Ready),
             (run(true, true), State::Stopping),
             (run(true, false), State::Stopping),
+            (
+                Phase::Running {
+                    stopping: false,
+                    ready: true,
+                    unhealthy: true,
+                },
+                State::Unhealthy,
+            ),
             (down(false, false), State::Down),
             (down(true, false), State::Backoff),
             (down(true, true), State::GaveUp),
@@ -578,6 +739,7 @@ mod tests {
         let starting = Phase::Running {
             stopping: false,
             ready: facts.ready_since.is_some(),
+            unhealthy: false,
         };
         let info = facts.info(100 * S, view(starting, settings.readiness()));
         assert_eq!((info.state, info.since), (State::Starting, 100 * S));
@@ -589,12 +751,13 @@ mod tests {
                 .since,
             100 * S
         );
-        assert!(facts.ready(102 * S));
-        assert!(!facts.ready(103 * S), "once");
+        assert!(facts.ready(12 * S, 102 * S, &settings));
+        assert!(!facts.ready(13 * S, 103 * S, &settings), "once");
         assert_eq!(facts.ready_due, None);
         let ready = Phase::Running {
             stopping: false,
             ready: true,
+            unhealthy: false,
         };
         let info = facts.info(102 * S, view(ready, Readiness::NotificationFd));
         assert_eq!((info.state, info.since), (State::Ready, 102 * S));
@@ -867,20 +1030,29 @@ mod tests {
             );
             let effects = sup.handle(at(1), Input::Deadline);
             assert!(
-                effects.contains(&Effect::RunCheck { pid: 10 }),
+                effects.contains(&Effect::RunCheck {
+                    pid: 10,
+                    kind: CheckKind::Ready
+                }),
                 "{effects:?}"
             );
             // While it runs, only the ready_timeout is a deadline.
             assert_eq!(sup.next_deadline(), Some(Duration::from_secs(10)));
             assert!(
                 !sup.handle(at(2), Input::Deadline)
-                    .contains(&Effect::RunCheck { pid: 10 })
+                    .contains(&Effect::RunCheck {
+                        pid: 10,
+                        kind: CheckKind::Ready
+                    })
             );
             sup.handle(at(100), Input::CheckFinished { ok: false });
             assert_eq!(sup.next_deadline(), Some(Duration::from_millis(600)));
             assert!(
                 sup.handle(at(600), Input::Deadline)
-                    .contains(&Effect::RunCheck { pid: 10 })
+                    .contains(&Effect::RunCheck {
+                        pid: 10,
+                        kind: CheckKind::Ready
+                    })
             );
             let info = info_of(&sup.handle(at(700), Input::CheckFinished { ok: true })).unwrap();
             assert_eq!(
@@ -976,6 +1148,63 @@ mod tests {
             effects.iter().any(|e| {
                 matches!(e, Effect::Log(_, line) if line.contains("no WATCHDOG=1 from the service within 1 s"))
             })
+        }
+
+        #[test]
+        fn health_checks_run_once_ready_and_restart_after_the_retries() {
+            let mut settings = Settings::default();
+            settings.set("health_check", "true").unwrap();
+            settings.set("health_interval", "1").unwrap();
+            settings.set("health_retries", "2").unwrap();
+            assert!(Settings::default().set("health_retries", "0").is_err());
+            assert_eq!(
+                settings.readiness(),
+                Readiness::None,
+                "health is not readiness"
+            );
+            let mut sup = Supervisor::new("svc", conf(settings), None);
+            sup.handle(at(0), Input::Start);
+            let info = info_of(&sup.handle(at(0), Input::Spawned { pid: 10 })).unwrap();
+            assert_eq!((info.state, info.health_failures), (State::Ready, 0));
+            assert_eq!(sup.next_deadline(), Some(S), "one interval after ready");
+            let health = Effect::RunCheck {
+                pid: 10,
+                kind: CheckKind::Health,
+            };
+            assert!(sup.handle(at(1_000), Input::Deadline).contains(&health));
+            assert_eq!(sup.next_deadline(), None, "while it runs");
+            assert!(info_of(&sup.handle(at(1_100), Input::CheckFinished { ok: true })).is_none());
+            assert!(sup.handle(at(2_100), Input::Deadline).contains(&health));
+            let info = info_of(&sup.handle(at(2_200), Input::CheckFinished { ok: false })).unwrap();
+            assert_eq!((info.state, info.health_failures), (State::Unhealthy, 1));
+            // A pass clears it.
+            sup.handle(at(3_200), Input::Deadline);
+            let info = info_of(&sup.handle(at(3_300), Input::CheckFinished { ok: true })).unwrap();
+            assert_eq!((info.state, info.health_failures), (State::Ready, 0));
+            // Two failures in a row: stopped, a failed run, alarmed.
+            for ms in [4_300, 5_400] {
+                sup.handle(at(ms), Input::Deadline);
+                sup.handle(at(ms + 50), Input::CheckFinished { ok: false });
+            }
+            assert_eq!(sup.info(at(5_450)).state, State::Stopping);
+            let effects = sup.handle(at(5_500), exited(10, 0));
+            assert!(
+                effects
+                    .iter()
+                    .any(|e| matches!(e, Effect::Alarm(a) if a.event == AlarmEvent::Unhealthy))
+            );
+            let info = sup.info(at(5_500));
+            assert_eq!(
+                (info.last_exit_cause, info.health_failures),
+                (Some(Cause::Unhealthy), 0)
+            );
+            // A stop while a health check runs kills it.
+            sup.handle(at(5_500), Input::Spawned { pid: 11 });
+            sup.handle(at(6_500), Input::Deadline);
+            assert!(
+                sup.handle(at(6_600), Input::Control(Command::Down))
+                    .contains(&Effect::KillCheck)
+            );
         }
     }
 

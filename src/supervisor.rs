@@ -179,6 +179,8 @@ pub enum Effect {
     RunCheck {
         /// The service's pid (for the check's environment).
         pid: u32,
+        /// Which check.
+        kind: crate::ready::CheckKind,
     },
     /// KILL the running `ready_check`'s process group; no `CheckFinished`
     /// follows.
@@ -411,7 +413,9 @@ impl Supervisor {
         let (ready, check, watchdog) = match self.child {
             Child::Running { stop: None, .. } => (
                 self.facts.ready_due,
-                self.facts.check_due.filter(|_| !self.facts.check_running),
+                self.facts
+                    .check_due
+                    .filter(|_| self.facts.check_running.is_none()),
                 self.facts.watchdog_due,
             ),
             _ => (None, None, None),
@@ -433,6 +437,7 @@ impl Supervisor {
                 Phase::Running {
                     stopping: stop.is_some() || self.facts.stopping,
                     ready: self.facts.ready_since.is_some(),
+                    unhealthy: self.facts.health_failures > 0,
                 },
             ),
             Child::Draining { .. } => (
@@ -441,6 +446,7 @@ impl Supervisor {
                 Phase::Running {
                     stopping: true,
                     ready: false,
+                    unhealthy: false,
                 },
             ),
             Child::Down | Child::Hook | Child::Spawning => (
@@ -533,7 +539,7 @@ impl Supervisor {
                     ..
                 } = self.child
                     && running == pid
-                    && self.facts.ready(now.wall)
+                    && self.facts.ready(now.mono, now.wall, &self.conf.ready)
                 {
                     out.push(Effect::Log(
                         Level::Notice,
@@ -549,25 +555,7 @@ impl Supervisor {
                 from_service,
                 notices,
             } => self.on_notified(now, sender, from_service, notices, &mut out),
-            Input::CheckFinished { ok } => {
-                let interval = self.conf.ready.ready_check_interval;
-                if let Child::Running {
-                    pid,
-                    started,
-                    stop: None,
-                    ..
-                } = self.child
-                    && self.facts.check_finished(now.mono, now.wall, ok, interval)
-                {
-                    out.push(Effect::Log(
-                        Level::Notice,
-                        format!(
-                            "service ready, pid {pid} ({} s after it started; ready_check passed)",
-                            seconds(now.mono.saturating_sub(started))
-                        ),
-                    ));
-                }
-            }
+            Input::CheckFinished { ok } => self.on_checked(now, ok, &mut out),
             Input::Reloaded(conf) => match conf {
                 Some(conf) => {
                     // The window's counters survive: they describe what the
@@ -582,11 +570,11 @@ impl Supervisor {
                 )),
             },
         }
-        // A check runs only for a run that is not ready and not stopping.
-        let checking = matches!(self.child, Child::Running { stop: None, .. })
-            && self.facts.ready_since.is_none();
-        if self.facts.check_running && !checking {
-            self.facts.check_running = false;
+        // A check runs only for a run that runs and is not stopping; a
+        // ready_check only until the run is ready.
+        let running = matches!(self.child, Child::Running { stop: None, .. });
+        if !self.facts.check_wanted(running) {
+            self.facts.check_running = None;
             out.push(Effect::KillCheck);
         }
         if !out.contains(&Effect::Spawn) {
@@ -629,6 +617,55 @@ impl Supervisor {
         }
     }
 
+    /// A `ready_check` or `health_check` ended.
+    fn on_checked(&mut self, now: Now, ok: bool, out: &mut Vec<Effect>) {
+        use crate::ready::Checked;
+        let Child::Running {
+            pid,
+            started,
+            stop: None,
+            ..
+        } = self.child
+        else {
+            self.facts.check_running = None;
+            return;
+        };
+        let retries = self.conf.ready.health_retries;
+        let line = match self
+            .facts
+            .check_finished(now.mono, now.wall, ok, &self.conf.ready)
+        {
+            Checked::Nothing => return,
+            Checked::Ready => (
+                Level::Notice,
+                format!(
+                    "service ready, pid {pid} ({} s after it started; ready_check passed)",
+                    seconds(now.mono.saturating_sub(started))
+                ),
+            ),
+            Checked::Recovered => (
+                Level::Notice,
+                format!("health_check passed again, pid {pid}"),
+            ),
+            Checked::Failed(n) => (
+                Level::Warning,
+                format!("health_check failed ({n} of {retries} in a row), pid {pid}"),
+            ),
+            Checked::Unhealthy(n) => {
+                self.facts.failure = Some(Cause::Unhealthy);
+                out.push(Effect::Log(
+                    Level::Warning,
+                    format!(
+                        "health_check failed {n} times in a row (health_retries {retries}): stopping pid {pid}, a failed run"
+                    ),
+                ));
+                self.begin_stop(now, pid, out);
+                return;
+            }
+        };
+        out.push(Effect::Log(line.0, line.1));
+    }
+
     /// sd_notify from the service (see [`crate::ready::parse_notify`]).
     fn on_notified(
         &mut self,
@@ -658,7 +695,9 @@ impl Supervisor {
         for notice in notices {
             match notice {
                 Notice::Status(text) => self.facts.status_text = text,
-                Notice::Ready if stop.is_none() && self.facts.ready(now.wall) => {
+                Notice::Ready
+                    if stop.is_none() && self.facts.ready(now.mono, now.wall, &self.conf.ready) =>
+                {
                     self.facts.watchdog_due = watchdog.map(|t| now.mono + t);
                     out.push(Effect::Log(
                         Level::Notice,
@@ -874,6 +913,8 @@ impl Supervisor {
             AlarmEvent::NotReady
         } else if cause == Cause::Watchdog {
             AlarmEvent::Watchdog
+        } else if cause == Cause::Unhealthy {
+            AlarmEvent::Unhealthy
         } else {
             AlarmEvent::Exit
         };
@@ -1152,9 +1193,9 @@ impl Supervisor {
         if let Child::Running {
             pid, stop: None, ..
         } = self.child
-            && self.facts.start_check(now.mono)
+            && let Some(kind) = self.facts.start_check(now.mono)
         {
-            out.push(Effect::RunCheck { pid });
+            out.push(Effect::RunCheck { pid, kind });
         }
         if let Child::Running {
             pid, stop: None, ..

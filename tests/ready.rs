@@ -638,3 +638,57 @@ fn a_missed_watchdog_stops_and_restarts_the_service() {
     assert_eq!(info.last_exit_cause, Some(Cause::Watchdog));
     assert_eq!(info.restarts_total, 1);
 }
+
+#[test]
+fn failing_health_checks_make_it_unhealthy_then_restart_it() {
+    let dir = TempDir::new("ready-health");
+    let healthy = dir.join("healthy");
+    std::fs::write(&healthy, "").unwrap();
+    let conf = format!(
+        "[svc]\nalarm_interval : 60\nmax_tries : 10\nhealth_check : test -e '{}'\n\
+         health_interval : 0.3\nhealth_timeout : 2\nhealth_retries : 3\nstop_timeout : 2\n",
+        healthy.display()
+    );
+    let mut sup = start(dir, &conf, "sleep 1000");
+    let pid = sup.wait_running();
+    wait_info(&sup, "ready", |i| i.pid == pid && i.state == State::Ready);
+    std::fs::remove_file(&healthy).unwrap();
+    let info = wait_info(&sup, "unhealthy", |i| i.state == State::Unhealthy);
+    assert!(info.health_failures >= 1 && info.pid == pid, "{info:?}");
+    let dir = sup.status_dir.clone();
+    let shown = text(&svc(&dir, &["status", "DIR"]));
+    assert!(shown.contains("health check"), "{shown}");
+    sup.wait_log_wf("health_check failed 3 times in a row (health_retries 3)");
+    // Healthy again for the next run.
+    std::fs::write(&healthy, "").unwrap();
+    let new = sup.wait_new_pid(pid);
+    assert!(!alive(pid));
+    let info = wait_info(&sup, "the new run ready", |i| {
+        i.pid == new && i.state == State::Ready
+    });
+    assert_eq!(info.last_exit_cause, Some(Cause::Unhealthy));
+    assert_eq!((info.restarts_total, info.restarts_window), (1, 1));
+}
+
+#[test]
+fn a_service_without_checks_costs_no_wake_up_while_idle_and_one_with_them_does() {
+    let idle = |conf: &str, tag: &str| {
+        let mut sup = start(TempDir::new(tag), conf, "sleep 1000");
+        let pid = sup.wait_running();
+        wait_info(&sup, "ready", |i| i.pid == pid && i.state == State::Ready);
+        wait_idle(sup.pid());
+        let before = context_switches(sup.pid());
+        // Observing for a fixed span is the point of this test.
+        std::thread::sleep(std::time::Duration::from_secs(1));
+        context_switches(sup.pid()) - before
+    };
+    assert_eq!(
+        idle("[svc]\nready_timeout : 5\nwatchdog : 1\n", "ready-idle"),
+        0
+    );
+    let checked = idle(
+        "[svc]\nhealth_check : true\nhealth_interval : 0.1\n",
+        "ready-idle-health",
+    );
+    assert!(checked > 0, "health checks wake supervise");
+}
