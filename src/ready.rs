@@ -489,7 +489,7 @@ impl Facts {
 
     /// The check due at `mono`, if any; it is then marked as running.
     pub fn start_check(&mut self, mono: Duration) -> Option<CheckKind> {
-        if self.check_running.is_some() || !self.check_due.is_some_and(|t| mono >= t) {
+        if self.check_running.is_some() || self.check_due.is_none_or(|t| mono < t) {
             return None;
         }
         self.check_due = None;
