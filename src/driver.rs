@@ -340,6 +340,18 @@ impl Driver {
         if let Some(Leftover { pgid, since }) = self.leftover.take() {
             self.apply(now, Input::LeftoverGroup { pgid, since });
         }
+        // In a directory without `info`, one before the first start: else
+        // a reader that sees the new pid in `status` before its `info`
+        // would take the service for ready (no `info` means an older
+        // supervise, whose running services count as ready). It names no
+        // pid. (An `info` left by an earlier supervise names another pid
+        // and supervise: readers do not believe it.)
+        if !self.dir.path.join("info").exists() {
+            let mut first = self.supervisor.info(now);
+            first.supervise_pid = std::process::id();
+            self.info.set(first, now.mono);
+            self.write_due(now);
+        }
         self.apply(now, Input::Start);
         self.check_group(now, false);
         loop {
@@ -501,7 +513,8 @@ impl Driver {
             }
         }
         // `info` goes with the status write: held back with it, written
-        // after it (a reader compares the pids of both).
+        // after it (readers compare the pids of both: an `info` about
+        // another pid tells nothing yet; see `run` for the first one).
         if (force || !self.status.holding_back(now.mono))
             && let Some(info) = self.info.due(now.mono, force)
         {

@@ -11,6 +11,19 @@ use std::process::{Command, Output};
 use supervise::info::{Cause, Info, Readiness, State};
 use support::*;
 
+/// The environment of `pid` once it has one (a process in the middle of
+/// an exec shows none for a moment).
+fn environ_of(pid: u32) -> String {
+    let mut text = String::new();
+    wait_until(&format!("the environment of {pid}"), || {
+        text = std::fs::read(format!("/proc/{pid}/environ"))
+            .map(|b| String::from_utf8_lossy(&b).into_owned())
+            .unwrap_or_default();
+        text.contains("NOTIFY_SOCKET=")
+    });
+    text
+}
+
 fn svc(dir: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_svc"))
         .args(args.iter().map(|a| {
@@ -540,8 +553,7 @@ fn notify_systemd_ready_status_stopping_and_mainpid() {
     let here = dir.path().to_path_buf();
     let mut sup = start(dir, "[svc]\nnotify : systemd\nstop_timeout : 2\n", &command);
     let pid = sup.wait_running();
-    let environ = String::from_utf8_lossy(&std::fs::read(format!("/proc/{pid}/environ")).unwrap())
-        .into_owned();
+    let environ = environ_of(pid);
     assert!(
         environ.contains("NOTIFY_SOCKET=@supervise-notify-"),
         "{environ}"
@@ -591,8 +603,7 @@ fn a_notification_from_outside_the_service_is_refused() {
     wait_info(&sup, "warming up", |i| {
         i.pid == pid && i.status_text == "warming up"
     });
-    let environ = String::from_utf8_lossy(&std::fs::read(format!("/proc/{pid}/environ")).unwrap())
-        .into_owned();
+    let environ = environ_of(pid);
     let address = environ
         .split('\0')
         .find_map(|v| v.strip_prefix("NOTIFY_SOCKET="))
@@ -623,8 +634,7 @@ fn a_missed_watchdog_stops_and_restarts_the_service() {
         &command,
     );
     let pid = sup.wait_running();
-    let environ = String::from_utf8_lossy(&std::fs::read(format!("/proc/{pid}/environ")).unwrap())
-        .into_owned();
+    let environ = environ_of(pid);
     assert!(environ.contains("WATCHDOG_USEC=600000"), "{environ}");
     wait_info(&sup, "ready", |i| i.pid == pid && i.state == State::Ready);
     // Pinging: it stays (a span of observation, not synchronisation).

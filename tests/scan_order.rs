@@ -247,3 +247,40 @@ fn check_against_a_scanner_does_not_promise_to_start_what_waits() {
         "b and c wait for a, a reload would not start them:\n{stdout}"
     );
 }
+
+#[test]
+fn readiness_and_health_keys_reach_each_supervise_under_the_scanner() {
+    let dir = TempDir::new("scan-ready-keys");
+    let go = dir.join("go-x");
+    let conf = format!(
+        "[global]\nstop_timeout : 2\n\
+         [x]\ncommand : sleep 1000\nready_check : sh -c 'test -e {go}'\n\
+         ready_check_interval : 0.05\nready_timeout : 60\n\
+         health_check : true\nhealth_interval : 30\n\
+         [y]\ncommand : sleep 1001\nafter : x\n",
+        go = go.display()
+    );
+    let scan = Scan::start_in(dir, &conf, &[], &[]);
+    let x = scan.service_pid("x");
+    scan.wait_err("y: waiting for x to be ready");
+    let info = || std::fs::read_to_string(scan.status_dir("x").join("info")).unwrap_or_default();
+    wait_until("x is starting, by its check", || {
+        let info = info();
+        info.contains(&format!("pid={x}\n"))
+            && info.contains("state=starting\n")
+            && info.contains("readiness=check\n")
+    });
+    std::fs::write(&go, "").unwrap();
+    scan.service_pid("y");
+    assert!(info().contains("state=ready\n"), "{}", info());
+    let rendered =
+        std::fs::read_to_string(scan.status_dir("x").join(supervise::scan::SETTINGS_FILE)).unwrap();
+    for line in [
+        format!("ready_check: sh -c 'test -e {}'", go.display()),
+        "ready_timeout: 60s".to_owned(),
+        "health_check: true".to_owned(),
+        "health_interval: 30s".to_owned(),
+    ] {
+        assert!(rendered.contains(&line), "{line:?} in\n{rendered}");
+    }
+}
