@@ -38,7 +38,7 @@ pub struct Settings {
     pub ready_timeout: Option<Duration>,
     /// A program run (no shell) until it exits 0: the service is ready.
     pub ready_check: Option<Check>,
-    /// Time between the end of one check and the start of the next.
+    /// Time from the start of one check to the start of the next.
     pub ready_check_interval: Duration,
     /// How long one check may run before it is killed (a failed check).
     pub ready_check_timeout: Duration,
@@ -49,7 +49,7 @@ pub struct Settings {
     pub watchdog: Option<Duration>,
     /// A program run (no shell) every `health_interval` once ready.
     pub health_check: Option<Check>,
-    /// Time between the end of one health check and the start of the next.
+    /// Time from the start of one health check to the start of the next.
     pub health_interval: Duration,
     /// How long one health check may run before it is killed (a failure).
     pub health_timeout: Duration,
@@ -443,6 +443,10 @@ pub struct Facts {
     pub check_due: Option<Duration>,
     /// The check that runs.
     pub check_running: Option<CheckKind>,
+    /// When the check that runs (or ran last) started (monotonic): the
+    /// next one is due an interval after it, so that checks keep their
+    /// period (`every health_interval`), one at a time.
+    pub check_started: Duration,
     /// Health checks failed in a row.
     pub health_failures: u32,
     /// The last `STATUS=` of the current run.
@@ -499,6 +503,7 @@ impl Facts {
             CheckKind::Health
         };
         self.check_running = Some(kind);
+        self.check_started = mono;
         Some(kind)
     }
 
@@ -513,8 +518,9 @@ impl Facts {
         }
     }
 
-    /// The check ended at `mono` (`wall`): `ok` when it exited 0. A failed
-    /// one is tried again its interval later.
+    /// The check ended at `mono` (`wall`): `ok` when it exited 0. The
+    /// next is due its interval after this one started (at once if this
+    /// one took longer).
     pub fn check_finished(
         &mut self,
         mono: Duration,
@@ -533,13 +539,13 @@ impl Facts {
                 Checked::Ready
             }
             CheckKind::Ready => {
-                self.check_due = Some(mono + interval);
+                self.check_due = Some(mono.max(self.check_started + interval));
                 Checked::Nothing
             }
             CheckKind::Health => {
                 let failures = std::mem::take(&mut self.health_failures);
                 if ok {
-                    self.check_due = Some(mono + interval);
+                    self.check_due = Some(mono.max(self.check_started + interval));
                     return if failures > 0 {
                         Checked::Recovered
                     } else {
@@ -550,7 +556,7 @@ impl Facts {
                 if self.health_failures >= settings.health_retries {
                     return Checked::Unhealthy(self.health_failures);
                 }
-                self.check_due = Some(mono + interval);
+                self.check_due = Some(mono.max(self.check_started + interval));
                 Checked::Failed(self.health_failures)
             }
         }
@@ -1045,10 +1051,11 @@ mod tests {
                         kind: CheckKind::Ready
                     })
             );
+            // The next is due an interval after this one started.
             sup.handle(at(100), Input::CheckFinished { ok: false });
-            assert_eq!(sup.next_deadline(), Some(Duration::from_millis(600)));
+            assert_eq!(sup.next_deadline(), Some(Duration::from_millis(501)));
             assert!(
-                sup.handle(at(600), Input::Deadline)
+                sup.handle(at(501), Input::Deadline)
                     .contains(&Effect::RunCheck {
                         pid: 10,
                         kind: CheckKind::Ready
