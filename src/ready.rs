@@ -1240,4 +1240,203 @@ mod tests {
         assert!(s.set("watchdog", "2.5").is_ok());
         assert_eq!(s.lines(), ["notify: systemd", "watchdog: 2.5s"]);
     }
+
+    /// Random sequences through the supervisor with every readiness
+    /// input: the driver's side is simulated as it behaves (a check's end
+    /// is fed only while one runs, readiness only from the child).
+    mod properties {
+        use super::*;
+        use crate::control::Command;
+        use crate::supervisor::{Effect, Input, Now, Supervisor};
+        use proptest::prelude::*;
+
+        #[derive(Clone, Debug)]
+        enum Step {
+            Wait(u64),
+            Exit(i32),
+            Ready,
+            Checked(bool),
+            Notify(bool, &'static str),
+            Control(u8),
+            Deadline,
+        }
+
+        fn step() -> impl Strategy<Value = Step> {
+            prop_oneof![
+                (1u64..3_000).prop_map(Step::Wait),
+                (0i32..3).prop_map(Step::Exit),
+                Just(Step::Ready),
+                any::<bool>().prop_map(Step::Checked),
+                (
+                    any::<bool>(),
+                    prop::sample::select(vec![
+                        "READY=1",
+                        "WATCHDOG=1",
+                        "WATCHDOG=trigger",
+                        "STOPPING=1",
+                        "STATUS=x",
+                        "MAINPID=1",
+                        "\u{0}junk",
+                    ])
+                )
+                    .prop_map(|(from, text)| Step::Notify(from, text)),
+                prop::sample::select(vec![b'd', b'u', b'o', b't', b'x']).prop_map(Step::Control),
+                Just(Step::Deadline),
+            ]
+        }
+
+        fn settings() -> impl Strategy<Value = Settings> {
+            (
+                any::<bool>(),
+                any::<bool>(),
+                any::<bool>(),
+                any::<bool>(),
+                any::<bool>(),
+            )
+                .prop_map(|(fd, notify, ready_check, health, timeout)| {
+                    let mut s = Settings::default();
+                    if fd {
+                        s.set("notification_fd", "3").unwrap();
+                    }
+                    if notify {
+                        s.set("notify", "systemd").unwrap();
+                        s.set("watchdog", "1").unwrap();
+                    }
+                    if ready_check {
+                        s.set("ready_check", "true").unwrap();
+                    }
+                    if health {
+                        s.set("health_check", "true").unwrap();
+                        s.set("health_interval", "1").unwrap();
+                    }
+                    if timeout {
+                        s.set("ready_timeout", "2").unwrap();
+                    }
+                    s
+                })
+        }
+
+        fn run(settings: Settings, steps: Vec<Step>) {
+            let conf = crate::conf::Conf {
+                alarm_interval: 60,
+                max_tries: 50,
+                ready: settings,
+                ..crate::conf::Conf::unread()
+            };
+            let mut sup = Supervisor::new("svc", conf, None);
+            let mut ms = 0u64;
+            let now = |ms: u64| Now {
+                mono: Duration::from_millis(ms),
+                wall: Duration::from_secs(1_700_000_000) + Duration::from_millis(ms),
+            };
+            let mut next_pid = 100;
+            let mut check_running = false;
+            let mut exited = false;
+            let mut queue = vec![Input::Start];
+            for step in steps.into_iter().map(Some).chain([None]) {
+                let mut rounds = 0;
+                loop {
+                    while let Some(input) = queue.pop() {
+                        let effects = sup.handle(now(ms), input);
+                        for effect in effects {
+                            match effect {
+                                Effect::Spawn => {
+                                    next_pid += 1;
+                                    queue.push(Input::Spawned { pid: next_pid });
+                                }
+                                Effect::RunCheck { pid, .. } => {
+                                    assert!(!check_running, "two checks at once");
+                                    assert_eq!(Some(pid), sup.child_pid());
+                                    check_running = true;
+                                }
+                                Effect::KillCheck => {
+                                    assert!(check_running, "KillCheck without a check");
+                                    check_running = false;
+                                }
+                                Effect::WriteInfo(info) => {
+                                    assert_eq!(info.pid, sup.status().pid, "{info:?}");
+                                    if matches!(info.state, State::Ready | State::Starting) {
+                                        assert_ne!(info.pid, 0);
+                                    }
+                                }
+                                Effect::Exit(_) => exited = true,
+                                _ => {}
+                            }
+                        }
+                    }
+                    if exited {
+                        return;
+                    }
+                    // A deadline that is due is consumed: never a busy loop.
+                    let mono = Duration::from_millis(ms);
+                    match sup.next_deadline().filter(|&t| t <= mono) {
+                        Some(t) => {
+                            // One deadline may bring the next at the same
+                            // moment (a restart, then its first check),
+                            // never for ever.
+                            rounds += 1;
+                            assert!(rounds < 5, "a deadline at {t:?} is still due");
+                            queue.push(Input::Deadline);
+                        }
+                        None => break,
+                    }
+                }
+                let Some(step) = step else {
+                    break;
+                };
+                let pid = sup.child_pid();
+                match step {
+                    Step::Wait(d) => ms += d,
+                    Step::Exit(code) => {
+                        if let Some(pid) = pid {
+                            queue.push(Input::ChildExited {
+                                pid,
+                                how: Exit::Code(code),
+                                group_alive: false,
+                            });
+                        }
+                    }
+                    Step::Ready => {
+                        if let Some(pid) = pid {
+                            queue.push(Input::Ready { pid });
+                        }
+                    }
+                    Step::Checked(ok) => {
+                        if check_running {
+                            check_running = false;
+                            queue.push(Input::CheckFinished { ok });
+                        }
+                    }
+                    Step::Notify(from_service, text) => queue.push(Input::Notified {
+                        sender: 7,
+                        from_service,
+                        notices: parse_notify(text.as_bytes()),
+                    }),
+                    Step::Control(byte) => {
+                        queue.push(Input::Control(Command::from_byte(byte).unwrap()))
+                    }
+                    Step::Deadline => {
+                        if let Some(t) = sup.next_deadline() {
+                            ms = ms.max(t.as_millis() as u64);
+                            queue.push(Input::Deadline);
+                        }
+                    }
+                }
+            }
+            // Nothing runs: no check may be left running.
+            if sup.child_pid().is_none() {
+                assert!(!check_running, "a check outlived its run");
+            }
+        }
+
+        proptest! {
+            #[test]
+            fn readiness_invariants_hold_for_any_sequence(
+                settings in settings(),
+                steps in prop::collection::vec(step(), 0..60),
+            ) {
+                run(settings, steps);
+            }
+        }
+    }
 }
