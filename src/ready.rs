@@ -458,6 +458,8 @@ pub struct Facts {
     /// A notification from outside the service's group was logged (once a
     /// run).
     pub stranger_logged: bool,
+    /// `MAINPID=` lines logged this run.
+    pub mainpid_logged: u32,
     /// Why supervise itself is stopping the current run (`not-ready`):
     /// its exit is then a failure, not an exit the operator asked for.
     pub failure: Option<Cause>,
@@ -474,6 +476,7 @@ impl Facts {
         self.stopping = false;
         self.watchdog_due = None;
         self.stranger_logged = false;
+        self.mainpid_logged = 0;
         self.health_failures = 0;
         if settings.readiness() == Readiness::None {
             self.ready_since = Some(wall);
@@ -1132,6 +1135,14 @@ mod tests {
                 (State::Ready, "up")
             );
             assert_eq!(sup.next_deadline(), Some(Duration::from_millis(1_010)));
+            // MAINPID lines are logged a few times a run, no more.
+            let flood = "MAINPID=1\n".repeat(50);
+            let logged = sup
+                .handle(at(20), notified(true, &flood))
+                .iter()
+                .filter(|e| matches!(e, Effect::Log(_, l) if l.contains("MAINPID=1 refused")))
+                .count();
+            assert_eq!(logged, 4);
             sup.handle(at(900), notified(true, "WATCHDOG=1"));
             assert_eq!(sup.next_deadline(), Some(Duration::from_millis(1_900)));
             let effects = sup.handle(at(1_900), Input::Deadline);

@@ -206,6 +206,9 @@ pub enum Effect {
     Exit(i32),
 }
 
+/// How many `MAINPID=` lines of one run are logged.
+const MAINPID_LOGGED: u32 = 4;
+
 /// Exit code when supervise gave up restarting the service (max_tries).
 pub const EXIT_GAVE_UP: i32 = 2;
 
@@ -716,7 +719,15 @@ impl Supervisor {
                         ));
                     }
                 }
-                Notice::MainPid { pid: main, in_group } => out.push(if in_group {
+                // Said a few times a run at most: a service repeating it
+                // floods no log.
+                Notice::MainPid { .. } if self.facts.mainpid_logged >= MAINPID_LOGGED => {}
+                Notice::MainPid {
+                    pid: main,
+                    in_group,
+                } => {
+                    self.facts.mainpid_logged += 1;
+                    out.push(if in_group {
                     Effect::Log(
                         Level::Notice,
                         format!("MAINPID={main}: in the service's process group, which supervise watches and stops as a whole"),
@@ -726,7 +737,8 @@ impl Supervisor {
                         Level::Warning,
                         format!("MAINPID={main} refused: not in the service's process group {pid}"),
                     )
-                }),
+                });
+                }
                 Notice::Watchdog => {
                     if stop.is_none() {
                         self.facts.watchdog_due = watchdog.map(|t| now.mono + t);
