@@ -474,7 +474,7 @@ fn a_ready_check_that_hangs_is_killed_at_its_timeout_and_tried_again() {
         &format!("echo $$ >> {}\nexec sleep 1000", checks.display()),
     );
     let conf = format!(
-        "[svc]\nready_check : {}\nready_check_interval : 0.05\nready_check_timeout : 0.2\n",
+        "[svc]\nready_check : {}\nready_check_interval : 0.05\nready_check_timeout : 0.5\n",
         hang.display()
     );
     let mut sup = start(dir, &conf, "sleep 1000");
@@ -630,18 +630,18 @@ fn a_missed_watchdog_stops_and_restarts_the_service() {
     let here = dir.path().to_path_buf();
     let mut sup = start(
         dir,
-        "[svc]\nnotify : systemd\nwatchdog : 0.6\nstop_timeout : 2\n",
+        "[svc]\nnotify : systemd\nwatchdog : 1.5\nstop_timeout : 2\n",
         &command,
     );
     let pid = sup.wait_running();
     let environ = environ_of(pid);
-    assert!(environ.contains("WATCHDOG_USEC=600000"), "{environ}");
+    assert!(environ.contains("WATCHDOG_USEC=1500000"), "{environ}");
     wait_info(&sup, "ready", |i| i.pid == pid && i.state == State::Ready);
     // Pinging: it stays (a span of observation, not synchronisation).
-    std::thread::sleep(std::time::Duration::from_millis(1500));
+    std::thread::sleep(std::time::Duration::from_millis(2500));
     assert_eq!(sup.status().pid, pid, "{}", sup.log_wf());
     std::fs::remove_file(here.join("ping")).unwrap();
-    sup.wait_log_wf("no WATCHDOG=1 from the service within 0.6 s (watchdog)");
+    sup.wait_log_wf("no WATCHDOG=1 from the service within 1.5 s (watchdog)");
     let new = sup.wait_new_pid(pid);
     assert!(!alive(pid));
     let info = wait_info(&sup, "the new run", |i| i.pid == new);
