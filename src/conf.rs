@@ -73,6 +73,8 @@ pub struct Conf {
     pub alarm_timeout: Duration,
     /// Extension: how long the `-r` restart hook may run before it is killed.
     pub hook_timeout: Duration,
+    /// Extension: readiness (`notification_fd`, `ready_timeout`).
+    pub ready: crate::ready::Settings,
 }
 
 impl Conf {
@@ -96,6 +98,7 @@ impl Conf {
             sms_program: "gsmsend-script".to_owned(),
             alarm_timeout: Duration::from_secs(30),
             hook_timeout: Duration::from_secs(60),
+            ready: crate::ready::Settings::default(),
         }
     }
 
@@ -463,6 +466,7 @@ impl Conf {
         ));
         lines.push(format!("alarm_mail_program: {}", self.mail_program));
         lines.push(format!("alarm_sms_program: {}", self.sms_program));
+        lines.extend(self.ready.lines());
         lines
     }
 }
@@ -520,6 +524,10 @@ pub fn render(name: &str, conf: &Conf) -> String {
     ));
     out.push_str(&key_line("alarm_mail_program", &conf.mail_program));
     out.push_str(&key_line("alarm_sms_program", &conf.sms_program));
+    for line in conf.ready.lines() {
+        out.push_str(&line);
+        out.push('\n');
+    }
     if !more_mail.is_empty() {
         let _ = writeln!(out, "[{name}]");
         for line in more_mail {
@@ -809,6 +817,11 @@ impl Resolver {
             "alarm_sms_program" => {
                 if let Some(p) = self.program(n, key, value) {
                     self.conf.sms_program = p;
+                }
+            }
+            _ if crate::ready::KEYS.contains(&key) => {
+                if let Err(warning) = self.conf.ready.set(key, value) {
+                    self.warn(n, warning);
                 }
             }
             _ if SCANNER_KEYS.contains(&key) => {}

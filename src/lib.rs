@@ -15,6 +15,7 @@ pub mod driver;
 pub mod entry;
 pub mod info;
 pub mod metrics;
+pub mod ready;
 pub mod scan;
 pub mod status;
 pub mod statusdir;

@@ -420,11 +420,30 @@ impl Scan {
     }
 
     /// Replaces service `name`'s `info` file by hand, atomically as
-    /// supervise would (docs/status-files.md): what readiness the scanner
-    /// reads, until supervise writes the file itself.
+    /// supervise would (docs/status-files.md), for a state no real service
+    /// of the tests reaches.
     pub fn write_info(&self, name: &str, text: &str) {
         write_info(&self.status_dir(name), text);
     }
+}
+
+/// A section's lines for a service that declares readiness (s6's
+/// protocol, descriptor 3) and is ready once `dir/go-NAME` exists.
+pub fn ready_on_go(dir: &TempDir, name: &str) -> String {
+    let go = dir.join(&format!("go-{name}"));
+    let script = dir.script(
+        &format!("{name}-notifier.sh"),
+        &format!(
+            "while [ ! -e {go} ]; do sleep 0.05; done\necho >&3\nexec sleep 1000",
+            go = go.display()
+        ),
+    );
+    format!("command : {}\nnotification_fd : 3\n", script.display())
+}
+
+/// Makes `dir/go-NAME`: that service says it is ready.
+pub fn go(dir: &TempDir, name: &str) {
+    std::fs::write(dir.join(&format!("go-{name}")), "").unwrap();
 }
 
 /// Writes `dir/info` through `info.new` and a rename (creating `dir`).
