@@ -861,6 +861,9 @@ mod tests {
                 max_tries: 3,
                 max_tries_if_coredumped: 5,
                 ready,
+                // One instant restart, then the back-off: these tables
+                // are about the back-off, not the burst budget.
+                restart_burst: 1,
                 ..Conf::unread()
             }
         }

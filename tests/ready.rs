@@ -123,7 +123,7 @@ fn a_crash_loop_shows_its_back_off_and_last_signal_and_start_says_so_at_once() {
         .to_string();
     let sup = start(
         dir,
-        "[svc]\nrestart_backoff_start : 30\nhealthy_after : 5\n",
+        "[svc]\nrestart_backoff_start : 30\nhealthy_after : 5\nrestart_burst : 1\n",
         &command,
     );
     // Two quick exits in a row: the second waits 30 s.
@@ -274,7 +274,7 @@ fn not_ready_in_time_is_a_failed_start_restarted_with_back_off() {
     // It never says it is ready.
     let mut sup = start(
         dir,
-        "[svc]\nnotification_fd : 3\nready_timeout : 0.3\nstop_timeout : 2\nrestart_backoff_start : 30\n",
+        "[svc]\nnotification_fd : 3\nready_timeout : 0.3\nstop_timeout : 2\nrestart_backoff_start : 30\nrestart_burst : 1\n",
         "sleep 1000",
     );
     let first = sup.wait_running();
