@@ -25,8 +25,8 @@ STATUS_ROOT/status/NAME, and keeps them running. Always in the foreground.
   --notify           tell when every service is ready: READY=1 to
                      NOTIFY_SOCKET (systemd's Type=notify), STOPPING=1 at
                      shutdown; also done whenever NOTIFY_SOCKET is set
-  --supervise PATH   the supervise binary (default: next to this program,
-                     else `supervise` on PATH)
+  --supervise PATH   the supervise binary (default: this very program, run
+                     as `supervise`: they are one executable)
   --check            check CONF as a reload would, touching nothing; with
                      -d, print what a reload of the scanner running there
                      would do (start/stop/restart/reread NAME)

@@ -4,7 +4,7 @@
 //! table is copied and supervise resumes once the child has exec'd (or
 //! failed). In the child, in this order: every signal supervise ignores
 //! back to default, its own process group, stdin/stdout/stderr from the
-//! service's files, setgroups, setgid, setuid (the user last: after it,
+//! service's files (and the `notification_fd` pipe), setgroups, setgid, setuid (the user last: after it,
 //! nothing else could be changed), an empty signal mask, then execve, and
 //! `/bin/sh FILE` for an executable without `#!` (as `execvp` does).
 //!
@@ -38,6 +38,8 @@ struct Plan {
     envp: *const *const libc::c_char,
     /// The service's stdin, stdout, stderr.
     fds: [libc::c_int; 3],
+    /// A further descriptor and its number in the service.
+    extra: Option<(libc::c_int, libc::c_int)>,
     groups: Vec<libc::gid_t>,
     uid: libc::uid_t,
     gid: libc::gid_t,
@@ -69,13 +71,24 @@ pub fn service(argv: &[OsString], files: &ServiceFiles, who: &Identity) -> io::R
     unsafe extern "C" {
         static environ: *const *const libc::c_char;
     }
+    let mut env_ptrs: Vec<*const libc::c_char> = Vec::new();
+    if let Some(env) = files.env() {
+        env_ptrs = env.iter().map(|e| e.as_ptr()).collect();
+        env_ptrs.push(std::ptr::null());
+    }
+    let envp = if files.env().is_some() {
+        env_ptrs.as_ptr()
+    } else {
+        // SAFETY: reading the pointer the C library keeps.
+        unsafe { environ }
+    };
     let mut plan = Plan {
         path,
         argv: argv_ptrs,
         sh_argv,
-        // SAFETY: reading the pointer the C library keeps.
-        envp: unsafe { environ },
+        envp,
         fds: files.raw_fds(),
+        extra: files.extra(),
         groups: who.groups.clone(),
         uid: who.uid,
         gid: who.gid,
@@ -128,8 +141,14 @@ extern "C" fn child_main(arg: *mut libc::c_void) -> libc::c_int {
         if libc::syscall(libc::SYS_setpgid, 0, 0) != 0 {
             fail(plan);
         }
-        for (target, &fd) in plan.fds.iter().enumerate() {
-            let rc = if fd == target as libc::c_int {
+        let extra = plan.extra.iter().map(|&(fd, target)| (target, fd));
+        let dups = plan
+            .fds
+            .iter()
+            .enumerate()
+            .map(|(t, &fd)| (t as libc::c_int, fd));
+        for (target, fd) in dups.chain(extra) {
+            let rc = if fd == target {
                 // Already in place: only let it survive exec.
                 libc::syscall(libc::SYS_fcntl, fd, libc::F_SETFD, 0)
             } else {
