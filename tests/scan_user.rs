@@ -271,3 +271,42 @@ fn as_a_user_the_service_starts_as_any_other_does() {
     missing.wait_log_wf("unable to start no-such-program-42: No such file or directory");
     assert!(missing.running());
 }
+
+#[test]
+fn as_a_user_the_service_gets_its_notification_fd_and_notify_socket() {
+    if !root() {
+        return eprintln!("not root: cannot run a service as another user");
+    }
+    // notification_fd : 3 reaches the user's process (it makes the service
+    // ready), and so does the environment supervise sets (NOTIFY_SOCKET).
+    let dir = TempDir::new("user-ready");
+    dir.write(
+        "supervise.conf",
+        "[svc]\nnotification_fd : 3\nnotify : systemd\n",
+    );
+    let mut sup = Supervise::start_with(
+        dir,
+        &[
+            "--user",
+            "nobody",
+            "-u",
+            "status/svc",
+            "sh",
+            "-c",
+            "echo >&3; exec sleep 1000",
+        ],
+        &[],
+    );
+    let pid = sup.wait_running();
+    assert_eq!(proc_ids(pid, "Uid:"), vec![65534; 4]);
+    let info = sup.status_dir.join("info");
+    wait_until("the service is ready", || {
+        std::fs::read_to_string(&info).is_ok_and(|t| t.contains("state=ready"))
+    });
+    let environ = std::fs::read(format!("/proc/{pid}/environ")).unwrap();
+    assert!(
+        String::from_utf8_lossy(&environ).contains("NOTIFY_SOCKET=@"),
+        "{}",
+        String::from_utf8_lossy(&environ)
+    );
+}
