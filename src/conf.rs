@@ -69,6 +69,8 @@ pub struct Conf {
     pub alarm_timeout: Duration,
     /// Extension: how long the `-r` restart hook may run before it is killed.
     pub hook_timeout: Duration,
+    /// Extension: exits kept in `history`; 0 writes none.
+    pub history_size: u32,
 }
 
 impl Conf {
@@ -90,6 +92,7 @@ impl Conf {
             sms_program: "gsmsend-script".to_owned(),
             alarm_timeout: Duration::from_secs(30),
             hook_timeout: Duration::from_secs(60),
+            history_size: DEFAULT_HISTORY_SIZE,
         }
     }
 
@@ -105,6 +108,12 @@ impl Conf {
         }
     }
 }
+
+/// Exits kept in `history` when no `history_size` line says otherwise.
+pub const DEFAULT_HISTORY_SIZE: u32 = 100;
+
+/// The largest `history_size` accepted: the file stays below a megabyte or so.
+pub const MAX_HISTORY_SIZE: u32 = 10_000;
 
 /// Longest line, in bytes without its `\n`, that is read whole; the original
 /// reads lines with a 2048-byte buffer.
@@ -453,6 +462,7 @@ impl Conf {
         ));
         lines.push(format!("alarm_mail_program: {}", self.mail_program));
         lines.push(format!("alarm_sms_program: {}", self.sms_program));
+        lines.push(format!("history_size: {}", self.history_size));
         lines
     }
 }
@@ -509,6 +519,7 @@ pub fn render(name: &str, conf: &Conf) -> String {
     ));
     out.push_str(&key_line("alarm_mail_program", &conf.mail_program));
     out.push_str(&key_line("alarm_sms_program", &conf.sms_program));
+    out.push_str(&key_line("history_size", &conf.history_size.to_string()));
     if !more_mail.is_empty() {
         let _ = writeln!(out, "[{name}]");
         for line in more_mail {
@@ -794,6 +805,11 @@ impl Resolver {
                     self.conf.sms_program = p;
                 }
             }
+            "history_size" => {
+                if let Some(v) = self.bounded(n, key, value, MAX_HISTORY_SIZE) {
+                    self.conf.history_size = v;
+                }
+            }
             _ if SCANNER_KEYS.contains(&key) => {}
             _ => self.warn(n, format!("unknown key `{}`: line ignored", shown(key))),
         }
@@ -904,6 +920,27 @@ impl Resolver {
                     n,
                     format!(
                         "{key}: expected seconds such as `10` or `0.5`, found `{}`: line ignored",
+                        shown(value)
+                    ),
+                );
+                None
+            }
+        }
+    }
+
+    /// An extension whole number from 0 to `max`; any mode sets it (0
+    /// included). Empty keeps the value in force without a warning.
+    fn bounded(&mut self, n: usize, key: &str, value: &str, max: u32) -> Option<u32> {
+        if value.is_empty() {
+            return None;
+        }
+        match value.parse::<u32>() {
+            Ok(v) if value.bytes().all(|b| b.is_ascii_digit()) && v <= max => Some(v),
+            _ => {
+                self.warn(
+                    n,
+                    format!(
+                        "{key}: expected a whole number from 0 to {max}, found `{}`: line ignored",
                         shown(value)
                     ),
                 );
@@ -1429,6 +1466,24 @@ mod tests {
     }
 
     #[test]
+    fn history_size_takes_0_to_the_maximum_with_line_numbers() {
+        assert_eq!(conf("[global]\n", "x").history_size, 100);
+        let r = resolve(b"[global]\nhistory_size: 5\n[x]\nhistory_size: 0\n", "x");
+        assert_eq!(
+            (r.conf.history_size, r.warnings.len()),
+            (0, 0),
+            "0 overrides: off"
+        );
+        let text =
+            "[x]\nhistory_size: many\nhistory_size: 10001\nhistory_size: -1\nhistory_size:\n";
+        let r = resolve(text.as_bytes(), "x");
+        assert_eq!(r.conf.history_size, 100);
+        assert_eq!(warned_lines(text, "x"), [2, 3, 4]);
+        assert!(r.warnings[0].message.contains("from 0 to 10000"));
+        assert_renders_back("x", &with(|c| c.history_size = 0));
+    }
+
+    #[test]
     fn extension_keys_set_their_fields() {
         let text = "[global]\nrestart_backoff_start: 0.1\nrestart_backoff_max : 45s\nhealthy_after: 2.5\n\
                     stop_timeout: 7\nalarm_timeout: 12\nrestart_hook_timeout: 0.75\n\
@@ -1608,6 +1663,7 @@ mod tests {
                 "alarm_command: /bin/page",
                 "alarm_mail_program: mail",
                 "alarm_sms_program: gsmsend-script",
+                "history_size: 100",
             ]
         );
         let empty = Conf::file_defaults().describe();
@@ -1716,7 +1772,7 @@ mod tests {
              alarm_mail: a@x b@x\nalarm_gsm: 138\nrestart_backoff_start: 0.1s\n\
              restart_backoff_max: 30s\nhealthy_after: 1s\nstop_timeout: 2.5s\n\
              alarm_timeout: 30s\nrestart_hook_timeout: 60s\nalarm_command: /bin/page\n\
-             alarm_mail_program: mail\nalarm_sms_program: gsmsend-script\n"
+             alarm_mail_program: mail\nalarm_sms_program: gsmsend-script\nhistory_size: 100\n"
         );
         for conf in [
             c,
@@ -1830,7 +1886,7 @@ mod tests {
         let count = text.split(|&b| b == b'\n').count();
         assert!(r.warnings.iter().all(|w| w.line >= 1 && w.line <= count));
         assert!(r.warnings.windows(2).all(|w| w[0].line <= w[1].line));
-        assert_eq!(c.describe().len(), 5 + c.alarm_gsm.len() + 9);
+        assert_eq!(c.describe().len(), 5 + c.alarm_gsm.len() + 10);
     }
 
     proptest! {

@@ -17,9 +17,11 @@ use crate::cli::Options;
 use crate::conf;
 use crate::conf::Conf;
 use crate::control::Command;
+use crate::history::{self, History, Step};
 use crate::status;
 use crate::statusdir::{self, Leftover, StatusDir};
 use crate::supervisor::{Alarm, Effect, Input, Level, Now, RestartHook, Supervisor, loaded};
+use crate::sys::history as history_file;
 use crate::sys::inotify::Inotify;
 use crate::sys::lock::{self, Record};
 use crate::sys::logfile::{self, Log};
@@ -206,6 +208,7 @@ fn set_up(options: Options) -> Result<Driver, i32> {
         service_files: None,
         status: StatusWrites::new(format!("{shown}/status")),
         record: Replace::new(format!("the record in {shown}/lock")),
+        history: History::new(format!("{shown}/history")),
         recorded: None,
         logs: [
             Backlog::new(format!("{shown}/supervise.log")),
@@ -279,6 +282,8 @@ struct Driver {
     status: StatusWrites,
     /// The record in the lock file: what to write and its retries.
     record: Replace<Record>,
+    /// The exits for `history` not yet appended.
+    history: History,
     /// The group the record names (as last set).
     recorded: Option<(u32, Duration)>,
     /// Lines for supervise.log and supervise.log.wf not yet written.
@@ -426,6 +431,7 @@ impl Driver {
             .chain(self.supervisor.next_deadline())
             .chain(self.status.deadline())
             .chain(self.record.deadline())
+            .chain(self.history.deadline())
             .chain(self.repair.deadline())
             .chain(self.logs.iter().filter_map(Backlog::deadline))
             .chain(self.blind_recheck_at)
@@ -458,11 +464,51 @@ impl Driver {
                 self.log(level, &line);
             }
         }
+        self.write_history(now, force);
         // Log lines wait with a status write held back (after `d`, say):
         // the service just signalled finds the CPU free to die on, and both
         // are written together, at most STATUS_COALESCE later.
         if force || !self.status.holding_back(now.mono) {
             self.flush_logs(now.mono, force);
+        }
+    }
+
+    /// Appends the exits waiting for `history`, counting the file first
+    /// and compacting it when it is due (see [`crate::history`]).
+    fn write_history(&mut self, now: Now, force: bool) {
+        let size = self.supervisor.conf().history_size;
+        let dir = self.dir.path.clone();
+        let tail = || history_file::read_tail(&dir, History::read_bytes(size));
+        loop {
+            let done = match self.history.step(now.mono, force, size) {
+                Step::Idle => return,
+                Step::Count => tail().map(|tail| {
+                    let (text, whole) = tail.unzip();
+                    self.history
+                        .counted(text.as_deref(), whole.unwrap_or(true), size);
+                    None
+                }),
+                Step::Append(line) => {
+                    history_file::append(&dir, line).map(|()| self.history.appended())
+                }
+                Step::Compact { keep } => tail()
+                    .and_then(|tail| {
+                        let (text, whole) = tail.unwrap_or((Vec::new(), true));
+                        let (text, kept) = history::compact(&text, whole, keep);
+                        history_file::replace(&dir, &text).map(|()| kept)
+                    })
+                    .map(|kept| self.history.compacted(kept)),
+            };
+            let (report, stop) = match done {
+                Ok(report) => (report, false),
+                Err(e) => (self.history.failed(now.mono, &e.to_string()), true),
+            };
+            if let Some((level, line)) = report {
+                self.log(level, &line);
+            }
+            if stop {
+                return;
+            }
         }
     }
 
@@ -714,6 +760,11 @@ impl Driver {
                 None
             }
             Effect::ReloadConf => self.reload_conf(),
+            Effect::RecordExit(exited) => {
+                self.history
+                    .record(&exited, self.supervisor.conf().history_size);
+                None
+            }
             Effect::Exit(code) => {
                 self.exit = Some(code);
                 if !self.senders.is_empty() {

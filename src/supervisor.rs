@@ -10,6 +10,7 @@ pub use crate::alarm::AlarmEvent;
 use crate::backoff::{Backoff, Policy};
 use crate::conf::Conf;
 use crate::control::Command;
+use crate::info::{Cause, Exited};
 use crate::status::{Status, Want};
 
 /// The moment an input happened: monotonic time for windows, back-off and
@@ -168,6 +169,8 @@ pub enum Effect {
     KillHook,
     /// Re-read the config file; answer with `Reloaded`.
     ReloadConf,
+    /// Append this exit to the `history` file (docs/status-files.md).
+    RecordExit(Exited),
     /// Exit supervise with this code.
     Exit(i32),
 }
@@ -391,6 +394,13 @@ impl Supervisor {
                     format!("unable to start {reason}"),
                 ));
                 self.child = Child::Down;
+                out.push(Effect::RecordExit(Exited {
+                    time: now.wall,
+                    pid: 0,
+                    exit: Exit::Code(1),
+                    ran: Duration::ZERO,
+                    cause: Cause::SpawnFailed,
+                }));
                 self.after_exit(now, Exit::Code(1), Duration::ZERO, false, &mut out);
             }
             Input::ChildExited {
@@ -503,6 +513,17 @@ impl Supervisor {
         self.since = now.wall;
         out.push(Effect::Log(Level::Notice, exit_line(how, run_time, pid)));
         let requested = stop.is_some() || signalled || self.exit_pending;
+        out.push(Effect::RecordExit(Exited {
+            time: now.wall,
+            pid,
+            exit: how,
+            ran: run_time,
+            cause: if requested {
+                Cause::Asked
+            } else {
+                Cause::Crash
+            },
+        }));
         self.child = if group_alive {
             let stop = stop.unwrap_or_else(|| {
                 out.push(Effect::Log(
@@ -1068,6 +1089,71 @@ mod tests {
         let effects = sup.handle(at(9_000), failed());
         assert!(!spawns(&effects));
         assert_eq!(last_status(&effects).pid, 0);
+    }
+
+    fn recorded(effects: &[Effect]) -> Vec<Exited> {
+        effects
+            .iter()
+            .filter_map(|e| match e {
+                Effect::RecordExit(exited) => Some(*exited),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn every_exit_is_recorded_for_history_with_its_cause() {
+        let mut sup = running(quiet_conf(), 42, 0);
+        let crash = Input::ChildExited {
+            pid: 42,
+            how: Exit::Signal {
+                signal: 11,
+                core: true,
+            },
+            group_alive: false,
+        };
+        let effects = sup.handle(at(2_500), crash);
+        let expect = Exited {
+            time: at(2_500).wall,
+            pid: 42,
+            exit: Exit::Signal {
+                signal: 11,
+                core: true,
+            },
+            ran: Duration::from_millis(2_500),
+            cause: Cause::Crash,
+        };
+        assert_eq!(recorded(&effects), [expect]);
+        sup.handle(at(2_500), Input::Spawned { pid: 43 });
+        // `d`: the exit that follows was asked for.
+        assert_eq!(recorded(&sup.handle(at(3_000), control(b'd'))), []);
+        let effects = sup.handle(at(3_100), exited(43, 0));
+        assert_eq!(
+            recorded(&effects),
+            [Exited {
+                time: at(3_100).wall,
+                pid: 43,
+                exit: Exit::Code(0),
+                ran: Duration::from_millis(600),
+                cause: Cause::Asked,
+            }]
+        );
+        // A `t` ends it too: asked. A spawn failure: pid 0.
+        sup.handle(at(4_000), control(b'u'));
+        sup.handle(at(4_000), Input::Spawned { pid: 44 });
+        sup.handle(at(4_100), control(b't'));
+        let effects = sup.handle(at(4_200), exited(44, 143));
+        assert_eq!(recorded(&effects)[0].cause, Cause::Asked);
+        let effects = sup.handle(
+            at(4_300),
+            Input::SpawnFailed {
+                reason: "x: gone".into(),
+            },
+        );
+        let failed = recorded(&effects);
+        assert_eq!((failed[0].pid, failed[0].cause), (0, Cause::SpawnFailed));
+        // An exit of a pid that is not the child's records nothing.
+        assert_eq!(recorded(&sup.handle(at(5_000), exited(99, 0))), []);
     }
 
     #[test]

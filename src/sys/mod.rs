@@ -5,6 +5,7 @@
 pub mod clock;
 pub mod detach;
 pub mod fifo;
+pub mod history;
 pub mod inotify;
 pub mod localtime;
 pub mod lock;
