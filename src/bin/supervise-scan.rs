@@ -57,6 +57,7 @@ fn real_main() -> i32 {
                 forward_output: args.forward_output,
                 notify: args.notify,
                 notify_socket,
+                metrics_file: args.metrics_file.map(absolute),
             })
         }
     }
