@@ -25,6 +25,7 @@ use crate::sys::history as history_file;
 use crate::sys::inotify::Inotify;
 use crate::sys::lock::{self, Record};
 use crate::sys::logfile::{self, Log};
+use crate::sys::logpipe::{self, Stream};
 use crate::sys::process::GroupWatch;
 use crate::sys::signals::Signals;
 use crate::sys::{clock, detach, localtime, memory, poll, process, reap, spawn};
@@ -209,6 +210,7 @@ fn set_up(options: Options) -> Result<Driver, i32> {
         status: StatusWrites::new(format!("{shown}/status")),
         record: Replace::new(format!("the record in {shown}/lock")),
         history: History::new(format!("{shown}/history")),
+        log_pipes: None,
         recorded: None,
         logs: [
             Backlog::new(format!("{shown}/supervise.log")),
@@ -284,6 +286,9 @@ struct Driver {
     record: Replace<Record>,
     /// The exits for `history` not yet appended.
     history: History,
+    /// The service's stdout and stderr pipes, once the output-log keys
+    /// asked for them: made at the first spawn, kept across restarts.
+    log_pipes: Option<[Stream; 2]>,
     /// The group the record names (as last set).
     recorded: Option<(u32, Duration)>,
     /// Lines for supervise.log and supervise.log.wf not yet written.
@@ -332,6 +337,7 @@ impl Driver {
                 // waited for, and killed at their timeout, before we go: no
                 // sender outlives its supervision.
                 if self.senders.is_empty() {
+                    self.pump_logs(clock::now(), true);
                     return code;
                 }
             }
@@ -347,6 +353,8 @@ impl Driver {
             }
             let mut fds = vec![self.dir.control.as_raw_fd(), self.signals.raw_fd()];
             fds.extend(self.watcher.as_ref().map(Inotify::raw_fd));
+            let pipes_from = fds.len();
+            fds.extend(self.log_pipes.iter().flatten().map(Stream::raw_fd));
             let watches_from = fds.len();
             fds.extend(self.watch.iter().flat_map(GroupWatch::fds));
             let readable = match poll::wait(&fds, timeout) {
@@ -360,6 +368,11 @@ impl Driver {
             };
             let now = clock::now();
             self.dir.logs.recheck();
+            // The service's output first: an alarm for its exit, below,
+            // quotes the end of `__stderr`.
+            if readable[pipes_from..watches_from].contains(&true) {
+                self.pump_logs(now, false);
+            }
             // Control first: a `d` or `x` that arrived with the child's death
             // is obeyed before the death is handled, so it is never restarted.
             if readable[0] {
@@ -718,7 +731,7 @@ impl Driver {
 
     fn carry_out(&mut self, now: Now, effect: Effect) -> Option<Input> {
         match effect {
-            Effect::Spawn => Some(match spawn::service(&self.argv, &self.dir.path) {
+            Effect::Spawn => Some(match self.spawn_service() {
                 Ok((pid, files)) => {
                     self.service_files = Some(files);
                     Input::Spawned { pid }
@@ -778,6 +791,47 @@ impl Driver {
                 }
                 None
             }
+        }
+    }
+
+    /// Starts the service, its output into the log pipes when the
+    /// output-log keys are set (the pipes made at the first start).
+    fn spawn_service(&mut self) -> io::Result<(u32, spawn::ServiceFiles)> {
+        if self.supervisor.conf().log_pipe() && self.log_pipes.is_none() {
+            let made = Stream::new(&self.dir.path, "__stdout")
+                .and_then(|out| Ok([out, Stream::new(&self.dir.path, "__stderr")?]));
+            match made {
+                Ok(pipes) => self.log_pipes = Some(pipes),
+                Err(e) => self.log(
+                    Level::Warning,
+                    &format!("cannot make the log pipes (output goes to the files directly): {e}"),
+                ),
+            }
+        }
+        let pipes = self
+            .log_pipes
+            .as_ref()
+            .filter(|_| self.supervisor.conf().log_pipe())
+            .map(|[out, err]| [out.writer(), err.writer()]);
+        spawn::service(&self.argv, &self.dir.path, pipes)
+    }
+
+    /// Moves what the service wrote from the log pipes to the files.
+    fn pump_logs(&mut self, now: Now, last: bool) {
+        let conf = self.supervisor.conf();
+        let settings = logpipe::Settings {
+            timestamps: conf
+                .log_timestamps
+                .unwrap_or(crate::logpipe::Timestamps::Off),
+            max_bytes: conf.log_max_bytes,
+            keep: conf.log_keep.unwrap_or(crate::logpipe::DEFAULT_KEEP),
+        };
+        let mut said = Vec::new();
+        for stream in self.log_pipes.iter_mut().flatten() {
+            said.extend(stream.pump(now.wall, settings, last));
+        }
+        for line in said {
+            self.log(Level::Warning, &line);
         }
     }
 

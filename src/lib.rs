@@ -14,6 +14,7 @@ pub mod control;
 pub mod driver;
 pub mod history;
 pub mod info;
+pub mod logpipe;
 pub mod metrics;
 pub mod scan;
 pub mod status;

@@ -10,6 +10,7 @@ pub mod inotify;
 pub mod localtime;
 pub mod lock;
 pub mod logfile;
+pub mod logpipe;
 pub mod memory;
 pub mod notify;
 pub mod pidfd;

@@ -69,8 +69,9 @@ pub struct ServiceFiles {
     _stderr: File,
 }
 
-/// Starts the service `argv` with its output in `dir`; returns its pid and
-/// its files (see [`ServiceFiles`]).
+/// Starts the service `argv` with its output in `dir` (or, given `pipes`,
+/// into those: the write ends of supervise's log pipes); returns its pid
+/// and its files (see [`ServiceFiles`]).
 ///
 /// Through the C library's `posix_spawnp`, which clones with `CLONE_VFORK`
 /// and a shared address space: supervise does not copy its page tables for
@@ -78,7 +79,11 @@ pub struct ServiceFiles {
 /// failure comes back as the return value. The attributes give the child
 /// its own process group, an empty signal mask and default handling of every
 /// signal (see [`default_signals`]).
-pub fn service(argv: &[OsString], dir: &Path) -> io::Result<(u32, ServiceFiles)> {
+pub fn service(
+    argv: &[OsString],
+    dir: &Path,
+    pipes: Option<[&File; 2]>,
+) -> io::Result<(u32, ServiceFiles)> {
     use std::ffi::CString;
     use std::os::unix::ffi::OsStrExt;
 
@@ -89,8 +94,10 @@ pub fn service(argv: &[OsString], dir: &Path) -> io::Result<(u32, ServiceFiles)>
         let path = dir.join(name);
         open_append(&path).map_err(|e| named(&path, e))
     };
-    let stdout = output("__stdout")?;
-    let stderr = output("__stderr")?;
+    let (stdout, stderr) = match pipes {
+        Some([out, err]) => (out.try_clone()?, err.try_clone()?),
+        None => (output("__stdout")?, output("__stderr")?),
+    };
     let null = File::open("/dev/null")?;
     let args: Vec<CString> = argv
         .iter()
