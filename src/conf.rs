@@ -78,6 +78,8 @@ pub struct Conf {
     pub log_keep: Option<u32>,
     /// Extension: the time put before each output line.
     pub log_timestamps: Option<Timestamps>,
+    /// Extension: program run on every state change.
+    pub event_command: Option<String>,
 }
 
 impl Conf {
@@ -111,6 +113,7 @@ impl Conf {
             log_max_bytes: None,
             log_keep: None,
             log_timestamps: None,
+            event_command: None,
         }
     }
 
@@ -503,6 +506,9 @@ impl Conf {
         if let Some(stamps) = self.log_timestamps {
             lines.push(("log_timestamps", stamps.word().to_owned()));
         }
+        if let Some(program) = &self.event_command {
+            lines.push(("event_command", program.clone()));
+        }
         lines
     }
 }
@@ -836,6 +842,11 @@ impl Resolver {
             "alarm_command" => {
                 if let Some(p) = self.program(n, key, value) {
                     self.conf.alarm_command = Some(p);
+                }
+            }
+            "event_command" => {
+                if let Some(p) = self.program(n, key, value) {
+                    self.conf.event_command = Some(p);
                 }
             }
             "alarm_mail_program" => {
@@ -1565,6 +1576,22 @@ mod tests {
         assert_eq!(warned_lines(text, "x"), [2, 3, 4]);
         assert!(r.warnings[0].message.contains("from 0 to 10000"));
         assert_renders_back("x", &with(|c| c.history_size = 0));
+    }
+
+    #[test]
+    fn event_command_is_a_program_path() {
+        let r = resolve(
+            b"[global]\nevent_command: /bin/a\n[x]\nevent_command: /bin/b\n",
+            "x",
+        );
+        assert_eq!(r.conf.event_command.as_deref(), Some("/bin/b"));
+        assert!(
+            r.conf
+                .describe()
+                .contains(&"event_command: /bin/b".to_owned())
+        );
+        assert_renders_back("x", &r.conf);
+        assert_eq!(conf("[x]\n", "x").event_command, None);
     }
 
     #[test]

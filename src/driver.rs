@@ -47,8 +47,9 @@ const MAX_CONTROL_READS: usize = 64;
 /// moment (starting an alarm sender or the restart hook takes a pipe for
 /// its stdin, one for exec errors, and its output files; writing the status
 /// file, reading the config or /proc takes one or two); pidfds watching a
-/// group that is being stopped ([`GroupWatch::MAX`], 4). That is 24; the
-/// rest is margin. Below it supervise refuses to start, so that it never
+/// group that is being stopped ([`GroupWatch::MAX`], 4); the two log pipes,
+/// when the output-log keys ask for them (4). That is 28; the rest is
+/// margin. Below it supervise refuses to start, so that it never
 /// runs with a service it cannot fully supervise.
 pub const DESCRIPTORS_NEEDED: u64 = 32;
 
@@ -211,6 +212,8 @@ fn set_up(options: Options) -> Result<Driver, i32> {
         record: Replace::new(format!("the record in {shown}/lock")),
         history: History::new(format!("{shown}/history")),
         log_pipes: None,
+        events: crate::events::Queue::default(),
+        event_pid: None,
         recorded: None,
         logs: [
             Backlog::new(format!("{shown}/supervise.log")),
@@ -289,6 +292,10 @@ struct Driver {
     /// The service's stdout and stderr pipes, once the output-log keys
     /// asked for them: made at the first spawn, kept across restarts.
     log_pipes: Option<[Stream; 2]>,
+    /// Events waiting for `event_command`.
+    events: crate::events::Queue,
+    /// The `event_command` run under way (also among the senders).
+    event_pid: Option<u32>,
     /// The group the record names (as last set).
     recorded: Option<(u32, Duration)>,
     /// Lines for supervise.log and supervise.log.wf not yet written.
@@ -649,6 +656,7 @@ impl Driver {
     fn reap(&mut self, now: Now) {
         let mut service_exit = None;
         let mut hook_done = false;
+        let mut event_done = false;
         while let Some((pid, how)) = reap::reap_one() {
             if Some(pid) == self.supervisor.child_pid() {
                 service_exit = Some((pid, how));
@@ -658,6 +666,10 @@ impl Driver {
                 hook_done = true;
                 self.hook.take()
             } else if let Some(at) = self.senders.iter().position(|h| h.pid == pid) {
+                if self.event_pid == Some(pid) {
+                    self.event_pid = None;
+                    event_done = true;
+                }
                 Some(self.senders.swap_remove(at))
             } else {
                 None // an orphan re-parented to us: reaping it is all
@@ -684,6 +696,10 @@ impl Driver {
         }
         if hook_done {
             self.apply(now, Input::HookFinished);
+        }
+        if event_done {
+            let next = self.events.finished();
+            self.run_event(now, next);
         }
     }
 
@@ -773,6 +789,11 @@ impl Driver {
                 None
             }
             Effect::ReloadConf => self.reload_conf(),
+            Effect::Event(event) => {
+                let now_run = self.events.push(event);
+                self.run_event(now, now_run);
+                None
+            }
             Effect::RecordExit(exited) => {
                 self.history
                     .record(&exited, self.supervisor.conf().history_size);
@@ -893,6 +914,44 @@ impl Driver {
                     });
                 }
                 Err(e) => self.log(Level::Warning, &format!("{what} could not be run: {e}")),
+            }
+        }
+    }
+
+    /// Starts `event_command` for `next` (an event and the count dropped
+    /// before it), if there is one; one that cannot start passes the turn
+    /// to the next event.
+    fn run_event(&mut self, now: Now, mut next: Option<(crate::events::Event, u64)>) {
+        while let Some((event, dropped)) = next.take() {
+            let Some(program) = self.supervisor.conf().event_command.clone() else {
+                next = self.events.finished();
+                continue;
+            };
+            if dropped > 0 {
+                self.log(
+                    Level::Warning,
+                    &format!(
+                        "event_command: {dropped} event(s) dropped (one run at a time, {} waiting at most)",
+                        crate::events::QUEUE
+                    ),
+                );
+            }
+            let run = crate::events::invocation(&program, &self.name, &self.host, &event, dropped);
+            let args: Vec<OsString> = run.args.iter().map(OsString::from).collect();
+            let what = format!("event_command {program}");
+            match spawn::helper(OsStr::new(&run.program), &args, &run.env, None) {
+                Ok((pid, _stdin)) => {
+                    self.event_pid = Some(pid);
+                    self.senders.push(Helper {
+                        pid,
+                        kill_at: Some(now.mono + self.supervisor.conf().alarm_timeout),
+                        name: what,
+                    });
+                }
+                Err(e) => {
+                    self.log(Level::Warning, &format!("{what} could not be run: {e}"));
+                    next = self.events.finished();
+                }
             }
         }
     }

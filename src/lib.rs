@@ -12,6 +12,7 @@ pub mod cli;
 pub mod conf;
 pub mod control;
 pub mod driver;
+pub mod events;
 pub mod history;
 pub mod info;
 pub mod logpipe;

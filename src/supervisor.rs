@@ -10,6 +10,7 @@ pub use crate::alarm::AlarmEvent;
 use crate::backoff::{Backoff, Policy};
 use crate::conf::Conf;
 use crate::control::Command;
+use crate::events::{Event, Kind};
 use crate::info::{Cause, Exited};
 use crate::status::{Status, Want};
 
@@ -171,6 +172,8 @@ pub enum Effect {
     ReloadConf,
     /// Append this exit to the `history` file (docs/status-files.md).
     RecordExit(Exited),
+    /// Tell `event_command` of a state change (only when it is set).
+    Event(Event),
     /// Exit supervise with this code.
     Exit(i32),
 }
@@ -488,6 +491,7 @@ impl Supervisor {
             Level::Notice,
             format!("service started, pid {pid}"),
         ));
+        self.event(Kind::Start, pid, None, Duration::ZERO, out);
         // A `d` or `x` that arrived while the spawn was under way still counts.
         if self.want == Want::Down {
             self.begin_stop(now, pid, out);
@@ -524,6 +528,7 @@ impl Supervisor {
                 Cause::Crash
             },
         }));
+        self.event(Kind::Exit, pid, Some(how), run_time, out);
         self.child = if group_alive {
             let stop = stop.unwrap_or_else(|| {
                 out.push(Effect::Log(
@@ -577,6 +582,7 @@ impl Supervisor {
                 );
                 out.push(Effect::Log(Level::Notice, line));
                 out.push(Effect::Log(Level::Warning, facts));
+                self.event(Kind::GiveUp, 0, Some(how), run_time, out);
                 self.exit_pending = true;
                 self.exit_code = EXIT_GAVE_UP;
             }
@@ -594,6 +600,7 @@ impl Supervisor {
                         seconds(delay)
                     ),
                 ));
+                self.event(Kind::Backoff, 0, None, delay, out);
             }
             self.restart_at = Some(now.mono + delay);
         }
@@ -740,6 +747,27 @@ impl Supervisor {
             });
             *paused = false;
             self.signal_group_to_stop(pid, out);
+            self.event(Kind::Stop, pid, None, Duration::ZERO, out);
+        }
+    }
+
+    /// An event for `event_command`, when one is set.
+    fn event(
+        &self,
+        kind: Kind,
+        pid: u32,
+        how: Option<Exit>,
+        duration: Duration,
+        out: &mut Vec<Effect>,
+    ) {
+        if self.conf.event_command.is_some() {
+            out.push(Effect::Event(Event {
+                kind,
+                pid,
+                how,
+                duration,
+                restarts_in_window: self.window.tries,
+            }));
         }
     }
 
@@ -1099,6 +1127,48 @@ mod tests {
                 _ => None,
             })
             .collect()
+    }
+
+    fn kinds(effects: &[Effect]) -> Vec<Kind> {
+        effects
+            .iter()
+            .filter_map(|e| match e {
+                Effect::Event(event) => Some(event.kind),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn state_changes_are_events_only_with_an_event_command() {
+        let mut quiet = running(quiet_conf(), 42, 0);
+        assert_eq!(kinds(&quiet.handle(at(10), exited(42, 1))), []);
+        let conf = Conf {
+            event_command: Some("/bin/hook".into()),
+            alarm_interval: 60,
+            max_tries: 2,
+            ..Conf::unread()
+        };
+        let mut sup = Supervisor::new("svc", conf, None);
+        sup.handle(at(0), Input::Start);
+        assert_eq!(
+            kinds(&sup.handle(at(0), Input::Spawned { pid: 1 })),
+            [Kind::Start]
+        );
+        // A quick exit: restarted at once; the second quick one backs off.
+        assert_eq!(kinds(&sup.handle(at(10), exited(1, 1))), [Kind::Exit]);
+        sup.handle(at(10), Input::Spawned { pid: 2 });
+        let effects = sup.handle(at(20), exited(2, 1));
+        assert_eq!(kinds(&effects), [Kind::Exit, Kind::Backoff]);
+        sup.handle(at(500), Input::Deadline);
+        sup.handle(at(500), Input::Spawned { pid: 3 });
+        // The third exit in the window is one too many: give-up.
+        let effects = sup.handle(at(600), exited(3, 1));
+        assert_eq!(kinds(&effects), [Kind::Exit, Kind::GiveUp]);
+        let mut sup = Supervisor::new("svc", sup.conf().clone(), None);
+        sup.handle(at(0), Input::Start);
+        sup.handle(at(0), Input::Spawned { pid: 7 });
+        assert_eq!(kinds(&sup.handle(at(5), control(b'd'))), [Kind::Stop]);
     }
 
     #[test]

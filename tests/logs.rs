@@ -253,7 +253,8 @@ fn the_keys_work_under_supervise_scan() {
     let dir = scan.status_dir("web");
     let settings = fs::read_to_string(dir.join("supervise.conf")).unwrap();
     assert!(
-        settings.contains("log_max_bytes: 100000\n") && settings.contains("log_timestamps: iso8601\n"),
+        settings.contains("log_max_bytes: 100000\n")
+            && settings.contains("log_timestamps: iso8601\n"),
         "{settings}"
     );
     wait_until("the stamped line", || {

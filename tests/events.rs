@@ -1,0 +1,101 @@
+//! `event_command` (issue 16 item 5): run without a shell on every state
+//! change with the alarm variables and the event, one at a time per
+//! service, later events queued (bounded, the dropped ones counted), a
+//! hanging one killed at `alarm_timeout` while supervision goes on.
+
+mod support;
+
+use std::fs;
+
+use support::*;
+
+fn start(tag: &str, conf: &str, hook: &str) -> Supervise {
+    let dir = TempDir::new(tag);
+    let hook = dir.script("event.sh", hook);
+    dir.write(
+        "supervise.conf",
+        &format!(
+            "[svc]\nalarm_interval: 0\n{conf}event_command: {}\n",
+            hook.display()
+        ),
+    );
+    Supervise::start_with(dir, &["-p", "status/svc", "-f", "sleep 1000"], &[])
+}
+
+fn events(sup: &Supervise) -> Vec<String> {
+    fs::read_to_string(sup.dir.join("events"))
+        .unwrap_or_default()
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn every_state_change_runs_the_command_in_order_with_its_facts() {
+    let mut sup = start(
+        "events-order",
+        "",
+        "echo \"$1 $2 pid=$SUPERVISE_PID signal=$SUPERVISE_SIGNAL_NAME code=$SUPERVISE_EXIT_CODE\" >> events\n",
+    );
+    let first = sup.wait_running();
+    wait_until("the start event", || events(&sup).len() == 1);
+    kill(first, libc::SIGKILL);
+    let second = sup.wait_new_pid(first);
+    wait_until("exit and start", || events(&sup).len() == 3);
+    sup.control("d");
+    sup.wait_down();
+    wait_until("stop and exit", || events(&sup).len() == 5);
+    assert_eq!(
+        events(&sup),
+        [
+            format!("svc start pid={first} signal= code="),
+            format!("svc exit pid={first} signal=SIGKILL code="),
+            format!("svc start pid={second} signal= code="),
+            format!("svc stop pid={second} signal= code="),
+            format!("svc exit pid={second} signal=SIGTERM code="),
+        ]
+    );
+}
+
+#[test]
+fn a_hanging_event_command_is_killed_and_later_events_wait_bounded() {
+    // The first run hangs; meanwhile the service crashes again and again.
+    let mut sup = start(
+        "events-hang",
+        "alarm_timeout: 2\nrestart_backoff_start: 0\nrestart_backoff_max: 0\n",
+        "echo \"$2 dropped=$SUPERVISE_EVENTS_DROPPED\" >> events\n\
+         [ ! -e hung ] && echo $$ > hung && exec sleep 1000\nexit 0\n",
+    );
+    let mut pid = sup.wait_running();
+    wait_until("the first run hangs", || {
+        fs::read_to_string(sup.dir.join("hung")).is_ok_and(|t| !t.trim().is_empty())
+    });
+    let hung: u32 = fs::read_to_string(sup.dir.join("hung"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    assert!(alive(hung));
+    // Supervision goes on: 15 crashes, each restarted at once (30 events).
+    for _ in 0..15 {
+        kill(pid, libc::SIGKILL);
+        pid = sup.wait_new_pid(pid);
+    }
+    assert_eq!(events(&sup).len(), 1, "one run at a time");
+    sup.wait_log_wf("did not finish in time: killed");
+    wait_until("the hung run is gone", || !alive(hung));
+    wait_until("the queued events ran", || events(&sup).len() == 1 + 16);
+    let lines = events(&sup);
+    // The oldest 14 of the 30 were dropped; the next run is told.
+    assert_eq!(lines[1], "exit dropped=14", "{lines:?}");
+    assert!(
+        lines[2..].iter().all(|l| l.ends_with("dropped=0")),
+        "{lines:?}"
+    );
+    assert!(
+        sup.log_wf().contains("event_command: 14 event(s) dropped"),
+        "{}",
+        sup.log_wf()
+    );
+    assert!(alive(pid));
+}
