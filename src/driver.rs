@@ -344,7 +344,10 @@ impl Driver {
                 // waited for, and killed at their timeout, before we go: no
                 // sender outlives its supervision.
                 if self.senders.is_empty() {
+                    // The output the service left in the pipes, and what
+                    // that had to say.
                     self.pump_logs(clock::now(), true);
+                    self.write_due(clock::now());
                     return code;
                 }
             }
