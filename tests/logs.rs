@@ -263,3 +263,21 @@ fn the_keys_work_under_supervise_scan() {
             .any(|l| l.ends_with("Z hello"))
     });
 }
+
+#[test]
+fn an_idle_service_with_output_logs_costs_no_wake_up() {
+    let conf = "[svc]\nlog_max_bytes: 100000\nlog_timestamps: tai64n\nevent_command: /bin/true\n";
+    let mut sup = start("logs-idle", conf, "echo once\nexec sleep 1000\n");
+    sup.wait_running();
+    wait_until("the line", || all_lines(&sup.status_dir, "__stdout").len() == 1);
+    let pid = sup.pid();
+    wait_idle(pid);
+    wait_until("the event command has run", || {
+        children_of(pid).len() == 1 && state(pid) == Some('S')
+    });
+    let before = context_switches(pid);
+    // Observing for a fixed span is the point here, not a way to
+    // synchronise: any wake-up in it is a failure.
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    assert_eq!(context_switches(pid), before, "supervise woke up while idle");
+}
