@@ -328,6 +328,9 @@ impl Driver {
             self.carry_out(now, effect);
         }
         self.record.set(self.dir.record(None), now.mono);
+        self.dir
+            .logs
+            .set_rotation(log_rotation(self.supervisor.conf()));
         self.watch_own_files();
         if let Some(Leftover { pgid, since }) = self.leftover.take() {
             self.apply(now, Input::LeftoverGroup { pgid, since });
@@ -869,6 +872,7 @@ impl Driver {
                 for line in resolved.warnings_text(&path) {
                     self.log(Level::Warning, &line);
                 }
+                self.dir.logs.set_rotation(log_rotation(&resolved.conf));
                 let input = Input::Reloaded(Some(Box::new(resolved.conf)));
                 memory::release_free_heap();
                 Some(input)
@@ -984,6 +988,17 @@ impl Driver {
             }
         }
     }
+}
+
+/// How supervise.log and supervise.log.wf rotate: as the service's output
+/// when an output-log key is set, else (`None`) the original's rule.
+fn log_rotation(conf: &Conf) -> Option<(Option<u64>, u32)> {
+    conf.log_pipe().then(|| {
+        (
+            conf.log_max_bytes,
+            conf.log_keep.unwrap_or(crate::logpipe::DEFAULT_KEEP),
+        )
+    })
 }
 
 /// `control: received d x` with at most 64 commands shown.

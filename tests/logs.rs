@@ -269,7 +269,9 @@ fn an_idle_service_with_output_logs_costs_no_wake_up() {
     let conf = "[svc]\nlog_max_bytes: 100000\nlog_timestamps: tai64n\nevent_command: /bin/true\n";
     let mut sup = start("logs-idle", conf, "echo once\nexec sleep 1000\n");
     sup.wait_running();
-    wait_until("the line", || all_lines(&sup.status_dir, "__stdout").len() == 1);
+    wait_until("the line", || {
+        all_lines(&sup.status_dir, "__stdout").len() == 1
+    });
     let pid = sup.pid();
     wait_idle(pid);
     wait_until("the event command has run", || {
@@ -279,5 +281,29 @@ fn an_idle_service_with_output_logs_costs_no_wake_up() {
     // Observing for a fixed span is the point here, not a way to
     // synchronise: any wake-up in it is a failure.
     std::thread::sleep(std::time::Duration::from_secs(2));
-    assert_eq!(context_switches(pid), before, "supervise woke up while idle");
+    assert_eq!(
+        context_switches(pid),
+        before,
+        "supervise woke up while idle"
+    );
+}
+
+#[test]
+fn supervise_log_rotates_with_the_same_keys() {
+    let conf = "[svc]\nalarm_interval: 0\nrestart_backoff_start: 0\nrestart_backoff_max: 0\n\
+                log_max_bytes: 4096\nlog_keep: 2\n";
+    let sup = start("logs-own", conf, "exit 1\n");
+    wait_until("supervise.log rotated twice", || {
+        sup.status_dir.join("supervise.log.2").exists()
+    });
+    assert!(
+        !sup.status_dir.join("supervise.log.3").exists(),
+        "log_keep 2"
+    );
+    for name in ["supervise.log", "supervise.log.1", "supervise.log.2"] {
+        let len = fs::metadata(sup.status_dir.join(name)).map_or(0, |m| m.len());
+        assert!(len <= 4096, "{name}: {len} bytes");
+    }
+    let rotated = fs::read_to_string(sup.status_dir.join("supervise.log.1")).unwrap();
+    assert!(rotated.ends_with('\n') && rotated.contains("service exited!"));
 }
