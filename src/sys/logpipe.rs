@@ -174,7 +174,10 @@ impl Stream {
             }
         };
         if keep == 0 {
-            return std::fs::remove_file(&self.path);
+            return match std::fs::remove_file(&self.path) {
+                Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
+                _ => Ok(()),
+            };
         }
         for (from, to) in logpipe::rotation(keep) {
             match std::fs::rename(named(from), named(to)) {
