@@ -125,3 +125,17 @@ fn wait_gone(pid: u32) -> bool {
     wait_until("the stopped service is gone", || !alive(pid));
     true
 }
+
+#[test]
+fn a_metrics_file_that_cannot_be_written_is_said_once_and_services_run() {
+    let dir = TempDir::new("scan-metrics-bad");
+    let prom = dir.join("no/such/dir/supervise.prom");
+    let conf = "[a]\ncommand : sleep 1000\n";
+    let scan = Scan::start_in(dir, conf, &["--metrics-file", prom.to_str().unwrap()], &[]);
+    let a = scan.service_pid("a");
+    scan.wait_err("cannot write");
+    kill(a, libc::SIGKILL);
+    scan.new_service_pid("a", a);
+    let said = scan.count_err("cannot write");
+    assert_eq!(said, 1, "said once:\n{}", scan.err());
+}
