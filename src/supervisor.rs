@@ -492,6 +492,9 @@ impl Supervisor {
             format!("service started, pid {pid}"),
         ));
         self.event(Kind::Start, pid, None, Duration::ZERO, out);
+        // A service that declares no readiness is ready as soon as it runs
+        // (docs/status-files.md).
+        self.event(Kind::Ready, pid, None, Duration::ZERO, out);
         // A `d` or `x` that arrived while the spawn was under way still counts.
         if self.want == Want::Down {
             self.begin_stop(now, pid, out);
@@ -1153,7 +1156,7 @@ mod tests {
         sup.handle(at(0), Input::Start);
         assert_eq!(
             kinds(&sup.handle(at(0), Input::Spawned { pid: 1 })),
-            [Kind::Start]
+            [Kind::Start, Kind::Ready]
         );
         // A quick exit: restarted at once; the second quick one backs off.
         assert_eq!(kinds(&sup.handle(at(10), exited(1, 1))), [Kind::Exit]);

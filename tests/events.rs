@@ -38,19 +38,21 @@ fn every_state_change_runs_the_command_in_order_with_its_facts() {
         "echo \"$1 $2 pid=$SUPERVISE_PID signal=$SUPERVISE_SIGNAL_NAME code=$SUPERVISE_EXIT_CODE\" >> events\n",
     );
     let first = sup.wait_running();
-    wait_until("the start event", || events(&sup).len() == 1);
+    wait_until("the start and ready events", || events(&sup).len() == 2);
     kill(first, libc::SIGKILL);
     let second = sup.wait_new_pid(first);
-    wait_until("exit and start", || events(&sup).len() == 3);
+    wait_until("exit, start, ready", || events(&sup).len() == 5);
     sup.control("d");
     sup.wait_down();
-    wait_until("stop and exit", || events(&sup).len() == 5);
+    wait_until("stop and exit", || events(&sup).len() == 7);
     assert_eq!(
         events(&sup),
         [
             format!("svc start pid={first} signal= code="),
+            format!("svc ready pid={first} signal= code="),
             format!("svc exit pid={first} signal=SIGKILL code="),
             format!("svc start pid={second} signal= code="),
+            format!("svc ready pid={second} signal= code="),
             format!("svc stop pid={second} signal= code="),
             format!("svc exit pid={second} signal=SIGTERM code="),
         ]
@@ -76,7 +78,8 @@ fn a_hanging_event_command_is_killed_and_later_events_wait_bounded() {
         .parse()
         .unwrap();
     assert!(alive(hung));
-    // Supervision goes on: 15 crashes, each restarted at once (30 events).
+    // Supervision goes on: 15 crashes, each restarted at once (45 events:
+    // exit, start, ready).
     for _ in 0..15 {
         kill(pid, libc::SIGKILL);
         pid = sup.wait_new_pid(pid);
@@ -86,14 +89,14 @@ fn a_hanging_event_command_is_killed_and_later_events_wait_bounded() {
     wait_until("the hung run is gone", || !alive(hung));
     wait_until("the queued events ran", || events(&sup).len() == 1 + 16);
     let lines = events(&sup);
-    // The oldest 14 of the 30 were dropped; the next run is told.
-    assert_eq!(lines[1], "exit dropped=14", "{lines:?}");
+    // The oldest 30 of the 46 waiting were dropped; the next run is told.
+    assert_eq!(lines[1], "ready dropped=30", "{lines:?}");
     assert!(
         lines[2..].iter().all(|l| l.ends_with("dropped=0")),
         "{lines:?}"
     );
     assert!(
-        sup.log_wf().contains("event_command: 14 event(s) dropped"),
+        sup.log_wf().contains("event_command: 30 event(s) dropped"),
         "{}",
         sup.log_wf()
     );
