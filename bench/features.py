@@ -371,18 +371,17 @@ def inotify_instances():
 
 
 def inotify_check(most, res):
-    """A line for the header, and a note when there are too few inotify instances: each
-    supervise holds one, the scanner one (for the start order), the benchmark one."""
+    """A line for the header, and a note when there are too few inotify instances: the
+    scanner holds one for the start order (and one for --forward-output), the benchmark
+    one; supervise holds none (since issue 14)."""
     limit = SC.read_int("/proc/sys/fs/inotify/max_user_instances")
     used = inotify_instances()
-    need = most + 3
+    need = 3
     line = (f"fs.inotify.max_user_instances {limit}, {used} in use before the run, the "
-            f"largest run needs {need:,} more (one per supervise, the scanner's, ours)")
+            f"largest run needs {need:,} more (the scanner's, ours)")
     if limit is not None and limit < used + need:
         res.notes.append(
-            f"too few inotify instances ({line}): the supervise started last run without "
-            "one (they do not notice removed files), and a scanner that finds none left "
-            "reads the status directories of its start order every second instead of "
+            f"too few inotify instances ({line}): a scanner that finds none left reads the status directories of its start order every second instead of "
             "watching them (see the scanner's warnings below): raise it with `sysctl "
             f"fs.inotify.max_user_instances={used + need + 128}` for figures of the normal case")
     return line

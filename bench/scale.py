@@ -157,8 +157,9 @@ def mem_available_kb():
 def kernel_limits(n):
     """[(name, value, needed, ok)] for what N services need: a supervise and a
     service per section plus the scanner, on top of what already runs; about ten
-    open files per supervise; an inotify instance and a watch per supervise, the
-    scanner's and the benchmark's; memory."""
+    open files per supervise; inotify: the scanner's two instances (start order,
+    output) and the benchmark's (supervise holds none), a watch per status directory;
+    memory."""
     tasks = tasks_now() + 2 * n + 64
     rows = [
         ("kernel.pid_max", read_int("/proc/sys/kernel/pid_max"), tasks),
@@ -168,7 +169,7 @@ def kernel_limits(n):
          read_int("/proc/sys/fs/file-nr") + 10 * n),
         ("fs.nr_open", read_int("/proc/sys/fs/nr_open"), nofile_wanted(n)),
         ("fs.inotify.max_user_instances",
-         read_int("/proc/sys/fs/inotify/max_user_instances"), n + 3),
+         read_int("/proc/sys/fs/inotify/max_user_instances"), 3),
         ("fs.inotify.max_user_watches", read_int("/proc/sys/fs/inotify/max_user_watches"),
          n + 3),
         ("MemAvailable (kB)", mem_available_kb(), KB_PER_SERVICE * n),
@@ -177,8 +178,8 @@ def kernel_limits(n):
 
 
 # Limits that do not stop a size from running, only make it less than the normal case:
-# a supervise that finds no inotify instance left runs without one (it does not notice
-# its files removed), and the scanner then reads what it would watch every second.
+# a scanner that finds no inotify instance left reads what it would watch every few
+# seconds.
 ADVISORY = ("fs.inotify.max_user_instances", "fs.inotify.max_user_watches", "MemAvailable (kB)")
 
 

@@ -26,6 +26,12 @@ pub enum AlarmEvent {
     Coredump,
     /// supervise gave up restarting it (SPEC §5.2) and exits.
     GiveUp,
+    /// It was not ready within `ready_timeout`: stopped, restarted.
+    NotReady,
+    /// It sent no `WATCHDOG=1` within `watchdog`: stopped, restarted.
+    Watchdog,
+    /// Its health checks failed `health_retries` times: restarted.
+    Unhealthy,
 }
 
 impl AlarmEvent {
@@ -35,6 +41,9 @@ impl AlarmEvent {
             AlarmEvent::Exit => "exit",
             AlarmEvent::Coredump => "coredump",
             AlarmEvent::GiveUp => "give-up",
+            AlarmEvent::NotReady => "not-ready",
+            AlarmEvent::Watchdog => "watchdog",
+            AlarmEvent::Unhealthy => "unhealthy",
         }
     }
 }
@@ -87,6 +96,9 @@ pub fn message(f: &AlarmFacts) -> String {
         AlarmEvent::Exit => " exited!",
         AlarmEvent::Coredump => " exited with coredump!",
         AlarmEvent::GiveUp => ": supervise gave up restarting it!",
+        AlarmEvent::NotReady => " was not ready in time!",
+        AlarmEvent::Watchdog => " missed its watchdog!",
+        AlarmEvent::Unhealthy => " is unhealthy!",
     };
     format!(
         "{} [Alarm: {}] Service {}{what}",

@@ -58,6 +58,10 @@ pub struct Conf {
     pub backoff_cap: Duration,
     /// Extension: a child that ran at least this long is restarted at once.
     pub healthy_after: Duration,
+    /// Extension: quick exits restarted at once before the back-off starts.
+    pub restart_burst: u32,
+    /// Extension: run time that earns one of those back.
+    pub restart_burst_refill: Duration,
     /// Extension: time between TERM and KILL when stopping.
     pub stop_timeout: Duration,
     /// Extension: program run on every alarm-worthy event.
@@ -80,6 +84,8 @@ pub struct Conf {
     pub log_timestamps: Option<Timestamps>,
     /// Extension: program run on every state change.
     pub event_command: Option<String>,
+    /// Extension: readiness (`notification_fd`, `ready_timeout`).
+    pub ready: crate::ready::Settings,
 }
 
 impl Conf {
@@ -103,6 +109,8 @@ impl Conf {
             backoff_start: Duration::from_millis(100),
             backoff_cap: Duration::from_secs(30),
             healthy_after: Duration::from_secs(1),
+            restart_burst: 5,
+            restart_burst_refill: Duration::from_secs(10),
             stop_timeout: Duration::from_secs(10),
             alarm_command: None,
             mail_program: "mail".to_owned(),
@@ -114,6 +122,7 @@ impl Conf {
             log_keep: None,
             log_timestamps: None,
             event_command: None,
+            ready: crate::ready::Settings::default(),
         }
     }
 
@@ -156,6 +165,9 @@ const DURATION_KEYS: &[DurationKey] = &[
     ("restart_backoff_start", false, |c| &mut c.backoff_start),
     ("restart_backoff_max", false, |c| &mut c.backoff_cap),
     ("healthy_after", false, |c| &mut c.healthy_after),
+    ("restart_burst_refill", true, |c| {
+        &mut c.restart_burst_refill
+    }),
     ("stop_timeout", true, |c| &mut c.stop_timeout),
     ("alarm_timeout", true, |c| &mut c.alarm_timeout),
     ("restart_hook_timeout", true, |c| &mut c.hook_timeout),
@@ -480,6 +492,7 @@ impl Conf {
         }
         // The table's accessors take `&mut`, for the parser; read a copy.
         let mut conf = self.clone();
+        lines.push(format!("restart_burst: {}", self.restart_burst));
         for &(key, _, field) in DURATION_KEYS {
             lines.push(format!("{key}: {}", seconds(*field(&mut conf))));
         }
@@ -490,6 +503,7 @@ impl Conf {
         lines.push(format!("alarm_mail_program: {}", self.mail_program));
         lines.push(format!("alarm_sms_program: {}", self.sms_program));
         lines.push(format!("history_size: {}", self.history_size));
+        lines.extend(self.ready.lines());
         lines.extend(self.log_lines().iter().map(|(k, v)| format!("{k}: {v}")));
         lines
     }
@@ -556,6 +570,7 @@ pub fn render(name: &str, conf: &Conf) -> String {
         out.push_str(&line);
     }
     let mut copy = conf.clone();
+    out.push_str(&key_line("restart_burst", &conf.restart_burst.to_string()));
     for &(key, _, field) in DURATION_KEYS {
         out.push_str(&key_line(key, &seconds(*field(&mut copy))));
     }
@@ -566,6 +581,10 @@ pub fn render(name: &str, conf: &Conf) -> String {
     out.push_str(&key_line("alarm_mail_program", &conf.mail_program));
     out.push_str(&key_line("alarm_sms_program", &conf.sms_program));
     out.push_str(&key_line("history_size", &conf.history_size.to_string()));
+    for line in conf.ready.lines() {
+        out.push_str(&line);
+        out.push('\n');
+    }
     for (key, value) in conf.log_lines() {
         out.push_str(&key_line(key, &value));
     }
@@ -832,6 +851,12 @@ impl Resolver {
                     self.conf.max_tries_if_coredumped = v;
                 }
             }
+            "restart_burst" => {
+                // An extension: 0 in [NAME] overrides [global] too.
+                if let Some(v) = self.count(n, key, value, Mode::Base) {
+                    self.conf.restart_burst = v;
+                }
+            }
             "alarm_mail" => self.mail(n, value, mode, mail_line),
             "alarm_gsm" => self.gsm(n, value),
             _ if let Some(&(_, positive, field)) = DURATION_KEYS.iter().find(|k| k.0 == key) => {
@@ -857,6 +882,11 @@ impl Resolver {
             "alarm_sms_program" => {
                 if let Some(p) = self.program(n, key, value) {
                     self.conf.sms_program = p;
+                }
+            }
+            _ if crate::ready::KEYS.contains(&key) => {
+                if let Err(warning) = self.conf.ready.set(key, value) {
+                    self.warn(n, warning);
                 }
             }
             "log_max_bytes" => {
@@ -1687,7 +1717,12 @@ mod tests {
 
     #[test]
     fn zero_is_refused_only_for_timeouts() {
-        for key in ["stop_timeout", "alarm_timeout", "restart_hook_timeout"] {
+        for key in [
+            "stop_timeout",
+            "alarm_timeout",
+            "restart_hook_timeout",
+            "restart_burst_refill",
+        ] {
             let r = resolve(format!("[global]\n{key}: 0\n").as_bytes(), "x");
             assert_eq!(r.conf, Conf::file_defaults(), "{key}");
             assert!(r.warnings[0].message.contains("more than 0"), "{key}");
@@ -1704,6 +1739,19 @@ mod tests {
             conf("[global]\nhealthy_after: 0\n", "x").healthy_after,
             Duration::ZERO
         );
+    }
+
+    #[test]
+    fn restart_burst_is_a_count_that_0_sets_even_over_global() {
+        let text = "[global]\nrestart_burst: 3\nrestart_burst_refill: 2.5\n[x]\nrestart_burst: 0\n";
+        let r = resolve(text.as_bytes(), "x");
+        assert!(r.warnings.is_empty(), "{:?}", r.warnings);
+        assert_eq!(r.conf.restart_burst, 0);
+        assert_eq!(r.conf.restart_burst_refill, Duration::from_millis(2500));
+        assert_eq!(conf("[global]\nrestart_burst: 3\n", "x").restart_burst, 3);
+        assert_eq!(Conf::file_defaults().restart_burst, 5);
+        let r = resolve(b"[x]\nrestart_burst: many\n", "x");
+        assert!(r.warnings[0].message.contains("whole number"));
     }
 
     #[test]
@@ -1786,9 +1834,11 @@ mod tests {
                 "gsm_list_len: 2",
                 "alarm_gsm[0]: 138",
                 "alarm_gsm[1]: 139",
+                "restart_burst: 5",
                 "restart_backoff_start: 0.1s",
                 "restart_backoff_max: 30s",
                 "healthy_after: 1s",
+                "restart_burst_refill: 10s",
                 "stop_timeout: 10s",
                 "alarm_timeout: 30s",
                 "restart_hook_timeout: 60s",
@@ -1801,7 +1851,7 @@ mod tests {
         let empty = Conf::file_defaults().describe();
         assert_eq!(empty[3], "alarm_mail : ");
         assert_eq!(empty[4], "gsm_list_len: 0");
-        assert_eq!(empty[11], "alarm_command: ");
+        assert_eq!(empty[13], "alarm_command: ");
     }
 
     #[test]
@@ -1901,8 +1951,8 @@ mod tests {
             "# The settings of [web], written by supervise-scan from its config file:\n\
              # this service's supervise reads this file. Edit that file and reload.\n\
              [web]\nalarm_interval: 120\nmax_tries: 0\nmax_tries_if_coredumped: 5\n\
-             alarm_mail: a@x b@x\nalarm_gsm: 138\nrestart_backoff_start: 0.1s\n\
-             restart_backoff_max: 30s\nhealthy_after: 1s\nstop_timeout: 2.5s\n\
+             alarm_mail: a@x b@x\nalarm_gsm: 138\nrestart_burst: 5\nrestart_backoff_start: 0.1s\n\
+             restart_backoff_max: 30s\nhealthy_after: 1s\nrestart_burst_refill: 10s\nstop_timeout: 2.5s\n\
              alarm_timeout: 30s\nrestart_hook_timeout: 60s\nalarm_command: /bin/page\n\
              alarm_mail_program: mail\nalarm_sms_program: gsmsend-script\nhistory_size: 100\n"
         );
@@ -2020,8 +2070,9 @@ mod tests {
         assert!(r.warnings.windows(2).all(|w| w[0].line <= w[1].line));
         assert_eq!(
             c.describe().len(),
-            5 + c.alarm_gsm.len() + 10 + c.log_lines().len()
+            5 + c.alarm_gsm.len() + 12 + c.log_lines().len()
         );
+        assert!(!c.restart_burst_refill.is_zero());
     }
 
     proptest! {
@@ -2064,7 +2115,8 @@ mod tests {
             numbers in (any::<u32>(), any::<u32>()),
             mail in prop::collection::vec("[a-z0-9.@+]{1,300}", 0..40),
             gsm in prop::collection::vec("[0-9+]{1,1500}", 0..=MAX_GSM),
-            durations in prop::collection::vec((0..=MAX_SECONDS, 0..1_000_000_000u32), 6),
+            durations in prop::collection::vec((0..=MAX_SECONDS, 0..1_000_000_000u32), DURATION_KEYS.len()),
+            burst in any::<u32>(),
             command in prop::option::of("[a-z/ ._-]{1,2000}"),
             programs in ("[a-z/._-]{1,100}", "[a-z/._-]{1,100}"),
         ) {
@@ -2072,6 +2124,7 @@ mod tests {
                 c.alarm_interval = interval;
                 c.max_tries = numbers.0;
                 c.max_tries_if_coredumped = numbers.1;
+                c.restart_burst = burst;
                 c.alarm_mail = mail;
                 c.alarm_gsm = gsm;
                 c.alarm_command = command.map(|p| p.trim().to_owned()).filter(|p| !p.is_empty());

@@ -18,15 +18,17 @@ use crate::conf;
 use crate::conf::Conf;
 use crate::control::Command;
 use crate::history::{self, History, Step};
+use crate::info::Info;
 use crate::status;
 use crate::statusdir::{self, Leftover, StatusDir};
 use crate::supervisor::{Alarm, Effect, Input, Level, Now, RestartHook, Supervisor, loaded};
 use crate::sys::history as history_file;
-use crate::sys::inotify::Inotify;
 use crate::sys::lock::{self, Record};
 use crate::sys::logfile::{self, Log};
 use crate::sys::logpipe::{self, Stream};
+use crate::sys::notify_socket::Listener;
 use crate::sys::process::GroupWatch;
+use crate::sys::readypipe::{self, Heard};
 use crate::sys::signals::Signals;
 use crate::sys::{clock, detach, localtime, memory, poll, process, reap, spawn};
 use crate::writes::{Backlog, Replace, StatusWrites};
@@ -41,15 +43,20 @@ const STDERR_TAIL_BYTES: u64 = 4096;
 /// FIFO cannot starve signal handling.
 const MAX_CONTROL_READS: usize = 64;
 
+/// How much of `control` one read takes (a command is a byte or a few).
+const CONTROL_SLICE: usize = 512;
+
 /// The open-file limit supervise needs: 3 for stdio; lock, control (read
-/// and write ends), ok, the signalfd, inotify and the two logs (8); the service's
-/// stdin, stdout and stderr, held while it runs (3); at most 6 more at one
+/// and write ends), ok, the signalfd and the two logs (7); the service's
+/// stdin, stdout and stderr, held while it runs (3); the read end of its
+/// `notification_fd` pipe until it is ready, and the write end while it is
+/// started (2); the `NOTIFY_SOCKET` and a `ready_check`'s pipe (2); at most 6 more at one
 /// moment (starting an alarm sender or the restart hook takes a pipe for
 /// its stdin, one for exec errors, and its output files; writing the status
 /// file, reading the config or /proc takes one or two); pidfds watching a
-/// group that is being stopped ([`GroupWatch::MAX`], 4); the two log pipes,
-/// when the output-log keys ask for them (4). That is 28; the rest is
-/// margin. Below it supervise refuses to start, so that it never
+/// group that is being stopped ([`GroupWatch::MAX`], 4). That is 28; with
+/// the two log pipes, when the output-log keys ask for them (4), 32: the
+/// limit. Below it supervise refuses to start, so that it never
 /// runs with a service it cannot fully supervise.
 pub const DESCRIPTORS_NEEDED: u64 = 32;
 
@@ -102,7 +109,10 @@ pub fn start(options: Options) -> i32 {
 }
 
 /// Everything that can fail before supervision begins; errors go to stderr.
-fn set_up(options: Options) -> Result<Driver, i32> {
+/// Not inlined into the loop's frame: its temporaries would be stack pages
+/// kept for the life of supervise.
+#[inline(never)]
+fn set_up(options: Options) -> Result<Box<Driver>, i32> {
     let fail = |message: &str| {
         eprintln!("supervise: {message}");
         EXIT_SETUP
@@ -184,19 +194,8 @@ fn set_up(options: Options) -> Result<Driver, i32> {
         reset_after: options.reset_after,
     });
     let shown = dir.path.display().to_string();
-    // Without inotify (none left for this user) supervise works, but does
-    // not notice its files being removed.
-    let watcher = match Inotify::new() {
-        Ok(watcher) => Some(watcher),
-        Err(e) => {
-            early.push(Effect::Log(
-                Level::Warning,
-                format!("cannot watch {shown} (a removed control, ok or lock will not be made again): {e}"),
-            ));
-            None
-        }
-    };
-    Ok(Driver {
+    // Boxed: moved about by pointer, not copied between stack frames.
+    Ok(Box::new(Driver {
         supervisor: Supervisor::new(&options.name, conf, hook),
         name: options.name,
         host: process::hostname(),
@@ -209,6 +208,12 @@ fn set_up(options: Options) -> Result<Driver, i32> {
         senders: Vec::new(),
         service_files: None,
         status: StatusWrites::new(format!("{shown}/status")),
+        info: Replace::new(format!("{shown}/info")),
+        info_last: None,
+        ready_pipe: None,
+        check: None,
+        check_error: None,
+        notify: None,
         record: Replace::new(format!("the record in {shown}/lock")),
         history: History::new(format!("{shown}/history")),
         log_pipes: None,
@@ -221,13 +226,12 @@ fn set_up(options: Options) -> Result<Driver, i32> {
         ],
         watch: None,
         blind_recheck_at: None,
-        watcher,
         repair: Replace::new(format!("{shown}/lock, control and ok")),
         leftover,
         early,
         exit: None,
         dir,
-    })
+    }))
 }
 
 /// The command line for log lines, cut at [`MAX_COMMAND_SHOWN`] bytes.
@@ -285,6 +289,20 @@ struct Driver {
     service_files: Option<spawn::ServiceFiles>,
     /// The status file: what to write, when, and its retries.
     status: StatusWrites,
+    /// `info` (docs/status-files.md): what to write and its retries.
+    info: Replace<Info>,
+    /// The `info` last handed over, for a repair to write again.
+    info_last: Option<Info>,
+    /// The read end of the running service's `notification_fd` pipe,
+    /// until it said it is ready (or closed it).
+    ready_pipe: Option<std::fs::File>,
+    /// The service's `NOTIFY_SOCKET` (`notify : systemd`), made at its
+    /// first start and kept for every run.
+    notify: Option<Listener>,
+    /// The running `ready_check`, killed at `ready_check_timeout`.
+    check: Option<Helper>,
+    /// The last reason a `ready_check` could not be run (said once).
+    check_error: Option<String>,
     /// The record in the lock file: what to write and its retries.
     record: Replace<Record>,
     /// The exits for `history` not yet appended.
@@ -304,9 +322,9 @@ struct Driver {
     watch: Option<GroupWatch>,
     /// When to look at that group again if nothing can watch it.
     blind_recheck_at: Option<Duration>,
-    /// Watches the status directory, the lock and the FIFOs themselves.
-    watcher: Option<Inotify>,
-    /// A repair of the directory to make (see `StatusDir::repair`).
+    /// A repair of the directory to make (see `StatusDir::repair`): looked
+    /// for at every wake-up, never by a watch of its own (see
+    /// [`Driver::look_at_dir`]).
     repair: Replace<()>,
     /// A group a previous supervise left running, stopped before starting.
     leftover: Option<Leftover>,
@@ -316,7 +334,8 @@ struct Driver {
 }
 
 impl Driver {
-    fn run(mut self) -> i32 {
+    #[inline(never)] // a frame of its own, apart from set-up's
+    fn run(mut self: Box<Self>) -> i32 {
         let now = clock::now();
         let started = format!(
             "supervise (pid {}) started: {}",
@@ -331,9 +350,20 @@ impl Driver {
         self.dir
             .logs
             .set_rotation(log_rotation(self.supervisor.conf()));
-        self.watch_own_files();
         if let Some(Leftover { pgid, since }) = self.leftover.take() {
             self.apply(now, Input::LeftoverGroup { pgid, since });
+        }
+        // In a directory without `info`, one before the first start: else
+        // a reader that sees the new pid in `status` before its `info`
+        // would take the service for ready (no `info` means an older
+        // supervise, whose running services count as ready). It names no
+        // pid. (An `info` left by an earlier supervise names another pid
+        // and supervise: readers do not believe it.)
+        if !self.dir.path.join("info").exists() {
+            let mut first = self.supervisor.info(now);
+            first.supervise_pid = std::process::id();
+            self.info.set(first, now.mono);
+            self.write_due(now);
         }
         self.apply(now, Input::Start);
         self.check_group(now, false);
@@ -341,6 +371,7 @@ impl Driver {
             self.write_due(clock::now());
             if self.supervisor.child_pid().is_none() {
                 self.service_files = None;
+                self.ready_pipe = None;
             }
             if let Some(code) = self.exit {
                 // Alarm senders still running (a give-up alarm, say) are
@@ -365,7 +396,12 @@ impl Driver {
                 memory::release_free_heap();
             }
             let mut fds = vec![self.dir.control.as_raw_fd(), self.signals.raw_fd()];
-            fds.extend(self.watcher.as_ref().map(Inotify::raw_fd));
+            // The pipe polled now (a restart below may replace it: a
+            // look at a fresh pipe finds nothing, which is harmless).
+            let ready_at = self.ready_pipe.is_some().then_some(fds.len());
+            fds.extend(self.ready_pipe.as_ref().map(AsRawFd::as_raw_fd));
+            let notify_at = self.notify.is_some().then_some(fds.len());
+            fds.extend(self.notify.as_ref().map(Listener::raw_fd));
             let pipes_from = fds.len();
             fds.extend(self.log_pipes.iter().flatten().map(Stream::raw_fd));
             let watches_from = fds.len();
@@ -400,11 +436,13 @@ impl Driver {
                     _ => self.apply(now, Input::Signal(signal)),
                 }
             }
-            if self.watcher.is_some() && readable[2] {
-                // One of our own files was removed, replaced or changed.
-                self.watcher.as_mut().map(Inotify::read_events);
-                self.repair.set((), now.mono);
+            if ready_at.is_some_and(|at| readable[at]) {
+                self.read_ready_pipe(now);
             }
+            if notify_at.is_some_and(|at| readable[at]) {
+                self.read_notify(now);
+            }
+            self.look_at_dir(now);
             self.on_deadlines(now);
             let woken = readable[watches_from..].contains(&true)
                 || self.blind_recheck_at.is_some_and(|t| now.mono >= t);
@@ -412,15 +450,15 @@ impl Driver {
         }
     }
 
-    /// (Re)watches the directory, the lock and the FIFOs as they are now.
-    fn watch_own_files(&mut self) {
-        let Some(watcher) = &self.watcher else {
-            return;
-        };
-        for path in self.dir.watched() {
-            // A path missing now is made by the repair, which watches again.
-            let _ = watcher.watch_self(&path);
-        }
+    /// Has the status directory looked at (and repaired if need be) before
+    /// this wake-up's writes. Every wake-up does it (a control byte, a
+    /// signal, the service's exit, a deadline, a write being retried), for a
+    /// few `stat` calls; nothing wakes supervise for it. An inotify watch
+    /// would notice at once, but costs an inotify instance per supervise,
+    /// and a user has only `fs.inotify.max_user_instances` (128) of them:
+    /// the scanner of a few hundred services would find none left.
+    fn look_at_dir(&mut self, now: Now) {
+        self.repair.set((), now.mono);
     }
 
     /// Repairs the status directory when one of its files was removed or
@@ -435,13 +473,15 @@ impl Driver {
             for line in done {
                 self.log(Level::Warning, line);
             }
-            self.watch_own_files();
             if !done.is_empty() {
                 let group = self
                     .recorded
                     .map(|(pgid, since)| lock::Group { pgid, since });
                 self.record.set(self.dir.record(group), now.mono);
                 self.status.change(now.mono, self.supervisor.status());
+                if let Some(info) = self.info_last.clone() {
+                    self.info.set(info, now.mono);
+                }
             }
         }
         let result = result.map(drop).map_err(|e| e.to_string());
@@ -451,11 +491,12 @@ impl Driver {
     }
 
     fn next_wakeup(&self) -> Option<Duration> {
-        let helpers = self.hook.iter().chain(&self.senders);
+        let helpers = self.hook.iter().chain(&self.senders).chain(&self.check);
         helpers
             .filter_map(|h| h.kill_at)
             .chain(self.supervisor.next_deadline())
             .chain(self.status.deadline())
+            .chain(self.info.deadline())
             .chain(self.record.deadline())
             .chain(self.history.deadline())
             .chain(self.repair.deadline())
@@ -487,6 +528,18 @@ impl Driver {
             let result =
                 status::write_atomically(&self.dir.path, &status).map_err(|e| e.to_string());
             if let Some((level, line)) = self.status.outcome(now.mono, status, result) {
+                self.log(level, &line);
+            }
+        }
+        // `info` goes with the status write: held back with it, written
+        // after it (readers compare the pids of both: an `info` about
+        // another pid tells nothing yet; see `run` for the first one).
+        if (force || !self.status.holding_back(now.mono))
+            && let Some(info) = self.info.due(now.mono, force)
+        {
+            let result = status::replace_file(&self.dir.path, "info", info.render().as_bytes())
+                .map_err(|e| e.to_string());
+            if let Some((level, line)) = self.info.outcome(now.mono, result) {
                 self.log(level, &line);
             }
         }
@@ -621,11 +674,14 @@ impl Driver {
     }
 
     /// Reads every byte waiting in `control` and obeys each known command.
+    /// Not inlined, and its buffer small: every stack page it touches (with
+    /// a start below it, on `u`) stays private memory for good.
+    #[inline(never)]
     fn read_control(&mut self, now: Now) {
         if self.exit.is_some() {
             return; // exiting: the bytes are for a supervise to come
         }
-        let mut buf = [0u8; 4096];
+        let mut buf = [0u8; CONTROL_SLICE];
         let mut unknown = 0usize;
         for _ in 0..MAX_CONTROL_READS {
             let n = match self.dir.control.read(&mut buf) {
@@ -663,9 +719,17 @@ impl Driver {
         let mut service_exit = None;
         let mut hook_done = false;
         let mut event_done = false;
+        let mut check_done = None;
         while let Some((pid, how)) = reap::reap_one() {
             if Some(pid) == self.supervisor.child_pid() {
                 service_exit = Some((pid, how));
+                continue;
+            }
+            if self.check.as_ref().is_some_and(|c| c.pid == pid) {
+                // A failed check is no warning: it is how a service that is
+                // not ready yet answers.
+                self.check = None;
+                check_done = Some(how == crate::supervisor::Exit::Code(0));
                 continue;
             }
             let helper = if self.hook.as_ref().is_some_and(|h| h.pid == pid) {
@@ -703,6 +767,9 @@ impl Driver {
         if hook_done {
             self.apply(now, Input::HookFinished);
         }
+        if let Some(ok) = check_done {
+            self.apply(now, Input::CheckFinished { ok });
+        }
         if event_done {
             let next = self.events.finished();
             self.run_event(now, next);
@@ -716,6 +783,12 @@ impl Driver {
             .is_some_and(|t| now.mono >= t)
         {
             self.apply(now, Input::Deadline);
+        }
+        // A check that overstays is killed: reaped, it is a failed check.
+        if let Some(check) = &mut self.check
+            && check.kill_at.is_some_and(|t| now.mono >= t)
+        {
+            check.kill();
         }
         // Overdue helpers are killed; they are reaped like any child, and
         // the reap of the hook reports HookFinished.
@@ -753,15 +826,7 @@ impl Driver {
 
     fn carry_out(&mut self, now: Now, effect: Effect) -> Option<Input> {
         match effect {
-            Effect::Spawn => Some(match self.spawn_service() {
-                Ok((pid, files)) => {
-                    self.service_files = Some(files);
-                    Input::Spawned { pid }
-                }
-                Err(e) => Input::SpawnFailed {
-                    reason: format!("{}: {e}", self.command),
-                },
-            }),
+            Effect::Spawn => Some(self.spawn_service()),
             Effect::Signal { signal, target } => {
                 if let Err(e) = process::signal(target, signal) {
                     self.log(
@@ -773,6 +838,15 @@ impl Driver {
             }
             Effect::WriteStatus(status) => {
                 self.status.change(now.mono, status);
+                None
+            }
+            Effect::WriteInfo(info) => {
+                let info = Info {
+                    supervise_pid: std::process::id(),
+                    ..*info
+                };
+                self.info_last = Some(info.clone());
+                self.info.set(info, now.mono);
                 None
             }
             Effect::Log(level, message) => {
@@ -805,6 +879,14 @@ impl Driver {
                     .record(&exited, self.supervisor.conf().history_size);
                 None
             }
+            Effect::RunCheck { pid, kind } => self.run_check(now, pid, kind),
+            Effect::KillCheck => {
+                // Reaped later as any orphan is: nothing is reported.
+                if let Some(mut check) = self.check.take() {
+                    check.kill();
+                }
+                None
+            }
             Effect::Exit(code) => {
                 self.exit = Some(code);
                 if !self.senders.is_empty() {
@@ -821,9 +903,54 @@ impl Driver {
         }
     }
 
-    /// Starts the service, its output into the log pipes when the
-    /// output-log keys are set (the pipes made at the first start).
-    fn spawn_service(&mut self) -> io::Result<(u32, spawn::ServiceFiles)> {
+    /// Starts the service, with the write end of a fresh readiness pipe as
+    /// its `notification_fd` when it declares one (supervise keeps the
+    /// read end; its own copy of the write end is closed once the service
+    /// has it, so that the service closing it is seen).
+    fn spawn_service(&mut self) -> Input {
+        self.ready_pipe = None;
+        let fd = self
+            .supervisor
+            .conf()
+            .ready
+            .notification_fd
+            .map(|n| n as i32);
+        let pipe = match fd.map(readypipe::open).transpose() {
+            Ok(pipe) => pipe,
+            Err(e) => {
+                return Input::SpawnFailed {
+                    reason: format!(
+                        "{}: cannot make the notification_fd pipe: {e}",
+                        self.command
+                    ),
+                };
+            }
+        };
+        let extra = pipe
+            .as_ref()
+            .zip(fd)
+            .map(|((_, write), n)| (write.as_raw_fd(), n));
+        let mut env = Vec::new();
+        let settings = &self.supervisor.conf().ready;
+        if settings.notify {
+            if self.notify.is_none() {
+                match Listener::bind() {
+                    Ok(listener) => self.notify = Some(listener),
+                    Err(e) => {
+                        return Input::SpawnFailed {
+                            reason: format!("{}: cannot make its NOTIFY_SOCKET: {e}", self.command),
+                        };
+                    }
+                }
+            }
+            if let Some(listener) = &self.notify {
+                env.push((OsString::from("NOTIFY_SOCKET"), listener.address().clone()));
+            }
+            if let Some(watchdog) = settings.watchdog {
+                let usec = watchdog.as_micros().to_string();
+                env.push((OsString::from("WATCHDOG_USEC"), OsString::from(usec)));
+            }
+        }
         if self.supervisor.conf().log_pipe() && self.log_pipes.is_none() {
             let made = Stream::new(&self.dir.path, "__stdout")
                 .and_then(|out| Ok([out, Stream::new(&self.dir.path, "__stderr")?]));
@@ -840,7 +967,65 @@ impl Driver {
             .as_ref()
             .filter(|_| self.supervisor.conf().log_pipe())
             .map(|[out, err]| [out.writer(), err.writer()]);
-        spawn::service(&self.argv, &self.dir.path, pipes)
+        match spawn::service_with(&self.argv, &self.dir.path, pipes, extra, env) {
+            Ok((pid, files)) => {
+                self.service_files = Some(files);
+                self.ready_pipe = pipe.map(|(read, _write)| read);
+                Input::Spawned { pid }
+            }
+            Err(e) => Input::SpawnFailed {
+                reason: format!("{}: {e}", self.command),
+            },
+        }
+    }
+
+    /// Datagrams on the service's `NOTIFY_SOCKET`: each is heard only
+    /// from the service or a member of its process group (the kernel says
+    /// who sent it); what it says is the supervisor's to judge.
+    fn read_notify(&mut self, now: Now) {
+        let Some(listener) = &self.notify else {
+            return;
+        };
+        let datagrams = listener.receive();
+        for datagram in datagrams {
+            let Some(child) = self.supervisor.child_pid() else {
+                continue; // nothing runs: nobody to hear
+            };
+            let in_group =
+                |pid: u32| pid == child || process::info(pid).is_some_and(|i| i.pgid == child);
+            let mut notices = crate::ready::parse_notify(&datagram.text);
+            for notice in &mut notices {
+                if let crate::ready::Notice::MainPid { pid, in_group: is } = notice {
+                    *is = in_group(*pid);
+                }
+            }
+            let from_service = datagram.pid != 0 && in_group(datagram.pid);
+            self.apply(
+                now,
+                Input::Notified {
+                    sender: datagram.pid,
+                    from_service,
+                    notices,
+                },
+            );
+        }
+    }
+
+    /// The service wrote on its `notification_fd`: a newline is ready.
+    fn read_ready_pipe(&mut self, now: Now) {
+        let Some(pipe) = &mut self.ready_pipe else {
+            return;
+        };
+        let heard = readypipe::read(pipe);
+        if heard == Heard::Nothing {
+            return;
+        }
+        self.ready_pipe = None;
+        if heard == Heard::Ready
+            && let Some(pid) = self.supervisor.child_pid()
+        {
+            self.apply(now, Input::Ready { pid });
+        }
     }
 
     /// Moves what the service wrote from the log pipes to the files.
@@ -921,6 +1106,47 @@ impl Driver {
                     });
                 }
                 Err(e) => self.log(Level::Warning, &format!("{what} could not be run: {e}")),
+            }
+        }
+    }
+
+    /// Starts the `ready_check` (no shell; its own process group; output
+    /// appended to `__stderr`), killed at `ready_check_timeout`.
+    fn run_check(&mut self, now: Now, pid: u32, kind: crate::ready::CheckKind) -> Option<Input> {
+        let settings = &self.supervisor.conf().ready;
+        let Some((check, _, timeout)) = settings.check(kind) else {
+            return Some(Input::CheckFinished { ok: false });
+        };
+        let check = check.clone();
+        let what = match kind {
+            crate::ready::CheckKind::Ready => "ready_check",
+            crate::ready::CheckKind::Health => "health_check",
+        };
+        let (program, args) = check.words.split_first()?;
+        let args: Vec<OsString> = args.iter().map(OsString::from).collect();
+        let env = [
+            ("SUPERVISE_SERVICE".to_owned(), self.name.clone()),
+            ("SUPERVISE_PID".to_owned(), pid.to_string()),
+        ];
+        let output = self.dir.path.join("__stderr");
+        match spawn::helper(OsStr::new(program), &args, &env, Some(&output)) {
+            Ok((pid, _stdin)) => {
+                self.check_error = None;
+                self.check = Some(Helper {
+                    pid,
+                    kill_at: Some(now.mono + timeout),
+                    name: format!("{what} {}", check.text),
+                });
+                None
+            }
+            Err(e) => {
+                let error = e.to_string();
+                if self.check_error.as_deref() != Some(error.as_str()) {
+                    let line = format!("{what} {} could not be run: {error}", check.text);
+                    self.log(Level::Warning, &line);
+                    self.check_error = Some(error);
+                }
+                Some(Input::CheckFinished { ok: false })
             }
         }
     }

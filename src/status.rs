@@ -97,7 +97,14 @@ impl Status {
 /// `O_NOFOLLOW`, so no existing file is ever reused or truncated. A failed
 /// write removes it again; the caller retries.
 pub fn write_atomically(dir: &Path, status: &Status) -> io::Result<()> {
-    let tmp = dir.join("status.new");
+    replace_file(dir, "status", &status.encode())
+}
+
+/// Replaces `dir/name` by `bytes` as a whole: written to `name.new` (a new
+/// file: whatever has that name is unlinked first, and it is created with
+/// `O_EXCL|O_NOFOLLOW`), then renamed over `name`.
+pub fn replace_file(dir: &Path, name: &str, bytes: &[u8]) -> io::Result<()> {
+    let tmp = dir.join(format!("{name}.new"));
     match std::fs::remove_file(&tmp) {
         Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
         _ => {}
@@ -109,8 +116,8 @@ pub fn write_atomically(dir: &Path, status: &Status) -> io::Result<()> {
         .custom_flags(libc::O_NOFOLLOW)
         .open(&tmp)?;
     let written = file
-        .write_all(&status.encode())
-        .and_then(|()| std::fs::rename(&tmp, dir.join("status")));
+        .write_all(bytes)
+        .and_then(|()| std::fs::rename(&tmp, dir.join(name)));
     if written.is_err() {
         let _ = std::fs::remove_file(&tmp);
     }

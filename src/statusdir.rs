@@ -55,17 +55,6 @@ impl StatusDir {
         lock::write_record(&self.lock, record)
     }
 
-    /// The paths whose removal, replacement or change of mode supervise
-    /// must notice: the directory, the lock and the two FIFOs.
-    pub fn watched(&self) -> [PathBuf; 4] {
-        [
-            self.path.clone(),
-            self.path.join("lock"),
-            self.path.join("control"),
-            self.path.join("ok"),
-        ]
-    }
-
     /// Puts the directory right again, after [`repair_for`]: makes what was
     /// removed, adopts a FIFO or lock file someone made again, replaces a
     /// regular file written where a FIFO was, tightens a loosened mode.

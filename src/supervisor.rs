@@ -11,7 +11,8 @@ use crate::backoff::{Backoff, Policy};
 use crate::conf::Conf;
 use crate::control::Command;
 use crate::events::{Event, Kind};
-use crate::info::{Cause, Exited};
+use crate::info::{Cause, Exited, Info, State};
+use crate::ready::{Facts, Phase, View};
 use crate::status::{Status, Want};
 
 /// The moment an input happened: monotonic time for windows, back-off and
@@ -102,6 +103,25 @@ pub enum Input {
     },
     /// The restart hook finished (or was killed at its timeout).
     HookFinished,
+    /// The service said it is ready (a newline on its `notification_fd`).
+    Ready {
+        /// The child that said it.
+        pid: u32,
+    },
+    /// A datagram on the service's `NOTIFY_SOCKET` (`notify : systemd`).
+    Notified {
+        /// The sender's pid.
+        sender: u32,
+        /// The sender is the service or in its process group.
+        from_service: bool,
+        /// What it says.
+        notices: Vec<crate::ready::Notice>,
+    },
+    /// The `ready_check` ended (or was killed at its timeout).
+    CheckFinished {
+        /// It exited 0.
+        ok: bool,
+    },
     /// The config file was re-read (`r`), or could not be (`None`).
     Reloaded(Option<Box<Conf>>),
 }
@@ -153,6 +173,19 @@ pub enum Effect {
     },
     /// Replace the status file.
     WriteStatus(Status),
+    /// Replace `info` (the driver fills in `supervise_pid`).
+    WriteInfo(Box<Info>),
+    /// Run the `ready_check` of the child `pid`; answer with
+    /// `CheckFinished`.
+    RunCheck {
+        /// The service's pid (for the check's environment).
+        pid: u32,
+        /// Which check.
+        kind: crate::ready::CheckKind,
+    },
+    /// KILL the running `ready_check`'s process group; no `CheckFinished`
+    /// follows.
+    KillCheck,
     /// Write a log line.
     Log(Level, String),
     /// Write a line to supervise.log as it is, with no level and no time:
@@ -177,6 +210,9 @@ pub enum Effect {
     /// Exit supervise with this code.
     Exit(i32),
 }
+
+/// How many `MAINPID=` lines of one run are logged.
+const MAINPID_LOGGED: u32 = 4;
 
 /// Exit code when supervise gave up restarting the service (max_tries).
 pub const EXIT_GAVE_UP: i32 = 2;
@@ -277,6 +313,10 @@ pub struct Supervisor {
     /// Stray signals to supervise, for logging each at most once per
     /// [`STRAY_REPORT_EVERY`].
     strays: Vec<Stray>,
+    /// Readiness and the facts of `info` (see [`crate::ready`]).
+    facts: Facts,
+    /// The `info` last handed to the driver to write.
+    info_written: Option<Info>,
 }
 
 /// How often the same stray signal is logged: a sender in a loop costs one
@@ -313,6 +353,8 @@ impl Supervisor {
             hook_count: 0,
             last_exit_at: None,
             strays: Vec::new(),
+            facts: Facts::default(),
+            info_written: None,
         }
     }
 
@@ -376,10 +418,62 @@ impl Supervisor {
             _ => None,
         };
         let restart = self.restart_at.filter(|_| self.child == Child::Down);
-        match (stop, restart) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        let (ready, check, watchdog) = match self.child {
+            Child::Running { stop: None, .. } => (
+                self.facts.ready_due,
+                self.facts
+                    .check_due
+                    .filter(|_| self.facts.check_running.is_none()),
+                self.facts.watchdog_due,
+            ),
+            _ => (None, None, None),
+        };
+        [stop, restart, ready, check, watchdog]
+            .into_iter()
+            .flatten()
+            .min()
+    }
+
+    /// `info` as it should read now (see [`crate::ready::Facts::info`]).
+    pub fn info(&mut self, now: Now) -> Info {
+        let (pid, started, phase) = match self.child {
+            Child::Running {
+                pid, since, stop, ..
+            } => (
+                pid,
+                Some(since),
+                Phase::Running {
+                    stopping: stop.is_some() || self.facts.stopping,
+                    ready: self.facts.ready_since.is_some(),
+                    unhealthy: self.facts.health_failures > 0,
+                },
+            ),
+            Child::Draining { .. } => (
+                0,
+                None,
+                Phase::Running {
+                    stopping: true,
+                    ready: false,
+                    unhealthy: false,
+                },
+            ),
+            Child::Down | Child::Hook | Child::Spawning => (
+                0,
+                None,
+                Phase::Down {
+                    restart_due: self.child != Child::Down || self.restart_at.is_some(),
+                    gave_up: self.exit_pending && self.exit_code == EXIT_GAVE_UP,
+                },
+            ),
+        };
+        let view = View {
+            pid,
+            started,
+            phase,
+            readiness: self.conf.ready.readiness(),
+            restarts_window: self.window.tries,
+        };
+        self.facts.info(now.wall, view)
     }
 
     /// Feeds one input; returns what the driver must do, in order.
@@ -397,14 +491,8 @@ impl Supervisor {
                     format!("unable to start {reason}"),
                 ));
                 self.child = Child::Down;
-                out.push(Effect::RecordExit(Exited {
-                    time: now.wall,
-                    pid: 0,
-                    exit: Exit::Code(1),
-                    ran: Duration::ZERO,
-                    cause: Cause::SpawnFailed,
-                }));
-                self.after_exit(now, Exit::Code(1), Duration::ZERO, false, &mut out);
+                self.facts.failure = Some(Cause::SpawnFailed);
+                self.after_exit(now, 0, Exit::Code(1), Duration::ZERO, false, &mut out);
             }
             Input::ChildExited {
                 pid,
@@ -451,6 +539,31 @@ impl Supervisor {
                     }
                 }
             }
+            Input::Ready { pid } => {
+                if let Child::Running {
+                    pid: running,
+                    started,
+                    stop: None,
+                    ..
+                } = self.child
+                    && running == pid
+                    && self.facts.ready(now.mono, now.wall, &self.conf.ready)
+                {
+                    out.push(Effect::Log(
+                        Level::Notice,
+                        format!(
+                            "service ready, pid {pid} ({} s after it started)",
+                            seconds(now.mono.saturating_sub(started))
+                        ),
+                    ));
+                }
+            }
+            Input::Notified {
+                sender,
+                from_service,
+                notices,
+            } => self.on_notified(now, sender, from_service, notices, &mut out),
+            Input::CheckFinished { ok } => self.on_checked(now, ok, &mut out),
             Input::Reloaded(conf) => match conf {
                 Some(conf) => {
                     // The window's counters survive: they describe what the
@@ -464,6 +577,33 @@ impl Supervisor {
                     "Cannot open config file. Old configurations unchanged.".to_owned(),
                 )),
             },
+        }
+        // A check runs only for a run that runs and is not stopping; a
+        // ready_check only until the run is ready.
+        let running = matches!(self.child, Child::Running { stop: None, .. });
+        if !self.facts.check_wanted(running) {
+            self.facts.check_running = None;
+            out.push(Effect::KillCheck);
+        }
+        if !out.contains(&Effect::Spawn) {
+            let info = self.info(now);
+            if self.info_written.as_ref() != Some(&info) {
+                // Readiness and health, as `info` tells them, for
+                // event_command: the state entered, once per run.
+                let before = self.info_written.as_ref().map(|i| (i.pid, i.state));
+                let entered = match info.state {
+                    State::Ready => Some(Kind::Ready),
+                    State::Unhealthy => Some(Kind::Unhealthy),
+                    _ => None,
+                };
+                if let Some(kind) = entered
+                    && before != Some((info.pid, info.state))
+                {
+                    self.event(kind, info.pid, None, Duration::ZERO, &mut out);
+                }
+                self.info_written = Some(info.clone());
+                out.push(Effect::WriteInfo(Box::new(info)));
+            }
         }
         let status = self.status();
         // When a spawn follows, the status file is written once the new pid
@@ -487,18 +627,174 @@ impl Supervisor {
             paused: false,
         };
         self.since = now.wall;
+        self.facts.started(now.mono, now.wall, &self.conf.ready);
         out.push(Effect::Log(
             Level::Notice,
             format!("service started, pid {pid}"),
         ));
         self.event(Kind::Start, pid, None, Duration::ZERO, out);
-        // A service that declares no readiness is ready as soon as it runs
-        // (docs/status-files.md).
-        self.event(Kind::Ready, pid, None, Duration::ZERO, out);
         // A `d` or `x` that arrived while the spawn was under way still counts.
         if self.want == Want::Down {
             self.begin_stop(now, pid, out);
         }
+    }
+
+    /// A `ready_check` or `health_check` ended.
+    fn on_checked(&mut self, now: Now, ok: bool, out: &mut Vec<Effect>) {
+        use crate::ready::Checked;
+        let Child::Running {
+            pid,
+            started,
+            stop: None,
+            ..
+        } = self.child
+        else {
+            self.facts.check_running = None;
+            return;
+        };
+        let retries = self.conf.ready.health_retries;
+        let line = match self
+            .facts
+            .check_finished(now.mono, now.wall, ok, &self.conf.ready)
+        {
+            Checked::Nothing => return,
+            Checked::Ready => (
+                Level::Notice,
+                format!(
+                    "service ready, pid {pid} ({} s after it started; ready_check passed)",
+                    seconds(now.mono.saturating_sub(started))
+                ),
+            ),
+            Checked::Recovered => (
+                Level::Notice,
+                format!("health_check passed again, pid {pid}"),
+            ),
+            Checked::Failed(n) => (
+                Level::Warning,
+                format!("health_check failed ({n} of {retries} in a row), pid {pid}"),
+            ),
+            Checked::Unhealthy(n) => {
+                self.facts.failure = Some(Cause::Unhealthy);
+                out.push(Effect::Log(
+                    Level::Warning,
+                    format!(
+                        "health_check failed {n} times in a row (health_retries {retries}): stopping pid {pid}, a failed run"
+                    ),
+                ));
+                self.begin_stop(now, pid, out);
+                return;
+            }
+        };
+        out.push(Effect::Log(line.0, line.1));
+    }
+
+    /// sd_notify from the service (see [`crate::ready::parse_notify`]).
+    fn on_notified(
+        &mut self,
+        now: Now,
+        sender: u32,
+        from_service: bool,
+        notices: Vec<crate::ready::Notice>,
+        out: &mut Vec<Effect>,
+    ) {
+        use crate::ready::Notice;
+        let Child::Running {
+            pid, started, stop, ..
+        } = self.child
+        else {
+            return;
+        };
+        if !from_service {
+            if !std::mem::replace(&mut self.facts.stranger_logged, true) {
+                out.push(Effect::Log(
+                    Level::Warning,
+                    format!("notification from pid {sender} refused: it is not in the service's process group {pid}"),
+                ));
+            }
+            return;
+        }
+        let watchdog = self.conf.ready.watchdog;
+        for notice in notices {
+            match notice {
+                Notice::Status(text) => self.facts.status_text = text,
+                Notice::Ready
+                    if stop.is_none() && self.facts.ready(now.mono, now.wall, &self.conf.ready) =>
+                {
+                    self.facts.watchdog_due = watchdog.map(|t| now.mono + t);
+                    out.push(Effect::Log(
+                        Level::Notice,
+                        format!(
+                            "service ready, pid {pid} ({} s after it started; READY=1)",
+                            seconds(now.mono.saturating_sub(started))
+                        ),
+                    ));
+                }
+                Notice::Ready => {}
+                Notice::Stopping => {
+                    if !std::mem::replace(&mut self.facts.stopping, true) {
+                        out.push(Effect::Log(
+                            Level::Notice,
+                            format!("service says it is stopping (STOPPING=1), pid {pid}"),
+                        ));
+                    }
+                }
+                // Said a few times a run at most: a service repeating it
+                // floods no log.
+                Notice::MainPid { .. } if self.facts.mainpid_logged >= MAINPID_LOGGED => {}
+                Notice::MainPid {
+                    pid: main,
+                    in_group,
+                } => {
+                    self.facts.mainpid_logged += 1;
+                    out.push(if in_group {
+                    Effect::Log(
+                        Level::Notice,
+                        format!("MAINPID={main}: in the service's process group, which supervise watches and stops as a whole"),
+                    )
+                } else {
+                    Effect::Log(
+                        Level::Warning,
+                        format!("MAINPID={main} refused: not in the service's process group {pid}"),
+                    )
+                });
+                }
+                Notice::Watchdog => {
+                    if stop.is_none() {
+                        self.facts.watchdog_due = watchdog.map(|t| now.mono + t);
+                    }
+                }
+                Notice::WatchdogTrigger => {
+                    if stop.is_none() && watchdog.is_some() {
+                        self.facts.watchdog_due = Some(now.mono);
+                    }
+                }
+            }
+        }
+        if self.facts.watchdog_due.is_some_and(|t| now.mono >= t) {
+            self.watchdog_bites(now, out);
+        }
+    }
+
+    /// No `WATCHDOG=1` in time (or `WATCHDOG=trigger`): a failed run,
+    /// stopped, then restarted with back-off.
+    fn watchdog_bites(&mut self, now: Now, out: &mut Vec<Effect>) {
+        let Child::Running {
+            pid, stop: None, ..
+        } = self.child
+        else {
+            return;
+        };
+        self.facts.watchdog_due = None;
+        self.facts.failure = Some(Cause::Watchdog);
+        let limit = self.conf.ready.watchdog.unwrap_or_default();
+        out.push(Effect::Log(
+            Level::Warning,
+            format!(
+                "no WATCHDOG=1 from the service within {} s (watchdog): stopping it, a failed run",
+                seconds(limit)
+            ),
+        ));
+        self.begin_stop(now, pid, out);
     }
 
     fn on_exit(&mut self, now: Now, pid: u32, how: Exit, group_alive: bool, out: &mut Vec<Effect>) {
@@ -519,18 +815,10 @@ impl Supervisor {
         let run_time = now.mono.saturating_sub(started);
         self.since = now.wall;
         out.push(Effect::Log(Level::Notice, exit_line(how, run_time, pid)));
-        let requested = stop.is_some() || signalled || self.exit_pending;
-        out.push(Effect::RecordExit(Exited {
-            time: now.wall,
-            pid,
-            exit: how,
-            ran: run_time,
-            cause: if requested {
-                Cause::Asked
-            } else {
-                Cause::Crash
-            },
-        }));
+        // A stop supervise made because the run failed (not ready in
+        // time) is a failure, not an exit the operator asked for.
+        let requested =
+            self.facts.failure.is_none() && (stop.is_some() || signalled || self.exit_pending);
         self.event(Kind::Exit, pid, Some(how), run_time, out);
         self.child = if group_alive {
             let stop = stop.unwrap_or_else(|| {
@@ -552,23 +840,40 @@ impl Supervisor {
         } else {
             Child::Down
         };
-        self.after_exit(now, how, run_time, requested, out);
+        self.after_exit(now, pid, how, run_time, requested, out);
     }
 
-    /// Counting, alarms, give-up and the restart decision after any exit.
+    /// Counting, alarms, give-up and the restart decision after any exit
+    /// (of `pid`, 0 for a start that failed); its line of `history`.
     fn after_exit(
         &mut self,
         now: Now,
+        pid: u32,
         how: Exit,
         run_time: Duration,
         requested: bool,
         out: &mut Vec<Effect>,
     ) {
         let mut delay = Duration::ZERO;
+        let cause = self.facts.exited(now.wall, how, run_time, requested);
+        out.push(Effect::RecordExit(Exited {
+            time: now.wall,
+            pid,
+            exit: how,
+            ran: run_time,
+            cause,
+        }));
         if !requested {
             if self.hook.is_some() {
                 self.count_for_hook(now);
-            } else if self.account_exit(now, how, run_time, out) {
+            } else if self.account_exit(now, how, run_time, cause, out) {
+                self.facts.gave_up = crate::ready::give_up_rule(
+                    self.window.tries,
+                    self.window.coredumps,
+                    self.conf.alarm_interval,
+                    self.conf.max_tries,
+                    self.conf.max_tries_if_coredumped,
+                );
                 let line = format!(
                     "supervise refused to restart {} any more and exited itself!",
                     self.name
@@ -589,7 +894,13 @@ impl Supervisor {
                 self.exit_pending = true;
                 self.exit_code = EXIT_GAVE_UP;
             }
-            delay = self.backoff(run_time);
+            // A failed start backs off as a quick exit does, however long
+            // it ran.
+            delay = self.backoff(if cause == Cause::Crash {
+                run_time
+            } else {
+                Duration::ZERO
+            });
         }
         if self.want == Want::Up && !self.exit_pending {
             if delay > Duration::ZERO {
@@ -606,6 +917,7 @@ impl Supervisor {
                 self.event(Kind::Backoff, 0, None, delay, out);
             }
             self.restart_at = Some(now.mono + delay);
+            self.facts.next_start = (!delay.is_zero()).then(|| (now.wall + delay, delay));
         }
         self.settle(now, out);
     }
@@ -617,6 +929,7 @@ impl Supervisor {
         now: Now,
         how: Exit,
         run_time: Duration,
+        cause: Cause,
         out: &mut Vec<Effect>,
     ) -> bool {
         let interval = self.conf.alarm_interval;
@@ -639,6 +952,12 @@ impl Supervisor {
         }
         let event = if how.core_dumped() {
             AlarmEvent::Coredump
+        } else if cause == Cause::NotReady {
+            AlarmEvent::NotReady
+        } else if cause == Cause::Watchdog {
+            AlarmEvent::Watchdog
+        } else if cause == Cause::Unhealthy {
+            AlarmEvent::Unhealthy
         } else {
             AlarmEvent::Exit
         };
@@ -671,13 +990,16 @@ impl Supervisor {
         self.last_exit_at = Some(now.mono);
     }
 
-    /// The delay before restarting after an unrequested exit: none for the
-    /// first quick exit or after a healthy run, then doubling up to the cap.
+    /// The delay before restarting after an unrequested exit: none after a
+    /// healthy run or while the burst budget lasts, then doubling up to the
+    /// cap (see [`crate::backoff`]).
     fn backoff(&mut self, run_time: Duration) -> Duration {
         let policy = Policy {
             healthy_after: self.conf.healthy_after,
             start: self.conf.backoff_start,
             cap: self.conf.backoff_cap,
+            burst: self.conf.restart_burst,
+            refill: self.conf.restart_burst_refill,
         };
         self.backoff.after_exit(run_time, policy)
     }
@@ -710,6 +1032,7 @@ impl Supervisor {
     /// restart under `-r`.
     fn begin_start(&mut self, out: &mut Vec<Effect>) {
         if self.started_before {
+            self.facts.restarts_total += 1;
             out.push(Effect::Log(
                 Level::Notice,
                 format!("supervise is trying to restart {}...", self.name),
@@ -792,6 +1115,7 @@ impl Supervisor {
             }
             Command::Down => {
                 self.want = Want::Down;
+                self.facts.failure = None;
                 self.restart_at = None;
                 self.abandon_hook(out);
                 if let Some(pid) = self.child_pid() {
@@ -800,6 +1124,7 @@ impl Supervisor {
             }
             Command::Exit => {
                 self.exit_pending = true;
+                self.facts.failure = None;
                 self.restart_at = None;
                 self.abandon_hook(out);
                 self.settle(now, out);
@@ -833,6 +1158,7 @@ impl Supervisor {
         let already = self.terminating;
         self.terminating = true;
         self.want = Want::Down;
+        self.facts.failure = None;
         self.exit_pending = true;
         self.restart_at = None;
         if already {
@@ -927,6 +1253,33 @@ impl Supervisor {
     fn on_deadline(&mut self, now: Now, out: &mut Vec<Effect>) {
         if self.restart_at.is_some_and(|t| now.mono >= t) {
             self.settle(now, out);
+        }
+        if self.facts.watchdog_due.is_some_and(|t| now.mono >= t) {
+            self.watchdog_bites(now, out);
+        }
+        if let Child::Running {
+            pid, stop: None, ..
+        } = self.child
+            && let Some(kind) = self.facts.start_check(now.mono)
+        {
+            out.push(Effect::RunCheck { pid, kind });
+        }
+        if let Child::Running {
+            pid, stop: None, ..
+        } = self.child
+            && self.facts.ready_due.is_some_and(|t| now.mono >= t)
+        {
+            self.facts.ready_due = None;
+            self.facts.failure = Some(Cause::NotReady);
+            let limit = self.conf.ready.ready_timeout.unwrap_or_default();
+            out.push(Effect::Log(
+                Level::Warning,
+                format!(
+                    "service not ready within {} s of starting (ready_timeout): stopping it, a failed start",
+                    seconds(limit)
+                ),
+            ));
+            self.begin_stop(now, pid, out);
         }
         let due = match self.child {
             Child::Running {
@@ -1024,8 +1377,13 @@ mod tests {
         }
     }
 
+    /// No alarms, no limits; one instant restart (the back-off before the
+    /// burst budget, which most tests here are written for).
     fn quiet_conf() -> Conf {
-        Conf::unread()
+        Conf {
+            restart_burst: 1,
+            ..Conf::unread()
+        }
     }
 
     fn alarm_conf(max_tries: u32, max_core: u32) -> Conf {
@@ -1033,7 +1391,7 @@ mod tests {
             alarm_interval: 60,
             max_tries,
             max_tries_if_coredumped: max_core,
-            ..Conf::unread()
+            ..quiet_conf()
         }
     }
 
@@ -1150,6 +1508,7 @@ mod tests {
             event_command: Some("/bin/hook".into()),
             alarm_interval: 60,
             max_tries: 2,
+            restart_burst: 1,
             ..Conf::unread()
         };
         let mut sup = Supervisor::new("svc", conf, None);
@@ -1242,17 +1601,13 @@ mod tests {
         assert_eq!(sup.next_deadline(), None);
     }
 
-    #[test]
-    fn crash_loop_backs_off_doubling_to_the_cap() {
-        let conf = Conf {
-            backoff_start: Duration::from_millis(100),
-            backoff_cap: Duration::from_millis(500),
-            ..quiet_conf()
-        };
+    /// The restart delays (ms) of `n` exits in a row, each 10 ms after its
+    /// start; the supervisor and the time after them.
+    fn crash_delays(conf: Conf, n: u32) -> (Vec<u64>, Supervisor, u64) {
         let mut sup = running(conf, 1, 0);
         let mut now = 0;
         let mut delays = Vec::new();
-        for pid in 1..=6u32 {
+        for pid in 1..=n {
             now += 10;
             let effects = sup.handle(at(now), exited(pid, 1));
             if spawns(&effects) {
@@ -1266,10 +1621,43 @@ mod tests {
             }
             sup.handle(at(now), Input::Spawned { pid: pid + 1 });
         }
+        (delays, sup, now)
+    }
+
+    #[test]
+    fn crash_loop_backs_off_doubling_to_the_cap() {
+        let conf = Conf {
+            backoff_start: Duration::from_millis(100),
+            backoff_cap: Duration::from_millis(500),
+            ..quiet_conf()
+        };
+        let (delays, mut sup, now) = crash_delays(conf, 6);
         assert_eq!(delays, vec![0, 100, 200, 400, 500, 500]);
         // A healthy run resets the streak.
         let effects = sup.handle(at(now + 2_000), exited(7, 1));
         assert!(spawns(&effects));
+    }
+
+    #[test]
+    fn quick_exits_restart_at_once_until_the_burst_is_spent_then_back_off() {
+        let table: &[(u32, &[u64])] = &[
+            (0, &[100, 200, 400, 500]),
+            (1, &[0, 100, 200, 400]),
+            (5, &[0, 0, 0, 0, 0, 100, 200, 400, 500]),
+        ];
+        for &(burst, want) in table {
+            let conf = Conf {
+                backoff_start: Duration::from_millis(100),
+                backoff_cap: Duration::from_millis(500),
+                restart_burst: burst,
+                ..Conf::unread()
+            };
+            let (delays, _, _) = crash_delays(conf, want.len() as u32);
+            assert_eq!(delays, want, "restart_burst {burst}");
+        }
+        // The default: 5, one earned back per 10 s of running.
+        assert_eq!(Conf::unread().restart_burst, 5);
+        assert_eq!(Conf::unread().restart_burst_refill, Duration::from_secs(10));
     }
 
     #[test]

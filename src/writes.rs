@@ -94,7 +94,7 @@ pub struct Replace<T> {
     error: Option<String>,
 }
 
-impl<T: Copy> Replace<T> {
+impl<T: Clone> Replace<T> {
     /// Nothing to write yet; `what` names the file in reports (its path).
     pub fn new(what: String) -> Replace<T> {
         Replace {
@@ -120,13 +120,13 @@ impl<T: Copy> Replace<T> {
     /// The value to write at `now`, if one is due and no back-off holds it.
     /// `force` (supervise is exiting) makes one last attempt at once.
     pub fn due(&self, now: Duration, force: bool) -> Option<T> {
-        let value = self.value?;
-        (force || (now >= self.due && self.retry.ready(now))).then_some(value)
+        let value = self.value.as_ref()?;
+        (force || (now >= self.due && self.retry.ready(now))).then(|| value.clone())
     }
 
     /// The value not yet written, if any.
     pub fn pending(&self) -> Option<T> {
-        self.value
+        self.value.clone()
     }
 
     /// The outcome of writing what [`Replace::due`] gave at `now`; returns
@@ -163,7 +163,7 @@ impl<T: Copy> Replace<T> {
 
     /// When the driver must wake up for this file; `None` once written.
     pub fn deadline(&self) -> Option<Duration> {
-        self.value?;
+        self.value.as_ref()?;
         Some(self.retry.deadline().map_or(self.due, |t| t.max(self.due)))
     }
 

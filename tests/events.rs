@@ -102,3 +102,28 @@ fn a_hanging_event_command_is_killed_and_later_events_wait_bounded() {
     );
     assert!(alive(pid));
 }
+
+#[test]
+fn ready_comes_when_a_service_that_declares_readiness_says_so() {
+    let dir = TempDir::new("events-ready");
+    let hook = dir.script("event.sh", "echo \"$2\" >> events\n");
+    let service = dir.script("service.sh", "read go < go\necho >&3\nexec sleep 1000\n");
+    let fifo = std::ffi::CString::new(dir.join("go").to_str().unwrap()).unwrap();
+    assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o600) }, 0);
+    dir.write(
+        "supervise.conf",
+        &format!(
+            "[svc]\nnotification_fd: 3\nevent_command: {}\n",
+            hook.display()
+        ),
+    );
+    let mut sup = Supervise::start_with(
+        dir,
+        &["-p", "status/svc", "-f", service.to_str().unwrap()],
+        &[],
+    );
+    sup.wait_running();
+    wait_until("the start event", || events(&sup) == ["start"]);
+    fs::write(sup.dir.join("go"), "go\n").unwrap();
+    wait_until("then ready", || events(&sup) == ["start", "ready"]);
+}

@@ -596,6 +596,20 @@ fn scripts_install_lays_out_any_prefix_with_the_unit_naming_its_programs() {
             "scripts/install writes {file}"
         );
     }
+    // One executable, and the other two names are links to it.
+    for link in ["svc", "supervise-scan"] {
+        let path = dest.join("usr/local/bin").join(link);
+        assert_eq!(
+            fs::read_link(&path).unwrap(),
+            Path::new("supervise"),
+            "{link}"
+        );
+    }
+    assert!(
+        fs::symlink_metadata(dest.join("usr/local/bin/supervise"))
+            .unwrap()
+            .is_file()
+    );
     let unit = fs::read_to_string(dest.join("usr/local/lib/systemd/system/supervise-scan.service"))
         .unwrap();
     assert!(unit_values(&unit, "ExecStart")[0].starts_with("/usr/local/bin/supervise-scan "));

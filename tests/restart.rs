@@ -1,4 +1,5 @@
-//! Restarts: at once after a crash, backing off in a crash loop, control
+//! Restarts: at once after a crash (a burst budget of them, then backing
+//! off: src/backoff.rs), backing off in a crash loop, control
 //! obeyed during the back-off, and no wake-up while the service just runs.
 
 mod support;
@@ -111,4 +112,43 @@ fn no_wake_up_while_the_service_runs() {
         before,
         "supervise woke up while idle"
     );
+}
+
+#[test]
+fn a_service_killed_again_and_again_comes_back_at_once_until_its_burst_is_spent() {
+    // Every run is quick (healthy_after 600 s), as in a kill script that
+    // kills each new instance as soon as it runs.
+    let dir = TempDir::new("burst");
+    dir.write(
+        "supervise.conf",
+        "[svc]\nhealthy_after : 600\nrestart_burst : 4\n",
+    );
+    let mut sup = Supervise::start_with(dir, &["-p", "status/svc", "-f", "sleep 1000"], &[]);
+    let mut pid = sup.wait_running();
+    for _ in 0..4 {
+        kill(pid, libc::SIGKILL);
+        pid = sup.wait_new_pid(pid);
+    }
+    assert!(delays(&sup.log_wf()).is_empty(), "{}", sup.log_wf());
+    // The budget is spent: the fifth waits restart_backoff_start.
+    kill(pid, libc::SIGKILL);
+    wait_until("a back-off is announced", || {
+        !delays(&sup.log_wf()).is_empty()
+    });
+    assert_eq!(delays(&sup.log_wf()), [0.1]);
+    sup.wait_new_pid(pid);
+}
+
+#[test]
+fn with_no_burst_the_first_quick_exit_already_waits() {
+    let dir = TempDir::new("no-burst");
+    dir.write("supervise.conf", "[svc]\nrestart_burst : 0\n");
+    let mut sup = Supervise::start_with(dir, &["-p", "status/svc", "-f", "sleep 1000"], &[]);
+    let pid = sup.wait_running();
+    kill(pid, libc::SIGKILL);
+    wait_until("a back-off is announced", || {
+        !delays(&sup.log_wf()).is_empty()
+    });
+    assert_eq!(delays(&sup.log_wf())[0], 0.1);
+    sup.wait_new_pid(pid);
 }

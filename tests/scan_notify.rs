@@ -48,21 +48,23 @@ fn ready_once_every_service_is_ready_then_stopping_at_shutdown() {
     let dir = TempDir::new("scan-notify");
     let path = dir.join("notify.sock");
     let socket = UnixDatagram::bind(&path).unwrap();
-    write_info(
-        &dir.join("root/status/a"),
-        "version=1\npid=1\nstate=starting\n",
-    );
-    dir.write(
-        "s.conf",
-        "[global]\nstop_timeout : 2\n[a]\ncommand : sleep 1000\n\
+    // a declares readiness and says it once `go-a` exists.
+    let conf = format!(
+        "[global]\nstop_timeout : 2\n[a]\n{}\
          [b]\ncommand : sleep 1001\nafter : a\n[c]\ncommand : sleep 1002\n",
+        ready_on_go(&dir, "a")
     );
+    dir.write("s.conf", &conf);
     let mut scan = spawn_with_socket(dir, &path.display().to_string(), &[]);
     let a = scan.service_pid("a");
     scan.service_pid("c");
     scan.wait_err("b: waiting for a to be ready");
     assert!(nothing_queued(&socket), "READY=1 before b even started");
-    scan.write_info("a", &format!("version=1\npid={a}\nstate=ready\n"));
+    wait_until("a's info says starting", || {
+        std::fs::read_to_string(scan.status_dir("a").join("info"))
+            .is_ok_and(|t| t.contains(&format!("pid={a}\n")) && t.contains("state=starting\n"))
+    });
+    go(&scan.dir, "a");
     assert_eq!(receive(&socket), "READY=1");
     assert!(
         scan.status("b").is_some_and(|s| s.pid != 0),

@@ -3,8 +3,8 @@
 //! required one is down and starts it again when it is ready; shutdown
 //! stops dependents first; a name that is not a service, or a cycle, is an
 //! error of the load with its line. Readiness is what `status` and `info`
-//! say (`info::ready`): these tests write `info` by hand, as supervise
-//! does not write it yet.
+//! say (`info::ready`): the services that are slow to be ready declare it
+//! (`notification_fd`) and say it once the test creates a file.
 
 #[allow(unused_imports)]
 mod scan_support;
@@ -18,22 +18,29 @@ const CHAIN: &str = "[global]\nstop_timeout : 2\n\
     [b]\ncommand : sleep 1001\nafter : a\n\
     [c]\ncommand : sleep 1002\nafter : b\n";
 
+/// [`CHAIN`] with `a` ready only on `go-a`.
+fn slow_chain(dir: &TempDir) -> String {
+    CHAIN.replace("command : sleep 1000\n", &ready_on_go(dir, "a"))
+}
+
 #[test]
 fn after_starts_a_chain_in_order_each_once_what_it_needs_is_ready() {
     let dir = TempDir::new("scan-chain");
     // a declares readiness and is not ready yet.
-    write_info(
-        &dir.join("root/status/a"),
-        "version=1\npid=1\nstate=starting\n",
-    );
-    let scan = Scan::start_in(dir, CHAIN, &[], &[]);
+    let conf = slow_chain(&dir);
+    let scan = Scan::start_in(dir, &conf, &[], &[]);
     let a = scan.service_pid("a");
     scan.wait_err("b: waiting for a to be ready");
     scan.wait_err("c: waiting for b to be ready");
     assert!(scan.status("b").is_none(), "b started before a was ready");
     assert!(scan.status("c").is_none(), "c started before b was ready");
-    // Its info now says ready: b starts, then c (b is ready as it runs).
-    scan.write_info("a", &format!("version=1\npid={a}\nstate=ready\n"));
+    // supervise's info now says starting; once a says it is ready, b
+    // starts, then c (b is ready as it runs).
+    wait_until("a's info says starting", || {
+        std::fs::read_to_string(scan.status_dir("a").join("info"))
+            .is_ok_and(|t| t.contains(&format!("pid={a}\n")) && t.contains("state=starting\n"))
+    });
+    go(&scan.dir, "a");
     scan.service_pid("b");
     scan.service_pid("c");
     let (sa, sb, sc) = (
@@ -77,17 +84,12 @@ fn requires_stops_a_service_while_what_it_requires_is_down_and_starts_it_again()
 #[test]
 fn a_dependent_waits_while_what_it_requires_is_not_ready_and_starts_when_it_is() {
     let dir = TempDir::new("scan-requires-ready");
-    write_info(
-        &dir.join("root/status/db"),
-        "version=1\npid=1\nstate=starting\n",
-    );
-    let scan = Scan::start_in(dir, REQUIRES, &[], &[]);
-    let db = scan.service_pid("db");
+    let conf = REQUIRES.replace("command : sleep 1000\n", &ready_on_go(&dir, "db"));
+    let scan = Scan::start_in(dir, &conf, &[], &[]);
+    scan.service_pid("db");
     scan.wait_err("web: waiting for db to be ready");
     assert!(scan.status("web").is_none());
-    // An info file that says something else than ready holds it back too.
-    scan.write_info("db", &format!("version=1\npid={db}\nstate=unhealthy\n"));
-    scan.write_info("db", &format!("pid={db}\nstate=ready\nfuture_key=1\n"));
+    go(&scan.dir, "db");
     scan.service_pid("web");
 }
 
@@ -232,11 +234,8 @@ fn a_new_scanner_adopts_a_requires_pair_without_stopping_either() {
 #[test]
 fn check_against_a_scanner_does_not_promise_to_start_what_waits() {
     let dir = TempDir::new("scan-order-check-waiting");
-    write_info(
-        &dir.join("root/status/a"),
-        "version=1\npid=1\nstate=starting\n",
-    );
-    let scan = Scan::start_in(dir, CHAIN, &[], &[]);
+    let conf = slow_chain(&dir);
+    let scan = Scan::start_in(dir, &conf, &[], &[]);
     scan.service_pid("a");
     scan.wait_err("c: waiting for b to be ready");
     scan.wait_generation(1);
@@ -247,4 +246,41 @@ fn check_against_a_scanner_does_not_promise_to_start_what_waits() {
         stdout.contains("would change nothing"),
         "b and c wait for a, a reload would not start them:\n{stdout}"
     );
+}
+
+#[test]
+fn readiness_and_health_keys_reach_each_supervise_under_the_scanner() {
+    let dir = TempDir::new("scan-ready-keys");
+    let go = dir.join("go-x");
+    let conf = format!(
+        "[global]\nstop_timeout : 2\n\
+         [x]\ncommand : sleep 1000\nready_check : sh -c 'test -e {go}'\n\
+         ready_check_interval : 0.05\nready_timeout : 60\n\
+         health_check : true\nhealth_interval : 30\n\
+         [y]\ncommand : sleep 1001\nafter : x\n",
+        go = go.display()
+    );
+    let scan = Scan::start_in(dir, &conf, &[], &[]);
+    let x = scan.service_pid("x");
+    scan.wait_err("y: waiting for x to be ready");
+    let info = || std::fs::read_to_string(scan.status_dir("x").join("info")).unwrap_or_default();
+    wait_until("x is starting, by its check", || {
+        let info = info();
+        info.contains(&format!("pid={x}\n"))
+            && info.contains("state=starting\n")
+            && info.contains("readiness=check\n")
+    });
+    std::fs::write(&go, "").unwrap();
+    scan.service_pid("y");
+    assert!(info().contains("state=ready\n"), "{}", info());
+    let rendered =
+        std::fs::read_to_string(scan.status_dir("x").join(supervise::scan::SETTINGS_FILE)).unwrap();
+    for line in [
+        format!("ready_check: sh -c 'test -e {}'", go.display()),
+        "ready_timeout: 60s".to_owned(),
+        "health_check: true".to_owned(),
+        "health_interval: 30s".to_owned(),
+    ] {
+        assert!(rendered.contains(&line), "{line:?} in\n{rendered}");
+    }
 }

@@ -30,8 +30,8 @@ STATUS_ROOT/status/NAME, and keeps them running. Always in the foreground.
                      Prometheus text format (node_exporter's textfile
                      collector: name it *.prom), replaced atomically when a
                      service changes state, never on a timer
-  --supervise PATH   the supervise binary (default: next to this program,
-                     else `supervise` on PATH)
+  --supervise PATH   the supervise binary (default: this very program, run
+                     as `supervise`: they are one executable)
   --check            check CONF as a reload would, touching nothing; with
                      -d, print what a reload of the scanner running there
                      would do (start/stop/restart/reread NAME)

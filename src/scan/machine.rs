@@ -39,11 +39,14 @@ use crate::backoff::{Backoff, Policy};
 use crate::supervisor::{EXIT_GAVE_UP, Exit, Level};
 
 /// Back-off for a supervise that keeps dying: one that ran at least 10 s is
-/// restarted at once; otherwise 0, 0.1 s, doubling to 30 s.
+/// restarted at once; otherwise 0, 0.1 s, doubling to 30 s (one instant
+/// restart, earned back only by a healthy run).
 pub const BACKOFF: Policy = Policy {
     healthy_after: Duration::from_secs(10),
     start: Duration::from_millis(100),
     cap: Duration::from_secs(30),
+    burst: 1,
+    refill: Duration::MAX,
 };
 
 /// After the longest stop timeout, how long a shutdown waits for supervise

@@ -71,6 +71,9 @@ pub struct ScanOptions {
     pub root: PathBuf,
     /// The supervise binary.
     pub supervise: PathBuf,
+    /// The argv[0] it is run with, if not its path (`supervise` for
+    /// `/proc/self/exe`, see [`crate::entry`]).
+    pub supervise_arg0: Option<OsString>,
     /// Copy services' output to our stdout/stderr as `NAME: line`.
     pub forward_output: bool,
     /// `--notify`: tell (and log) when every service is ready.
@@ -94,8 +97,8 @@ struct Scanner {
     forward: Option<forward::Forwarder>,
     /// Adopted supervise, each watched by a pidfd: pid -> (section, pidfd).
     watched: HashMap<u32, (String, PidFd)>,
-    /// The status directories the start order reads (made when first
-    /// needed).
+    /// The status directories the start order reads (made at start, or
+    /// when first needed if it could not be then).
     observer: Option<Observer>,
     /// The control FIFO, if it could be made.
     control: Option<control::Fifo>,
@@ -203,6 +206,16 @@ impl Scanner {
         } else {
             None
         };
+        // Made before any supervise starts, so that no number of services
+        // can leave none for the scanner (fs.inotify.max_user_instances is
+        // per user, 128 by default); supervise itself holds none.
+        let observer = Observer::new()
+            .map_err(|e| {
+                problems.push(format!(
+                    "cannot set up inotify: {e} (fs.inotify.max_user_instances reached?): the start order (after, requires) falls back to reading status directories every second"
+                ))
+            })
+            .ok();
         let (output, captured) = match stdio::capture() {
             Ok(c) => (
                 Output::new(c.stdout, c.stderr),
@@ -223,7 +236,7 @@ impl Scanner {
             captured,
             forward,
             watched: HashMap::new(),
-            observer: None,
+            observer,
             control,
             metrics,
             notifier,
@@ -723,6 +736,8 @@ impl Scanner {
             env = read_env_file(file).map_err(io::Error::other)?;
         }
         env.extend(spec.env.iter().cloned());
+        let lean = crate::sys::memory::lean_malloc_env(&env);
+        env.extend(lean);
         if let Some(dir) = &spec.directory
             && let Err(e) = std::fs::read_dir(dir)
         {
@@ -742,6 +757,7 @@ impl Scanner {
         let program = &self.options.supervise;
         spawn::supervise(spawn::SuperviseLaunch {
             program,
+            arg0: self.options.supervise_arg0.as_deref(),
             args,
             directory: spec.directory.as_deref(),
             env,

@@ -81,7 +81,12 @@ pub fn look(dir: &Path) -> Seen {
         failing: info
             .as_ref()
             .is_some_and(|i| matches!(i.state, State::Backoff | State::GaveUp)),
-        supervise_pid: info.as_ref().map_or(0, |i| i.supervise_pid),
+        // An `info` before any `status` is of a supervise that has not
+        // started its service yet: nothing to believe.
+        supervise_pid: info
+            .as_ref()
+            .filter(|_| status.is_some())
+            .map_or(0, |i| i.supervise_pid),
         since: status.map(|s| s.since).unwrap_or_default(),
     }
 }
@@ -127,6 +132,10 @@ mod tests {
         let d = dir("ready");
         let me = std::process::id();
         assert_eq!(look(&d), Seen::default(), "nothing written yet");
+        // supervise's first info, before its first status: nothing yet.
+        std::fs::write(d.join("info"), "pid=0\nstate=down\nsupervise_pid=7\n").unwrap();
+        assert_eq!(look(&d), Seen::default(), "info before any status");
+        std::fs::remove_file(d.join("info")).unwrap();
         status(&d, me, Want::Up);
         let seen = look(&d);
         assert!(

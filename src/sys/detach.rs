@@ -80,6 +80,19 @@ pub fn close_inherited() {
 /// Marks every inherited descriptor above 2 close-on-exec, so nothing the
 /// caller left open leaks into the service.
 pub fn cloexec_inherited() {
+    // SAFETY: close_range has no memory arguments; CLOSE_RANGE_CLOEXEC only
+    // sets the flag (Linux 5.11). One call, and no 32 KiB directory buffer
+    // on a heap that keeps its pages.
+    if unsafe {
+        libc::close_range(
+            3,
+            libc::c_uint::MAX,
+            libc::CLOSE_RANGE_CLOEXEC as libc::c_int,
+        )
+    } == 0
+    {
+        return;
+    }
     for fd in inherited() {
         // SAFETY: fcntl on a descriptor number; a closed one just fails.
         unsafe {

@@ -1,7 +1,8 @@
 //! inotify: for the scanner's output forwarding and its start order (a
 //! watch per status directory, and the names of the files that changed;
-//! watch id -1: the queue overflowed, events were lost), and for supervise,
-//! which watches its own files to learn when one is removed or replaced.
+//! watch id -1: the queue overflowed, events were lost). supervise holds
+//! none: a user has only `fs.inotify.max_user_instances` of them (128 by
+//! default), and one per service would leave none for the scanner.
 
 use std::ffi::CString;
 use std::fs::File;
@@ -41,16 +42,6 @@ impl Inotify {
     /// of `status`); returns the watch id.
     pub fn watch_renames_into(&self, dir: &Path) -> io::Result<i32> {
         self.watch(dir, libc::IN_MOVED_TO)
-    }
-
-    /// Watches the file (or directory) `path` itself, not following a
-    /// symlink, for being removed, renamed away, or having its mode or link
-    /// count changed; returns the watch id. Writes to it do not wake.
-    pub fn watch_self(&self, path: &Path) -> io::Result<i32> {
-        self.watch(
-            path,
-            libc::IN_ATTRIB | libc::IN_DELETE_SELF | libc::IN_MOVE_SELF | libc::IN_DONT_FOLLOW,
-        )
     }
 
     fn watch(&self, path: &Path, mask: u32) -> io::Result<i32> {

@@ -13,12 +13,15 @@ pub mod logfile;
 pub mod logpipe;
 pub mod memory;
 pub mod notify;
+pub mod notify_socket;
 pub mod pidfd;
 pub mod poll;
 pub mod process;
+pub mod readypipe;
 pub mod reap;
 pub mod signals;
 pub mod spawn;
+pub mod start;
 pub mod stdio;
 pub mod user;
 

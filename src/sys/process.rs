@@ -97,6 +97,23 @@ fn stat(pid: u32) -> Option<Stat> {
     parse_stat(&std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?)
 }
 
+/// Sets the process name (`/proc/self/comm`, what `ps -C` and `pgrep`
+/// match) to `name` (at most 15 bytes), if it is not that already.
+pub fn set_name(name: &str) {
+    let mut now = [0u8; 16];
+    // SAFETY: PR_GET_NAME writes at most 16 bytes, NUL included, to `now`.
+    let got = unsafe { libc::prctl(libc::PR_GET_NAME, now.as_mut_ptr()) };
+    let len = now.iter().position(|&b| b == 0).unwrap_or(now.len());
+    if got == 0 && &now[..len] == name.as_bytes() {
+        return;
+    }
+    let mut wanted = [0u8; 16];
+    let n = name.len().min(15);
+    wanted[..n].copy_from_slice(&name.as_bytes()[..n]);
+    // SAFETY: `wanted` is NUL-terminated; PR_SET_NAME reads up to 16 bytes.
+    unsafe { libc::prctl(libc::PR_SET_NAME, wanted.as_ptr()) };
+}
+
 /// Makes orphaned descendants of the service our children, so they are
 /// reaped here and a stop can wait for them.
 pub fn become_subreaper() -> io::Result<()> {

@@ -124,6 +124,7 @@ impl Signals {
 
     /// The number of every signal pending now, in arrival order. Standard
     /// signals do not queue: a storm of one signal is one entry per read.
+    #[inline(never)] // its buffer stays off the caller's frame
     pub fn numbers(&mut self) -> Vec<libc::c_int> {
         const SIZE: usize = std::mem::size_of::<libc::signalfd_siginfo>();
         let mut out = Vec::new();

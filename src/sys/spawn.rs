@@ -67,11 +67,37 @@ pub struct ServiceFiles {
     _stdin: File,
     _stdout: File,
     _stderr: File,
+    /// A further descriptor for the service and its number there.
+    extra: Option<(i32, i32)>,
+    /// Its environment, when it is not ours as it is.
+    env: Option<Vec<std::ffi::CString>>,
 }
 
-/// Starts the service `argv` with its output in `dir` (or, given `pipes`,
-/// into those: the write ends of supervise's log pipes); returns its pid
-/// and its files (see [`ServiceFiles`]).
+/// Our environment with `set` laid over it, as `KEY=VALUE` strings;
+/// `None` when there is nothing to set.
+fn environment(set: Vec<(OsString, OsString)>) -> io::Result<Option<Vec<std::ffi::CString>>> {
+    use std::os::unix::ffi::OsStrExt;
+    if set.is_empty() {
+        return Ok(None);
+    }
+    let mut vars: Vec<(OsString, OsString)> = std::env::vars_os()
+        .filter(|(k, _)| !set.iter().any(|(s, _)| s == k))
+        .collect();
+    vars.extend(set);
+    vars.into_iter()
+        .map(|(k, v)| {
+            let mut bytes = k.as_bytes().to_vec();
+            bytes.push(b'=');
+            bytes.extend_from_slice(v.as_bytes());
+            std::ffi::CString::new(bytes)
+                .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "NUL in the environment"))
+        })
+        .collect::<io::Result<Vec<_>>>()
+        .map(Some)
+}
+
+/// Starts the service `argv` with its output in `dir`; returns its pid and
+/// its files (see [`ServiceFiles`]).
 ///
 /// Through the C library's `posix_spawnp`, which clones with `CLONE_VFORK`
 /// and a shared address space: supervise does not copy its page tables for
@@ -79,10 +105,21 @@ pub struct ServiceFiles {
 /// failure comes back as the return value. The attributes give the child
 /// its own process group, an empty signal mask and default handling of every
 /// signal (see [`default_signals`]).
-pub fn service(
+pub fn service(argv: &[OsString], dir: &Path) -> io::Result<(u32, ServiceFiles)> {
+    service_with(argv, dir, None, None, Vec::new())
+}
+
+/// [`service`], its output into `pipes` when given (the write ends of
+/// supervise's log pipes), also giving the service `extra`: a descriptor
+/// of ours (close-on-exec, not the target number) duplicated onto the
+/// number given (the write end of the `notification_fd` pipe); and `env`,
+/// variables set (or replaced) in its environment (`NOTIFY_SOCKET`).
+pub fn service_with(
     argv: &[OsString],
     dir: &Path,
     pipes: Option<[&File; 2]>,
+    extra: Option<(i32, i32)>,
+    env: Vec<(OsString, OsString)>,
 ) -> io::Result<(u32, ServiceFiles)> {
     use std::ffi::CString;
     use std::os::unix::ffi::OsStrExt;
@@ -108,6 +145,8 @@ pub fn service(
         _stdin: null,
         _stdout: stdout,
         _stderr: stderr,
+        extra,
+        env: environment(env)?,
     };
     let pid = match spawn_program(Program::Search(&args[0]), &args, &files) {
         // glibc's posix_spawnp does not do what execvp does for an
@@ -144,6 +183,17 @@ fn spawn_program(
     unsafe extern "C" {
         static environ: *const *mut libc::c_char;
     }
+    let mut env_ptrs: Vec<*mut libc::c_char> = Vec::new();
+    if let Some(env) = &files.env {
+        env_ptrs = env.iter().map(|e| e.as_ptr().cast_mut()).collect();
+        env_ptrs.push(std::ptr::null_mut());
+    }
+    // SAFETY: reading the C library's pointer to our environment.
+    let envp = if files.env.is_some() {
+        env_ptrs.as_ptr()
+    } else {
+        unsafe { environ }
+    };
     let mut pid: libc::pid_t = 0;
     // SAFETY: the attribute and file-action objects are initialised before
     // use and destroyed after; every pointer passed lives until the call
@@ -165,6 +215,9 @@ fn spawn_program(
         libc::posix_spawn_file_actions_adddup2(&mut actions, files._stdin.as_raw_fd(), 0);
         libc::posix_spawn_file_actions_adddup2(&mut actions, files._stdout.as_raw_fd(), 1);
         libc::posix_spawn_file_actions_adddup2(&mut actions, files._stderr.as_raw_fd(), 2);
+        if let Some((fd, target)) = files.extra {
+            libc::posix_spawn_file_actions_adddup2(&mut actions, fd, target);
+        }
         let rc = match program {
             Program::Search(file) => libc::posix_spawnp(
                 &mut pid,
@@ -172,7 +225,7 @@ fn spawn_program(
                 &actions,
                 &attr,
                 arg_ptrs.as_ptr(),
-                environ,
+                envp,
             ),
             Program::Path(path) => libc::posix_spawn(
                 &mut pid,
@@ -180,7 +233,7 @@ fn spawn_program(
                 &actions,
                 &attr,
                 arg_ptrs.as_ptr(),
-                environ,
+                envp,
             ),
         };
         libc::posix_spawn_file_actions_destroy(&mut actions);
@@ -352,6 +405,8 @@ pub fn feed(stdin: std::process::ChildStdin, bytes: &[u8]) -> usize {
 pub struct SuperviseLaunch<'a> {
     /// The supervise binary.
     pub program: &'a Path,
+    /// Its argv[0], if not `program`.
+    pub arg0: Option<&'a std::ffi::OsStr>,
     /// Its arguments.
     pub args: Vec<OsString>,
     /// Its (and so the service's) working directory.
@@ -369,6 +424,9 @@ pub struct SuperviseLaunch<'a> {
 /// order), with default signal handling; returns its pid.
 pub fn supervise(launch: SuperviseLaunch<'_>) -> io::Result<u32> {
     let mut command = Command::new(launch.program);
+    if let Some(arg0) = launch.arg0 {
+        command.arg0(arg0);
+    }
     command
         .args(&launch.args)
         .envs(launch.env.iter().map(|(k, v)| (k, v)))

@@ -243,15 +243,13 @@ impl Scan {
     }
 }
 
-/// Starts `PREFIX... supervise-scan -F s.conf -d root --supervise BIN
-/// EXTRA...` in `dir` (`--supervise BIN` only if EXTRA has none), stderr appended to `dir/err.log` (so that a second
-/// scanner on the same dir keeps the first one's lines).
+/// Starts `PREFIX... supervise-scan -F s.conf -d root EXTRA...` in `dir`,
+/// stderr appended to `dir/err.log` (so that a second scanner on the same
+/// dir keeps the first one's lines). Without `--supervise` in EXTRA the
+/// scanner runs its supervise from its own executable, as installed.
 pub fn spawn_scanner(dir: &Path, extra: &[&str], prefix: &[&str], stdout: Stdout) -> Child {
     let mut args: Vec<String> = prefix.iter().map(|s| s.to_string()).collect();
     args.extend([scan_bin(), "-F", "s.conf", "-d", "root"].map(String::from));
-    if !extra.contains(&"--supervise") {
-        args.extend(["--supervise", bin()].map(String::from));
-    }
     args.extend(extra.iter().map(|s| s.to_string()));
     let err_log = || -> Stdio {
         std::fs::OpenOptions::new()
@@ -422,11 +420,30 @@ impl Scan {
     }
 
     /// Replaces service `name`'s `info` file by hand, atomically as
-    /// supervise would (docs/status-files.md): what readiness the scanner
-    /// reads, until supervise writes the file itself.
+    /// supervise would (docs/status-files.md), for a state no real service
+    /// of the tests reaches.
     pub fn write_info(&self, name: &str, text: &str) {
         write_info(&self.status_dir(name), text);
     }
+}
+
+/// A section's lines for a service that declares readiness (s6's
+/// protocol, descriptor 3) and is ready once `dir/go-NAME` exists.
+pub fn ready_on_go(dir: &TempDir, name: &str) -> String {
+    let go = dir.join(&format!("go-{name}"));
+    let script = dir.script(
+        &format!("{name}-notifier.sh"),
+        &format!(
+            "while [ ! -e {go} ]; do sleep 0.05; done\necho >&3\nexec sleep 1000",
+            go = go.display()
+        ),
+    );
+    format!("command : {}\nnotification_fd : 3\n", script.display())
+}
+
+/// Makes `dir/go-NAME`: that service says it is ready.
+pub fn go(dir: &TempDir, name: &str) {
+    std::fs::write(dir.join(&format!("go-{name}")), "").unwrap();
 }
 
 /// Writes `dir/info` through `info.new` and a rename (creating `dir`).

@@ -404,6 +404,19 @@ pub fn context_switches(pid: u32) -> u64 {
         .sum()
 }
 
+/// How many inotify instances `pid` holds (its descriptors that are
+/// `anon_inode:inotify`).
+pub fn inotify_instances(pid: u32) -> usize {
+    fs::read_dir(format!("/proc/{pid}/fd"))
+        .map(|fds| {
+            fds.filter_map(Result::ok)
+                .filter_map(|fd| fs::read_link(fd.path()).ok())
+                .filter(|target| target.as_os_str() == "anon_inode:inotify")
+                .count()
+        })
+        .unwrap_or(0)
+}
+
 /// CPU time (user + system) of `pid` so far.
 pub fn cpu_time(pid: u32) -> Duration {
     let fields = stat_fields(pid);

@@ -437,17 +437,24 @@ fn restart_and_stop_return_with_alarms_back_on() {
 }
 
 #[test]
-fn without_info_ready_is_up() {
+fn a_service_that_declares_no_readiness_is_ready_when_up() {
     let mut real = Real::start("r-ready", "sleep 1000");
     let pid = real.status().pid;
-    // Our supervise writes no info yet: a running service counts as ready.
+    // It declares no readiness: supervise's info says ready as it runs.
     let output = real.svc(&["-w", "ready", "DIR"]);
     assert_exit(&output, 0);
     let output = real.svc(&["wait", "ready", "DIR"]);
     assert_exit(&output, 0);
     let output = real.svc(&["DIR", "status"]);
     assert_exit(&output, 0);
-    assert_eq!(stdout(&output).lines().count(), 6, "{}", stdout(&output));
+    // The original's lines, then info's: `service: ready`.
+    assert_eq!(stdout(&output).lines().count(), 7, "{}", stdout(&output));
+    assert_eq!(
+        stdout(&output).lines().last(),
+        Some("service: ready"),
+        "{}",
+        stdout(&output)
+    );
     // wait down sends nothing: it times out while the service runs.
     let output = real.svc(&["-w", "0.2", "wait", "down", "DIR"]);
     assert_exit(&output, 9);

@@ -233,6 +233,13 @@ mod real_scanner {
         wait_until("web's supervise to give up", || {
             dir.join("lock").exists() && lock::holder_pid(&dir.join("lock")).is_none()
         });
+        // The lock is free a moment before the scanner reaps that supervise
+        // (a process closes its files before its parent is told): a `start`
+        // read in between finds it still running and only sends `u`.
+        wait_until("the scanner to see web's supervise exit", || {
+            std::fs::read_to_string(tmp.path().join("scan.log"))
+                .is_ok_and(|log| log.contains("web: supervise exited"))
+        });
         std::fs::write(&ok, "").unwrap();
         let root_arg = root.display().to_string();
         let output = svc(["-d", &root_arg, "start", "web"]);

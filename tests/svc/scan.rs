@@ -214,9 +214,10 @@ fn listing_shows_every_service_and_the_leftover_of_a_removed_section() {
     assert_eq!(lines.len(), 4, "{text}");
     let a_pid = a.to_string();
     let b_pid = b.to_string();
-    assert_eq!(lines[1][..3], ["a", "up", a_pid.as_str()], "{text}");
+    // supervise's info says ready: they declare no readiness and run.
+    assert_eq!(lines[1][..3], ["a", "ready", a_pid.as_str()], "{text}");
     assert_eq!(lines[1][4..], ["up", "on"], "{text}");
-    assert_eq!(lines[2][..3], ["b", "up", b_pid.as_str()], "{text}");
+    assert_eq!(lines[2][..3], ["b", "ready", b_pid.as_str()], "{text}");
     assert_eq!(
         lines[3][..3],
         ["gone", "supervise-not-running", "-"],

@@ -1,0 +1,69 @@
+//! The pipe of s6's readiness protocol (`notification_fd`): its write end
+//! goes to the service as descriptor N, supervise reads the other end
+//! without blocking and learns "ready" from the first newline. Bounded:
+//! each wake-up reads at most [`MAX_READ`] bytes, and a service that
+//! writes without a newline changes nothing but its own state.
+
+use std::fs::File;
+use std::io::{self, Read};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+
+use super::check;
+
+/// The most read from the pipe per wake-up.
+pub const MAX_READ: usize = 512;
+
+/// A fresh pipe: the read end for supervise (non-blocking, close-on-exec),
+/// the write end for the service (blocking; close-on-exec too, so that
+/// only the descriptor the spawn duplicates it to reaches the service).
+/// The write end is never `avoid`: a duplicate onto the same number would
+/// keep its close-on-exec flag.
+pub fn open(avoid: i32) -> io::Result<(File, OwnedFd)> {
+    let mut fds = [0; 2];
+    // SAFETY: pipe2 writes two new descriptors into `fds`.
+    check(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC | libc::O_NONBLOCK) })?;
+    // SAFETY: both are fresh descriptors that nothing else owns.
+    let (read, mut write) = unsafe { (File::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+    if write.as_raw_fd() == avoid {
+        // SAFETY: fcntl on a descriptor we own; the new one is ours alone.
+        let moved = check(unsafe { libc::fcntl(avoid, libc::F_DUPFD_CLOEXEC, avoid + 1) })?;
+        // SAFETY: `moved` is a fresh descriptor that nothing else owns.
+        write = unsafe { OwnedFd::from_raw_fd(moved) };
+    }
+    // SAFETY: fcntl on a descriptor we own; no memory is passed.
+    unsafe {
+        let flags = check(libc::fcntl(write.as_raw_fd(), libc::F_GETFL))?;
+        check(libc::fcntl(
+            write.as_raw_fd(),
+            libc::F_SETFL,
+            flags & !libc::O_NONBLOCK,
+        ))?;
+    }
+    Ok((read, write))
+}
+
+/// What one look at the read end found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Heard {
+    /// A newline: the service is ready (the pipe is done with).
+    Ready,
+    /// Every writer closed it without a newline (the pipe is done with).
+    Closed,
+    /// Bytes without a newline, or nothing yet: keep listening.
+    Nothing,
+}
+
+/// Reads what is waiting, at most [`MAX_READ`] bytes.
+pub fn read(pipe: &mut File) -> Heard {
+    let mut buf = [0u8; MAX_READ];
+    loop {
+        return match pipe.read(&mut buf) {
+            Ok(0) => Heard::Closed,
+            Ok(n) if buf[..n].contains(&b'\n') => Heard::Ready,
+            Ok(_) => Heard::Nothing,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => Heard::Nothing,
+            Err(_) => Heard::Closed,
+        };
+    }
+}
