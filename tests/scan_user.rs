@@ -310,3 +310,34 @@ fn as_a_user_the_service_gets_its_notification_fd_and_notify_socket() {
         String::from_utf8_lossy(&environ)
     );
 }
+
+#[test]
+fn as_a_user_the_service_writes_into_supervises_log_pipes() {
+    if !root() {
+        return eprintln!("not root: cannot run a service as another user");
+    }
+    // log_max_bytes sends the output through supervise's pipes: the user's
+    // process writes into them as any service does; the files stay root's.
+    let dir = TempDir::new("user-logpipe");
+    dir.write("supervise.conf", "[svc]\nlog_max_bytes : 100000\n");
+    let mut sup = Supervise::start_with(
+        dir,
+        &[
+            "--user",
+            "nobody",
+            "-u",
+            "status/svc",
+            "sh",
+            "-c",
+            "echo through the pipe; exec sleep 1000",
+        ],
+        &[],
+    );
+    let pid = sup.wait_running();
+    assert_eq!(proc_ids(pid, "Uid:"), vec![65534; 4]);
+    let out = sup.status_dir.join("__stdout");
+    wait_until("the line reaches __stdout", || {
+        std::fs::read_to_string(&out).is_ok_and(|t| t.contains("through the pipe\n"))
+    });
+    owned_by_root(&sup.status_dir);
+}
