@@ -382,6 +382,9 @@ struct Service {
     down_sent: bool,
     /// The scanner owes it a `u` once it may run again.
     up_owed: bool,
+    /// The `u` just sent undoes a `d` of ours: if it is not sent, the
+    /// service is still down by us (`down_sent`), or was never.
+    up_undoes_down: bool,
     /// The last command sent, until its status shows it obeyed.
     in_flight: Option<Command>,
     /// Held down: asked, or something it requires is down or held.
@@ -419,6 +422,7 @@ impl Service {
             asked_down: false,
             down_sent: false,
             up_owed: false,
+            up_undoes_down: false,
             in_flight: None,
             held: false,
             failed: false,
@@ -444,6 +448,7 @@ impl Service {
         self.baseline = None;
         self.down_sent = false;
         self.up_owed = false;
+        self.up_undoes_down = false;
         self.in_flight = None;
     }
 

@@ -1201,3 +1201,115 @@ fn a_service_stopped_on_request_then_started_by_hand_brings_back_what_requires_i
         [send("c", Command::Up)]
     );
 }
+
+#[test]
+fn a_dependent_whose_d_and_u_were_both_lost_is_held_down_when_what_it_requires_exits() {
+    // The seed in proptest-regressions/scan/machine_order_tests.txt, made
+    // small: the `d` for a crash of db is lost, db comes back, the owed
+    // `u` is lost too; web never went down, so when db exits for good web
+    // must get `d` again (the lost `u` does not make it "down by us").
+    let db = spec("db", "x");
+    let web = requires(spec("web", "y"), &["db"]);
+    let mut m = Machine::new();
+    m.handle(secs(0), valid(&[db.clone(), web.clone()]));
+    let pids = run_all(&mut m, &[db, web]);
+    let lost = |command| Input::NotSent {
+        name: "web".into(),
+        command,
+        error: "No such device or address".into(),
+    };
+    assert_eq!(
+        acts(&m.handle(secs(1), seen("db", 0, false))),
+        [send("web", Command::Down)]
+    );
+    m.handle(secs(1), lost(Command::Down));
+    assert!(acts(&m.handle(secs(1), seen("db", 2001, false))).is_empty());
+    assert_eq!(
+        acts(&m.handle(secs(1), seen("db", 2001, true))),
+        [send("web", Command::Up)]
+    );
+    m.handle(secs(1), lost(Command::Up));
+    assert_eq!(
+        acts(&m.handle(secs(2), exited(pids["db"], 0))),
+        [send("web", Command::Down)]
+    );
+}
+
+#[test]
+fn a_lost_u_after_a_d_that_arrived_is_still_owed() {
+    let db = spec("db", "x");
+    let web = requires(spec("web", "y"), &["db"]);
+    let mut m = Machine::new();
+    m.handle(secs(0), valid(&[db.clone(), web.clone()]));
+    run_all(&mut m, &[db, web]);
+    assert_eq!(
+        acts(&m.handle(secs(1), seen("db", 0, false))),
+        [send("web", Command::Down)]
+    );
+    m.handle(secs(1), seen_down("web"));
+    assert_eq!(
+        acts(&m.handle(secs(1), seen("db", 2001, true))),
+        [send("web", Command::Up)]
+    );
+    m.handle(
+        secs(1),
+        Input::NotSent {
+            name: "web".into(),
+            command: Command::Up,
+            error: "No such device or address".into(),
+        },
+    );
+    // The retry a second later: web is still down by our `d`.
+    assert_eq!(
+        acts(&m.handle(secs(2), Input::Deadline)),
+        [Effect::Look { name: "web".into() }]
+    );
+    assert_eq!(
+        acts(&m.handle(secs(2), seen_down("web"))),
+        [send("web", Command::Up)]
+    );
+}
+
+#[test]
+fn a_dependent_brought_up_by_a_late_u_of_ours_after_a_lost_d_is_held_down_again() {
+    // The second seed in the regressions file, made small: web got `d`
+    // (a reload made it require db), then `u` (db ready), both still in
+    // its FIFO, then db died and the `d` meant to follow was lost. The
+    // first `d` arrives (down, wanted down: not someone's `svc -d`, our
+    // `u` is behind it), then the `u`: web runs while db is down.
+    let db = spec("db", "x");
+    let web = requires(spec("web", "y"), &["db"]);
+    let mut m = Machine::new();
+    m.handle(secs(0), valid(&[spec("web", "y")]));
+    m.handle(secs(0), launched("web", 100));
+    m.handle(secs(0), seen("web", 1100, true));
+    let out = acts(&m.handle(secs(1), valid(&[db.clone(), web])));
+    assert!(out.contains(&send("web", Command::Down)), "{out:?}");
+    m.handle(secs(1), launched("db", 101));
+    assert_eq!(
+        acts(&m.handle(secs(1), seen("db", 1101, true))),
+        [send("web", Command::Up)]
+    );
+    let out = acts(&m.handle(secs(2), exited(101, 1)));
+    assert!(out.contains(&send("web", Command::Down)), "{out:?}");
+    m.handle(
+        secs(2),
+        Input::NotSent {
+            name: "web".into(),
+            command: Command::Down,
+            error: "Resource temporarily unavailable".into(),
+        },
+    );
+    assert!(acts(&m.handle(secs(2), seen_down("web"))).is_empty());
+    assert_eq!(
+        acts(&m.handle(secs(2), seen("web", 1200, false))),
+        [send("web", Command::Down)]
+    );
+    // Its `u` is owed again: db back and ready, web gets it.
+    m.handle(secs(2), seen_down("web"));
+    m.handle(secs(3), launched("db", 102));
+    assert_eq!(
+        acts(&m.handle(secs(3), seen("db", 1300, true))),
+        [send("web", Command::Up)]
+    );
+}
