@@ -316,6 +316,7 @@ impl Machine {
             || !self.graph.needed_by(name).is_empty()
             || service.requires().next().is_some()
             || service.asked_down
+            || service.start_asked
     }
 
     /// Starts watching `name`'s status directory if it must be watched.
@@ -451,6 +452,10 @@ impl Machine {
         }
         if seen.failing {
             service.failed = true;
+        }
+        if seen.pid != 0 && seen.want_up {
+            // A `start NAME` is carried out.
+            service.start_asked = false;
         }
         if service.in_flight
             == Some(if seen.want_up {
@@ -595,9 +600,12 @@ impl Machine {
                     service.state = State::BackingOff { until: now };
                     revived.push(member.clone());
                 }
-                // Up and wanted up already: nothing to send.
+                // Up and wanted up already: nothing to send. Otherwise
+                // its supervise may be exiting (it gave up): remembered
+                // until its status shows it up, watched for that.
                 State::Running { .. } => {
                     service.up_owed = !service.seen.is_some_and(|s| s.pid != 0 && s.want_up);
+                    service.start_asked = service.up_owed;
                 }
                 _ => {}
             }
@@ -631,6 +639,7 @@ impl Machine {
         };
         service.asked_down = true;
         service.up_owed = false;
+        service.start_asked = false;
         if matches!(service.state, State::BackingOff { .. } | State::Waiting) {
             service.state = State::Stopped;
         }

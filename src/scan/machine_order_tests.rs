@@ -1313,3 +1313,64 @@ fn a_dependent_brought_up_by_a_late_u_of_ours_after_a_lost_d_is_held_down_again(
         [send("web", Command::Up)]
     );
 }
+
+/// What a supervise that gave up says just before it exits: down, wanted
+/// up, failing.
+fn seen_gave_up(name: &str) -> Input {
+    Input::Observed {
+        name: name.into(),
+        seen: Seen {
+            pid: 0,
+            ready: false,
+            want_up: true,
+            failing: true,
+            supervise_pid: 0,
+            since: secs(777),
+        },
+    }
+}
+
+#[test]
+fn a_start_that_reaches_a_supervise_about_to_give_up_starts_it_again_once_reaped() {
+    let a = spec("a", "x");
+    let mut m = Machine::new();
+    m.handle(secs(0), valid(std::slice::from_ref(&a)));
+    m.handle(secs(0), launched("a", 100));
+    // It gave up; `start a` comes before the scanner reaps it: the `u`
+    // goes to a supervise that is exiting.
+    assert_eq!(
+        acts(&m.handle(secs(1), start("a"))),
+        [observe("a"), send("a", Command::Up)]
+    );
+    assert!(acts(&m.handle(secs(1), seen_gave_up("a"))).is_empty());
+    let out = m.handle(secs(1), exited(100, crate::supervisor::EXIT_GAVE_UP));
+    assert_eq!(acts(&out), [launch(&a)]);
+    assert_eq!(
+        logs(&out)[0],
+        "a: supervise exited (exit code 2); starting it again: it was asked to start"
+    );
+    // Once: the next one that gives up waits for a reload, as usual.
+    m.handle(secs(2), launched("a", 101));
+    m.handle(secs(2), seen_gave_up("a"));
+    assert!(acts(&m.handle(secs(3), exited(101, crate::supervisor::EXIT_GAVE_UP))).is_empty());
+}
+
+#[test]
+fn a_start_seen_obeyed_or_taken_back_by_a_stop_is_not_remembered() {
+    let a = spec("a", "x");
+    let mut m = Machine::new();
+    m.handle(secs(0), valid(std::slice::from_ref(&a)));
+    m.handle(secs(0), launched("a", 100));
+    m.handle(secs(1), start("a"));
+    // The `u` took effect: the start is done; a later give-up is left.
+    m.handle(secs(1), seen("a", 1100, true));
+    assert!(acts(&m.handle(secs(9), exited(100, crate::supervisor::EXIT_GAVE_UP))).is_empty());
+    // `start a` then `stop a` before it exits (`svc exit`): left down.
+    let mut m = Machine::new();
+    m.handle(secs(0), valid(&[a]));
+    m.handle(secs(0), launched("a", 100));
+    m.handle(secs(1), seen_gave_up("a"));
+    m.handle(secs(1), start("a"));
+    m.handle(secs(1), stop("a"));
+    assert!(acts(&m.handle(secs(2), exited(100, 0))).is_empty());
+}
