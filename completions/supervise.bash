@@ -106,9 +106,9 @@ _supervise_scan() {
     local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
     COMPREPLY=()
     case $prev in
-    -F | --supervise) _supervise_paths "$cur" f ;;
+    -F | --supervise | --metrics-file) _supervise_paths "$cur" f ;;
     -d | --root) _supervise_paths "$cur" ;;
-    *) _supervise_words "-F -d --root -o --forward-output --notify --supervise --check -h --help -v --version" "$cur" ;;
+    *) _supervise_words "-F -d --root -o --forward-output --notify --metrics-file --supervise --check -h --help -v --version" "$cur" ;;
     esac
 }
 

@@ -33,6 +33,7 @@
 //! header are not read, so they are not judged: another service may use keys
 //! that this one does not know.
 
+use crate::logpipe::Timestamps;
 use std::cell::OnceCell;
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -73,8 +74,26 @@ pub struct Conf {
     pub alarm_timeout: Duration,
     /// Extension: how long the `-r` restart hook may run before it is killed.
     pub hook_timeout: Duration,
+    /// Extension: exits kept in `history`; 0 writes none.
+    pub history_size: u32,
+    /// Extension: rotate `__stdout`/`__stderr` beyond this many bytes.
+    pub log_max_bytes: Option<u64>,
+    /// Extension: rotated output files kept (`__stdout.1` …).
+    pub log_keep: Option<u32>,
+    /// Extension: the time put before each output line.
+    pub log_timestamps: Option<Timestamps>,
+    /// Extension: program run on every state change.
+    pub event_command: Option<String>,
     /// Extension: readiness (`notification_fd`, `ready_timeout`).
     pub ready: crate::ready::Settings,
+}
+
+impl Conf {
+    /// Whether the service's output goes through supervise's log pipe: any
+    /// of `log_max_bytes`, `log_keep`, `log_timestamps` is set.
+    pub fn log_pipe(&self) -> bool {
+        self.log_max_bytes.is_some() || self.log_keep.is_some() || self.log_timestamps.is_some()
+    }
 }
 
 impl Conf {
@@ -98,6 +117,11 @@ impl Conf {
             sms_program: "gsmsend-script".to_owned(),
             alarm_timeout: Duration::from_secs(30),
             hook_timeout: Duration::from_secs(60),
+            history_size: DEFAULT_HISTORY_SIZE,
+            log_max_bytes: None,
+            log_keep: None,
+            log_timestamps: None,
+            event_command: None,
             ready: crate::ready::Settings::default(),
         }
     }
@@ -114,6 +138,18 @@ impl Conf {
         }
     }
 }
+
+/// The smallest `log_max_bytes`: a file holds at least a few lines.
+pub const MIN_LOG_BYTES: u64 = 4096;
+
+/// The largest `log_keep`.
+pub const MAX_LOG_KEEP: u32 = 1000;
+
+/// Exits kept in `history` when no `history_size` line says otherwise.
+pub const DEFAULT_HISTORY_SIZE: u32 = 100;
+
+/// The largest `history_size` accepted: the file stays below a megabyte or so.
+pub const MAX_HISTORY_SIZE: u32 = 10_000;
 
 /// Longest line, in bytes without its `\n`, that is read whole; the original
 /// reads lines with a 2048-byte buffer.
@@ -466,7 +502,27 @@ impl Conf {
         ));
         lines.push(format!("alarm_mail_program: {}", self.mail_program));
         lines.push(format!("alarm_sms_program: {}", self.sms_program));
+        lines.push(format!("history_size: {}", self.history_size));
         lines.extend(self.ready.lines());
+        lines.extend(self.log_lines().iter().map(|(k, v)| format!("{k}: {v}")));
+        lines
+    }
+
+    /// The output-log keys that are set, as `(key, value)`.
+    fn log_lines(&self) -> Vec<(&'static str, String)> {
+        let mut lines = Vec::new();
+        if let Some(max) = self.log_max_bytes {
+            lines.push(("log_max_bytes", max.to_string()));
+        }
+        if let Some(keep) = self.log_keep {
+            lines.push(("log_keep", keep.to_string()));
+        }
+        if let Some(stamps) = self.log_timestamps {
+            lines.push(("log_timestamps", stamps.word().to_owned()));
+        }
+        if let Some(program) = &self.event_command {
+            lines.push(("event_command", program.clone()));
+        }
         lines
     }
 }
@@ -524,9 +580,13 @@ pub fn render(name: &str, conf: &Conf) -> String {
     ));
     out.push_str(&key_line("alarm_mail_program", &conf.mail_program));
     out.push_str(&key_line("alarm_sms_program", &conf.sms_program));
+    out.push_str(&key_line("history_size", &conf.history_size.to_string()));
     for line in conf.ready.lines() {
         out.push_str(&line);
         out.push('\n');
+    }
+    for (key, value) in conf.log_lines() {
+        out.push_str(&key_line(key, &value));
     }
     if !more_mail.is_empty() {
         let _ = writeln!(out, "[{name}]");
@@ -809,6 +869,11 @@ impl Resolver {
                     self.conf.alarm_command = Some(p);
                 }
             }
+            "event_command" => {
+                if let Some(p) = self.program(n, key, value) {
+                    self.conf.event_command = Some(p);
+                }
+            }
             "alarm_mail_program" => {
                 if let Some(p) = self.program(n, key, value) {
                     self.conf.mail_program = p;
@@ -822,6 +887,32 @@ impl Resolver {
             _ if crate::ready::KEYS.contains(&key) => {
                 if let Err(warning) = self.conf.ready.set(key, value) {
                     self.warn(n, warning);
+                }
+            }
+            "log_max_bytes" => {
+                if let Some(v) = self.bytes(n, key, value) {
+                    self.conf.log_max_bytes = Some(v);
+                }
+            }
+            "log_keep" => {
+                if let Some(v) = self.bounded(n, key, value, MAX_LOG_KEEP) {
+                    self.conf.log_keep = Some(v);
+                }
+            }
+            "log_timestamps" if !value.is_empty() => match Timestamps::from_word(value) {
+                Some(t) => self.conf.log_timestamps = Some(t),
+                None => self.warn(
+                    n,
+                    format!(
+                        "log_timestamps: expected tai64n, iso8601 or off, found `{}`: line ignored",
+                        shown(value)
+                    ),
+                ),
+            },
+            "log_timestamps" => {}
+            "history_size" => {
+                if let Some(v) = self.bounded(n, key, value, MAX_HISTORY_SIZE) {
+                    self.conf.history_size = v;
                 }
             }
             _ if SCANNER_KEYS.contains(&key) => {}
@@ -934,6 +1025,47 @@ impl Resolver {
                     n,
                     format!(
                         "{key}: expected seconds such as `10` or `0.5`, found `{}`: line ignored",
+                        shown(value)
+                    ),
+                );
+                None
+            }
+        }
+    }
+
+    /// An extension whole number from 0 to `max`; any mode sets it (0
+    /// included). Empty keeps the value in force without a warning.
+    fn bounded(&mut self, n: usize, key: &str, value: &str, max: u32) -> Option<u32> {
+        if value.is_empty() {
+            return None;
+        }
+        match value.parse::<u32>() {
+            Ok(v) if value.bytes().all(|b| b.is_ascii_digit()) && v <= max => Some(v),
+            _ => {
+                self.warn(
+                    n,
+                    format!(
+                        "{key}: expected a whole number from 0 to {max}, found `{}`: line ignored",
+                        shown(value)
+                    ),
+                );
+                None
+            }
+        }
+    }
+
+    /// A size in bytes, at least [`MIN_LOG_BYTES`]. Empty keeps the value.
+    fn bytes(&mut self, n: usize, key: &str, value: &str) -> Option<u64> {
+        if value.is_empty() {
+            return None;
+        }
+        match value.parse::<u64>() {
+            Ok(v) if value.bytes().all(|b| b.is_ascii_digit()) && v >= MIN_LOG_BYTES => Some(v),
+            _ => {
+                self.warn(
+                    n,
+                    format!(
+                        "{key}: expected a whole number of bytes of at least {MIN_LOG_BYTES}, found `{}`: line ignored",
                         shown(value)
                     ),
                 );
@@ -1459,6 +1591,61 @@ mod tests {
     }
 
     #[test]
+    fn history_size_takes_0_to_the_maximum_with_line_numbers() {
+        assert_eq!(conf("[global]\n", "x").history_size, 100);
+        let r = resolve(b"[global]\nhistory_size: 5\n[x]\nhistory_size: 0\n", "x");
+        assert_eq!(
+            (r.conf.history_size, r.warnings.len()),
+            (0, 0),
+            "0 overrides: off"
+        );
+        let text =
+            "[x]\nhistory_size: many\nhistory_size: 10001\nhistory_size: -1\nhistory_size:\n";
+        let r = resolve(text.as_bytes(), "x");
+        assert_eq!(r.conf.history_size, 100);
+        assert_eq!(warned_lines(text, "x"), [2, 3, 4]);
+        assert!(r.warnings[0].message.contains("from 0 to 10000"));
+        assert_renders_back("x", &with(|c| c.history_size = 0));
+    }
+
+    #[test]
+    fn event_command_is_a_program_path() {
+        let r = resolve(
+            b"[global]\nevent_command: /bin/a\n[x]\nevent_command: /bin/b\n",
+            "x",
+        );
+        assert_eq!(r.conf.event_command.as_deref(), Some("/bin/b"));
+        assert!(
+            r.conf
+                .describe()
+                .contains(&"event_command: /bin/b".to_owned())
+        );
+        assert_renders_back("x", &r.conf);
+        assert_eq!(conf("[x]\n", "x").event_command, None);
+    }
+
+    #[test]
+    fn output_log_keys_turn_the_pipe_on_and_are_checked() {
+        assert!(!conf("[global]\n", "x").log_pipe());
+        let text = "[x]\nlog_max_bytes: 1000000\nlog_keep: 3\nlog_timestamps: iso8601\n";
+        let c = conf(text, "x");
+        assert_eq!(
+            (c.log_max_bytes, c.log_keep, c.log_timestamps),
+            (Some(1_000_000), Some(3), Some(Timestamps::Iso8601))
+        );
+        assert!(c.log_pipe());
+        assert!(conf("[x]\nlog_timestamps: off\n", "x").log_pipe());
+        assert_renders_back("x", &c);
+        let bad = "[x]\nlog_max_bytes: 10\nlog_max_bytes: 1M\nlog_keep: 1001\nlog_timestamps: rfc\nlog_keep:\n";
+        let r = resolve(bad.as_bytes(), "x");
+        assert!(!r.conf.log_pipe());
+        assert_eq!(warned_lines(bad, "x"), [2, 3, 4, 5]);
+        assert!(r.warnings[0].message.contains("at least 4096"));
+        assert!(r.conf.describe().iter().all(|l| !l.starts_with("log_")));
+        assert!(c.describe().contains(&"log_timestamps: iso8601".to_owned()));
+    }
+
+    #[test]
     fn extension_keys_set_their_fields() {
         let text = "[global]\nrestart_backoff_start: 0.1\nrestart_backoff_max : 45s\nhealthy_after: 2.5\n\
                     stop_timeout: 7\nalarm_timeout: 12\nrestart_hook_timeout: 0.75\n\
@@ -1658,6 +1845,7 @@ mod tests {
                 "alarm_command: /bin/page",
                 "alarm_mail_program: mail",
                 "alarm_sms_program: gsmsend-script",
+                "history_size: 100",
             ]
         );
         let empty = Conf::file_defaults().describe();
@@ -1766,7 +1954,7 @@ mod tests {
              alarm_mail: a@x b@x\nalarm_gsm: 138\nrestart_burst: 5\nrestart_backoff_start: 0.1s\n\
              restart_backoff_max: 30s\nhealthy_after: 1s\nrestart_burst_refill: 10s\nstop_timeout: 2.5s\n\
              alarm_timeout: 30s\nrestart_hook_timeout: 60s\nalarm_command: /bin/page\n\
-             alarm_mail_program: mail\nalarm_sms_program: gsmsend-script\n"
+             alarm_mail_program: mail\nalarm_sms_program: gsmsend-script\nhistory_size: 100\n"
         );
         for conf in [
             c,
@@ -1880,7 +2068,10 @@ mod tests {
         let count = text.split(|&b| b == b'\n').count();
         assert!(r.warnings.iter().all(|w| w.line >= 1 && w.line <= count));
         assert!(r.warnings.windows(2).all(|w| w[0].line <= w[1].line));
-        assert_eq!(c.describe().len(), 5 + c.alarm_gsm.len() + 11);
+        assert_eq!(
+            c.describe().len(),
+            5 + c.alarm_gsm.len() + 12 + c.log_lines().len()
+        );
         assert!(!c.restart_burst_refill.is_zero());
     }
 

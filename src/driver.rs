@@ -17,12 +17,15 @@ use crate::cli::Options;
 use crate::conf;
 use crate::conf::Conf;
 use crate::control::Command;
+use crate::history::{self, History, Step};
 use crate::info::Info;
 use crate::status;
 use crate::statusdir::{self, Leftover, StatusDir};
 use crate::supervisor::{Alarm, Effect, Input, Level, Now, RestartHook, Supervisor, loaded};
+use crate::sys::history as history_file;
 use crate::sys::lock::{self, Record};
 use crate::sys::logfile::{self, Log};
+use crate::sys::logpipe::{self, Stream};
 use crate::sys::notify_socket::Listener;
 use crate::sys::process::GroupWatch;
 use crate::sys::readypipe::{self, Heard};
@@ -51,8 +54,9 @@ const CONTROL_SLICE: usize = 512;
 /// moment (starting an alarm sender or the restart hook takes a pipe for
 /// its stdin, one for exec errors, and its output files; writing the status
 /// file, reading the config or /proc takes one or two); pidfds watching a
-/// group that is being stopped ([`GroupWatch::MAX`], 4). That is 28; the
-/// rest is margin. Below it supervise refuses to start, so that it never
+/// group that is being stopped ([`GroupWatch::MAX`], 4). That is 28; with
+/// the two log pipes, when the output-log keys ask for them (4), 32: the
+/// limit. Below it supervise refuses to start, so that it never
 /// runs with a service it cannot fully supervise.
 pub const DESCRIPTORS_NEEDED: u64 = 32;
 
@@ -211,6 +215,10 @@ fn set_up(options: Options) -> Result<Box<Driver>, i32> {
         check_error: None,
         notify: None,
         record: Replace::new(format!("the record in {shown}/lock")),
+        history: History::new(format!("{shown}/history")),
+        log_pipes: None,
+        events: crate::events::Queue::default(),
+        event_pid: None,
         recorded: None,
         logs: [
             Backlog::new(format!("{shown}/supervise.log")),
@@ -297,6 +305,15 @@ struct Driver {
     check_error: Option<String>,
     /// The record in the lock file: what to write and its retries.
     record: Replace<Record>,
+    /// The exits for `history` not yet appended.
+    history: History,
+    /// The service's stdout and stderr pipes, once the output-log keys
+    /// asked for them: made at the first spawn, kept across restarts.
+    log_pipes: Option<[Stream; 2]>,
+    /// Events waiting for `event_command`.
+    events: crate::events::Queue,
+    /// The `event_command` run under way (also among the senders).
+    event_pid: Option<u32>,
     /// The group the record names (as last set).
     recorded: Option<(u32, Duration)>,
     /// Lines for supervise.log and supervise.log.wf not yet written.
@@ -330,6 +347,9 @@ impl Driver {
             self.carry_out(now, effect);
         }
         self.record.set(self.dir.record(None), now.mono);
+        self.dir
+            .logs
+            .set_rotation(log_rotation(self.supervisor.conf()));
         if let Some(Leftover { pgid, since }) = self.leftover.take() {
             self.apply(now, Input::LeftoverGroup { pgid, since });
         }
@@ -358,6 +378,10 @@ impl Driver {
                 // waited for, and killed at their timeout, before we go: no
                 // sender outlives its supervision.
                 if self.senders.is_empty() {
+                    // The output the service left in the pipes, and what
+                    // that had to say.
+                    self.pump_logs(clock::now(), true);
+                    self.write_due(clock::now());
                     return code;
                 }
             }
@@ -378,6 +402,8 @@ impl Driver {
             fds.extend(self.ready_pipe.as_ref().map(AsRawFd::as_raw_fd));
             let notify_at = self.notify.is_some().then_some(fds.len());
             fds.extend(self.notify.as_ref().map(Listener::raw_fd));
+            let pipes_from = fds.len();
+            fds.extend(self.log_pipes.iter().flatten().map(Stream::raw_fd));
             let watches_from = fds.len();
             fds.extend(self.watch.iter().flat_map(GroupWatch::fds));
             let readable = match poll::wait(&fds, timeout) {
@@ -391,6 +417,11 @@ impl Driver {
             };
             let now = clock::now();
             self.dir.logs.recheck();
+            // The service's output first: an alarm for its exit, below,
+            // quotes the end of `__stderr`.
+            if readable[pipes_from..watches_from].contains(&true) {
+                self.pump_logs(now, false);
+            }
             // Control first: a `d` or `x` that arrived with the child's death
             // is obeyed before the death is handled, so it is never restarted.
             if readable[0] {
@@ -467,6 +498,7 @@ impl Driver {
             .chain(self.status.deadline())
             .chain(self.info.deadline())
             .chain(self.record.deadline())
+            .chain(self.history.deadline())
             .chain(self.repair.deadline())
             .chain(self.logs.iter().filter_map(Backlog::deadline))
             .chain(self.blind_recheck_at)
@@ -511,11 +543,51 @@ impl Driver {
                 self.log(level, &line);
             }
         }
+        self.write_history(now, force);
         // Log lines wait with a status write held back (after `d`, say):
         // the service just signalled finds the CPU free to die on, and both
         // are written together, at most STATUS_COALESCE later.
         if force || !self.status.holding_back(now.mono) {
             self.flush_logs(now.mono, force);
+        }
+    }
+
+    /// Appends the exits waiting for `history`, counting the file first
+    /// and compacting it when it is due (see [`crate::history`]).
+    fn write_history(&mut self, now: Now, force: bool) {
+        let size = self.supervisor.conf().history_size;
+        let dir = self.dir.path.clone();
+        let tail = || history_file::read_tail(&dir, History::read_bytes(size));
+        loop {
+            let done = match self.history.step(now.mono, force, size) {
+                Step::Idle => return,
+                Step::Count => tail().map(|tail| {
+                    let (text, whole) = tail.unzip();
+                    self.history
+                        .counted(text.as_deref(), whole.unwrap_or(true), size);
+                    None
+                }),
+                Step::Append(line) => {
+                    history_file::append(&dir, line).map(|()| self.history.appended())
+                }
+                Step::Compact { keep } => tail()
+                    .and_then(|tail| {
+                        let (text, whole) = tail.unwrap_or((Vec::new(), true));
+                        let (text, kept) = history::compact(&text, whole, keep);
+                        history_file::replace(&dir, &text).map(|()| kept)
+                    })
+                    .map(|kept| self.history.compacted(kept)),
+            };
+            let (report, stop) = match done {
+                Ok(report) => (report, false),
+                Err(e) => (self.history.failed(now.mono, &e.to_string()), true),
+            };
+            if let Some((level, line)) = report {
+                self.log(level, &line);
+            }
+            if stop {
+                return;
+            }
         }
     }
 
@@ -646,6 +718,7 @@ impl Driver {
     fn reap(&mut self, now: Now) {
         let mut service_exit = None;
         let mut hook_done = false;
+        let mut event_done = false;
         let mut check_done = None;
         while let Some((pid, how)) = reap::reap_one() {
             if Some(pid) == self.supervisor.child_pid() {
@@ -663,6 +736,10 @@ impl Driver {
                 hook_done = true;
                 self.hook.take()
             } else if let Some(at) = self.senders.iter().position(|h| h.pid == pid) {
+                if self.event_pid == Some(pid) {
+                    self.event_pid = None;
+                    event_done = true;
+                }
                 Some(self.senders.swap_remove(at))
             } else {
                 None // an orphan re-parented to us: reaping it is all
@@ -692,6 +769,10 @@ impl Driver {
         }
         if let Some(ok) = check_done {
             self.apply(now, Input::CheckFinished { ok });
+        }
+        if event_done {
+            let next = self.events.finished();
+            self.run_event(now, next);
         }
     }
 
@@ -788,6 +869,16 @@ impl Driver {
                 None
             }
             Effect::ReloadConf => self.reload_conf(),
+            Effect::Event(event) => {
+                let now_run = self.events.push(event);
+                self.run_event(now, now_run);
+                None
+            }
+            Effect::RecordExit(exited) => {
+                self.history
+                    .record(&exited, self.supervisor.conf().history_size);
+                None
+            }
             Effect::RunCheck { pid, kind } => self.run_check(now, pid, kind),
             Effect::KillCheck => {
                 // Reaped later as any orphan is: nothing is reported.
@@ -860,7 +951,23 @@ impl Driver {
                 env.push((OsString::from("WATCHDOG_USEC"), OsString::from(usec)));
             }
         }
-        match spawn::service_with(&self.argv, &self.dir.path, extra, env) {
+        if self.supervisor.conf().log_pipe() && self.log_pipes.is_none() {
+            let made = Stream::new(&self.dir.path, "__stdout")
+                .and_then(|out| Ok([out, Stream::new(&self.dir.path, "__stderr")?]));
+            match made {
+                Ok(pipes) => self.log_pipes = Some(pipes),
+                Err(e) => self.log(
+                    Level::Warning,
+                    &format!("cannot make the log pipes (output goes to the files directly): {e}"),
+                ),
+            }
+        }
+        let pipes = self
+            .log_pipes
+            .as_ref()
+            .filter(|_| self.supervisor.conf().log_pipe())
+            .map(|[out, err]| [out.writer(), err.writer()]);
+        match spawn::service_with(&self.argv, &self.dir.path, pipes, extra, env) {
             Ok((pid, files)) => {
                 self.service_files = Some(files);
                 self.ready_pipe = pipe.map(|(read, _write)| read);
@@ -921,6 +1028,25 @@ impl Driver {
         }
     }
 
+    /// Moves what the service wrote from the log pipes to the files.
+    fn pump_logs(&mut self, now: Now, last: bool) {
+        let conf = self.supervisor.conf();
+        let settings = logpipe::Settings {
+            timestamps: conf
+                .log_timestamps
+                .unwrap_or(crate::logpipe::Timestamps::Off),
+            max_bytes: conf.log_max_bytes,
+            keep: conf.log_keep.unwrap_or(crate::logpipe::DEFAULT_KEEP),
+        };
+        let mut said = Vec::new();
+        for stream in self.log_pipes.iter_mut().flatten() {
+            said.extend(stream.pump(now.wall, settings, last));
+        }
+        for line in said {
+            self.log(Level::Warning, &line);
+        }
+    }
+
     fn reload_conf(&mut self) -> Option<Input> {
         let Some(path) = self.conf_path.clone() else {
             self.log(Level::Notice, "r ignored: with -r no config file is read");
@@ -931,6 +1057,7 @@ impl Driver {
                 for line in resolved.warnings_text(&path) {
                     self.log(Level::Warning, &line);
                 }
+                self.dir.logs.set_rotation(log_rotation(&resolved.conf));
                 let input = Input::Reloaded(Some(Box::new(resolved.conf)));
                 memory::release_free_heap();
                 Some(input)
@@ -1024,6 +1151,44 @@ impl Driver {
         }
     }
 
+    /// Starts `event_command` for `next` (an event and the count dropped
+    /// before it), if there is one; one that cannot start passes the turn
+    /// to the next event.
+    fn run_event(&mut self, now: Now, mut next: Option<(crate::events::Event, u64)>) {
+        while let Some((event, dropped)) = next.take() {
+            let Some(program) = self.supervisor.conf().event_command.clone() else {
+                next = self.events.finished();
+                continue;
+            };
+            if dropped > 0 {
+                self.log(
+                    Level::Warning,
+                    &format!(
+                        "event_command: {dropped} event(s) dropped (one run at a time, {} waiting at most)",
+                        crate::events::QUEUE
+                    ),
+                );
+            }
+            let run = crate::events::invocation(&program, &self.name, &self.host, &event, dropped);
+            let args: Vec<OsString> = run.args.iter().map(OsString::from).collect();
+            let what = format!("event_command {program}");
+            match spawn::helper(OsStr::new(&run.program), &args, &run.env, None) {
+                Ok((pid, _stdin)) => {
+                    self.event_pid = Some(pid);
+                    self.senders.push(Helper {
+                        pid,
+                        kill_at: Some(now.mono + self.supervisor.conf().alarm_timeout),
+                        name: what,
+                    });
+                }
+                Err(e) => {
+                    self.log(Level::Warning, &format!("{what} could not be run: {e}"));
+                    next = self.events.finished();
+                }
+            }
+        }
+    }
+
     fn run_hook(&mut self, now: Now, count: u32) -> Option<Input> {
         let program = self.hook_program.clone()?;
         let name = format!("restart_cmd: {} {count}", program.display());
@@ -1049,6 +1214,17 @@ impl Driver {
             }
         }
     }
+}
+
+/// How supervise.log and supervise.log.wf rotate: as the service's output
+/// when an output-log key is set, else (`None`) the original's rule.
+fn log_rotation(conf: &Conf) -> Option<(Option<u64>, u32)> {
+    conf.log_pipe().then(|| {
+        (
+            conf.log_max_bytes,
+            conf.log_keep.unwrap_or(crate::logpipe::DEFAULT_KEEP),
+        )
+    })
 }
 
 /// `control: received d x` with at most 64 commands shown.

@@ -206,6 +206,7 @@ fn scan_main(args: impl Iterator<Item = OsString>, notify_socket: Option<OsStrin
                 forward_output: args.forward_output,
                 notify: args.notify,
                 notify_socket,
+                metrics_file: args.metrics_file.map(absolute),
             })
         }
     }

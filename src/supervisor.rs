@@ -10,7 +10,8 @@ pub use crate::alarm::AlarmEvent;
 use crate::backoff::{Backoff, Policy};
 use crate::conf::Conf;
 use crate::control::Command;
-use crate::info::{Cause, Info};
+use crate::events::{Event, Kind};
+use crate::info::{Cause, Exited, Info, State};
 use crate::ready::{Facts, Phase, View};
 use crate::status::{Status, Want};
 
@@ -202,6 +203,10 @@ pub enum Effect {
     KillHook,
     /// Re-read the config file; answer with `Reloaded`.
     ReloadConf,
+    /// Append this exit to the `history` file (docs/status-files.md).
+    RecordExit(Exited),
+    /// Tell `event_command` of a state change (only when it is set).
+    Event(Event),
     /// Exit supervise with this code.
     Exit(i32),
 }
@@ -487,7 +492,7 @@ impl Supervisor {
                 ));
                 self.child = Child::Down;
                 self.facts.failure = Some(Cause::SpawnFailed);
-                self.after_exit(now, Exit::Code(1), Duration::ZERO, false, &mut out);
+                self.after_exit(now, 0, Exit::Code(1), Duration::ZERO, false, &mut out);
             }
             Input::ChildExited {
                 pid,
@@ -583,6 +588,19 @@ impl Supervisor {
         if !out.contains(&Effect::Spawn) {
             let info = self.info(now);
             if self.info_written.as_ref() != Some(&info) {
+                // Readiness and health, as `info` tells them, for
+                // event_command: the state entered, once per run.
+                let before = self.info_written.as_ref().map(|i| (i.pid, i.state));
+                let entered = match info.state {
+                    State::Ready => Some(Kind::Ready),
+                    State::Unhealthy => Some(Kind::Unhealthy),
+                    _ => None,
+                };
+                if let Some(kind) = entered
+                    && before != Some((info.pid, info.state))
+                {
+                    self.event(kind, info.pid, None, Duration::ZERO, &mut out);
+                }
                 self.info_written = Some(info.clone());
                 out.push(Effect::WriteInfo(Box::new(info)));
             }
@@ -614,6 +632,7 @@ impl Supervisor {
             Level::Notice,
             format!("service started, pid {pid}"),
         ));
+        self.event(Kind::Start, pid, None, Duration::ZERO, out);
         // A `d` or `x` that arrived while the spawn was under way still counts.
         if self.want == Want::Down {
             self.begin_stop(now, pid, out);
@@ -800,6 +819,7 @@ impl Supervisor {
         // time) is a failure, not an exit the operator asked for.
         let requested =
             self.facts.failure.is_none() && (stop.is_some() || signalled || self.exit_pending);
+        self.event(Kind::Exit, pid, Some(how), run_time, out);
         self.child = if group_alive {
             let stop = stop.unwrap_or_else(|| {
                 out.push(Effect::Log(
@@ -820,13 +840,15 @@ impl Supervisor {
         } else {
             Child::Down
         };
-        self.after_exit(now, how, run_time, requested, out);
+        self.after_exit(now, pid, how, run_time, requested, out);
     }
 
-    /// Counting, alarms, give-up and the restart decision after any exit.
+    /// Counting, alarms, give-up and the restart decision after any exit
+    /// (of `pid`, 0 for a start that failed); its line of `history`.
     fn after_exit(
         &mut self,
         now: Now,
+        pid: u32,
         how: Exit,
         run_time: Duration,
         requested: bool,
@@ -834,6 +856,13 @@ impl Supervisor {
     ) {
         let mut delay = Duration::ZERO;
         let cause = self.facts.exited(now.wall, how, run_time, requested);
+        out.push(Effect::RecordExit(Exited {
+            time: now.wall,
+            pid,
+            exit: how,
+            ran: run_time,
+            cause,
+        }));
         if !requested {
             if self.hook.is_some() {
                 self.count_for_hook(now);
@@ -861,6 +890,7 @@ impl Supervisor {
                 );
                 out.push(Effect::Log(Level::Notice, line));
                 out.push(Effect::Log(Level::Warning, facts));
+                self.event(Kind::GiveUp, 0, Some(how), run_time, out);
                 self.exit_pending = true;
                 self.exit_code = EXIT_GAVE_UP;
             }
@@ -884,6 +914,7 @@ impl Supervisor {
                         seconds(delay)
                     ),
                 ));
+                self.event(Kind::Backoff, 0, None, delay, out);
             }
             self.restart_at = Some(now.mono + delay);
             self.facts.next_start = (!delay.is_zero()).then(|| (now.wall + delay, delay));
@@ -1042,6 +1073,27 @@ impl Supervisor {
             });
             *paused = false;
             self.signal_group_to_stop(pid, out);
+            self.event(Kind::Stop, pid, None, Duration::ZERO, out);
+        }
+    }
+
+    /// An event for `event_command`, when one is set.
+    fn event(
+        &self,
+        kind: Kind,
+        pid: u32,
+        how: Option<Exit>,
+        duration: Duration,
+        out: &mut Vec<Effect>,
+    ) {
+        if self.conf.event_command.is_some() {
+            out.push(Effect::Event(Event {
+                kind,
+                pid,
+                how,
+                duration,
+                restarts_in_window: self.window.tries,
+            }));
         }
     }
 
@@ -1426,6 +1478,114 @@ mod tests {
         let effects = sup.handle(at(9_000), failed());
         assert!(!spawns(&effects));
         assert_eq!(last_status(&effects).pid, 0);
+    }
+
+    fn recorded(effects: &[Effect]) -> Vec<Exited> {
+        effects
+            .iter()
+            .filter_map(|e| match e {
+                Effect::RecordExit(exited) => Some(*exited),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn kinds(effects: &[Effect]) -> Vec<Kind> {
+        effects
+            .iter()
+            .filter_map(|e| match e {
+                Effect::Event(event) => Some(event.kind),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn state_changes_are_events_only_with_an_event_command() {
+        let mut quiet = running(quiet_conf(), 42, 0);
+        assert_eq!(kinds(&quiet.handle(at(10), exited(42, 1))), []);
+        let conf = Conf {
+            event_command: Some("/bin/hook".into()),
+            alarm_interval: 60,
+            max_tries: 2,
+            restart_burst: 1,
+            ..Conf::unread()
+        };
+        let mut sup = Supervisor::new("svc", conf, None);
+        sup.handle(at(0), Input::Start);
+        assert_eq!(
+            kinds(&sup.handle(at(0), Input::Spawned { pid: 1 })),
+            [Kind::Start, Kind::Ready]
+        );
+        // A quick exit: restarted at once; the second quick one backs off.
+        assert_eq!(kinds(&sup.handle(at(10), exited(1, 1))), [Kind::Exit]);
+        sup.handle(at(10), Input::Spawned { pid: 2 });
+        let effects = sup.handle(at(20), exited(2, 1));
+        assert_eq!(kinds(&effects), [Kind::Exit, Kind::Backoff]);
+        sup.handle(at(500), Input::Deadline);
+        sup.handle(at(500), Input::Spawned { pid: 3 });
+        // The third exit in the window is one too many: give-up.
+        let effects = sup.handle(at(600), exited(3, 1));
+        assert_eq!(kinds(&effects), [Kind::Exit, Kind::GiveUp]);
+        let mut sup = Supervisor::new("svc", sup.conf().clone(), None);
+        sup.handle(at(0), Input::Start);
+        sup.handle(at(0), Input::Spawned { pid: 7 });
+        assert_eq!(kinds(&sup.handle(at(5), control(b'd'))), [Kind::Stop]);
+    }
+
+    #[test]
+    fn every_exit_is_recorded_for_history_with_its_cause() {
+        let mut sup = running(quiet_conf(), 42, 0);
+        let crash = Input::ChildExited {
+            pid: 42,
+            how: Exit::Signal {
+                signal: 11,
+                core: true,
+            },
+            group_alive: false,
+        };
+        let effects = sup.handle(at(2_500), crash);
+        let expect = Exited {
+            time: at(2_500).wall,
+            pid: 42,
+            exit: Exit::Signal {
+                signal: 11,
+                core: true,
+            },
+            ran: Duration::from_millis(2_500),
+            cause: Cause::Crash,
+        };
+        assert_eq!(recorded(&effects), [expect]);
+        sup.handle(at(2_500), Input::Spawned { pid: 43 });
+        // `d`: the exit that follows was asked for.
+        assert_eq!(recorded(&sup.handle(at(3_000), control(b'd'))), []);
+        let effects = sup.handle(at(3_100), exited(43, 0));
+        assert_eq!(
+            recorded(&effects),
+            [Exited {
+                time: at(3_100).wall,
+                pid: 43,
+                exit: Exit::Code(0),
+                ran: Duration::from_millis(600),
+                cause: Cause::Asked,
+            }]
+        );
+        // A `t` ends it too: asked. A spawn failure: pid 0.
+        sup.handle(at(4_000), control(b'u'));
+        sup.handle(at(4_000), Input::Spawned { pid: 44 });
+        sup.handle(at(4_100), control(b't'));
+        let effects = sup.handle(at(4_200), exited(44, 143));
+        assert_eq!(recorded(&effects)[0].cause, Cause::Asked);
+        let effects = sup.handle(
+            at(4_300),
+            Input::SpawnFailed {
+                reason: "x: gone".into(),
+            },
+        );
+        let failed = recorded(&effects);
+        assert_eq!((failed[0].pid, failed[0].cause), (0, Cause::SpawnFailed));
+        // An exit of a pid that is not the child's records nothing.
+        assert_eq!(recorded(&sup.handle(at(5_000), exited(99, 0))), []);
     }
 
     #[test]

@@ -67,7 +67,7 @@ impl Retry {
 
 /// What to log about a failed attempt: the first failure and every change
 /// of error, so that a long outage is one line, not one per retry.
-fn failure_report(
+pub(crate) fn failure_report(
     previous: &mut Option<String>,
     error: &str,
     first: impl FnOnce() -> String,

@@ -8,7 +8,7 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 
 /// The one-line usage, printed after every usage error.
-pub const USAGE: &str = "usage: supervise-scan -F CONF -d STATUS_ROOT [--forward-output] [--notify] [--supervise PATH]\n       supervise-scan --check -F CONF [-d STATUS_ROOT]";
+pub const USAGE: &str = "usage: supervise-scan -F CONF -d STATUS_ROOT [--forward-output] [--notify] [--metrics-file PATH] [--supervise PATH]\n       supervise-scan --check -F CONF [-d STATUS_ROOT]";
 
 /// `--help`, after the usage.
 pub const HELP: &str = "\
@@ -25,6 +25,11 @@ STATUS_ROOT/status/NAME, and keeps them running. Always in the foreground.
   --notify           tell when every service is ready: READY=1 to
                      NOTIFY_SOCKET (systemd's Type=notify), STOPPING=1 at
                      shutdown; also done whenever NOTIFY_SOCKET is set
+  --metrics-file PATH
+                     keep PATH current with every service's metrics in the
+                     Prometheus text format (node_exporter's textfile
+                     collector: name it *.prom), replaced atomically when a
+                     service changes state, never on a timer
   --supervise PATH   the supervise binary (default: this very program, run
                      as `supervise`: they are one executable)
   --check            check CONF as a reload would, touching nothing; with
@@ -82,6 +87,8 @@ pub struct Args {
     pub forward_output: bool,
     /// `--notify`.
     pub notify: bool,
+    /// `--metrics-file PATH`.
+    pub metrics_file: Option<PathBuf>,
 }
 
 /// A usage error: what is wrong, in one line.
@@ -95,6 +102,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Request, Usage>
     let usage = |e: lexopt::Error| Usage(e.to_string());
     let mut parser = lexopt::Parser::from_args(args);
     let (mut conf, mut root, mut supervise) = (None, None, None);
+    let mut metrics_file = None;
     let (mut forward_output, mut check, mut notify) = (false, false, false);
     fn once(slot: &mut Option<PathBuf>, flag: &str, value: OsString) -> Result<(), Usage> {
         if slot.replace(PathBuf::from(value)).is_some() {
@@ -109,6 +117,11 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Request, Usage>
             Long("supervise") => once(
                 &mut supervise,
                 "--supervise",
+                parser.value().map_err(usage)?,
+            )?,
+            Long("metrics-file") => once(
+                &mut metrics_file,
+                "--metrics-file",
                 parser.value().map_err(usage)?,
             )?,
             Short('o') | Long("forward-output") => forward_output = true,
@@ -130,6 +143,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Request, Usage>
         supervise,
         forward_output,
         notify,
+        metrics_file,
     }))
 }
 
@@ -150,6 +164,7 @@ mod tests {
             supervise: supervise.map(PathBuf::from),
             forward_output,
             notify: false,
+            metrics_file: None,
         })
     }
 
@@ -183,6 +198,7 @@ mod tests {
                         supervise: None,
                         forward_output: false,
                         notify: false,
+                        metrics_file: None,
                     }
                 }),
             ),
@@ -199,6 +215,20 @@ mod tests {
                     conf: "c".into(),
                     root: Some("r".into()),
                 },
+            ),
+            (
+                vec!["-F", "c", "-d", "r", "--metrics-file", "m.prom"],
+                Request::Run(Args {
+                    metrics_file: Some("m.prom".into()),
+                    ..Args {
+                        conf: "c".into(),
+                        root: "r".into(),
+                        supervise: None,
+                        forward_output: false,
+                        notify: false,
+                        metrics_file: None,
+                    }
+                }),
             ),
             (vec!["-h"], Request::Help),
             (vec!["-F", "c", "--help", "--bogus"], Request::Help),
@@ -223,6 +253,10 @@ mod tests {
             (
                 &["--supervise"],
                 "missing argument for option '--supervise'",
+            ),
+            (
+                &["-F", "c", "-d", "r", "--metrics-file"],
+                "missing argument for option '--metrics-file'",
             ),
             (&["-x"], "invalid option '-x'"),
             (&["-é"], "invalid option '-é'"),
@@ -270,6 +304,7 @@ mod tests {
                 supervise: None,
                 forward_output: false,
                 notify: false,
+                metrics_file: None,
             }))
         );
         // As flags they are refused.

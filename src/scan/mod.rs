@@ -18,6 +18,7 @@ pub mod control;
 pub mod forward;
 pub mod load;
 pub mod machine;
+pub mod metrics_file;
 pub mod observe;
 pub mod order;
 pub mod output;
@@ -79,6 +80,8 @@ pub struct ScanOptions {
     pub notify: bool,
     /// The value `NOTIFY_SOCKET` had (taken out of the environment).
     pub notify_socket: Option<OsString>,
+    /// `--metrics-file PATH` (absolute).
+    pub metrics_file: Option<PathBuf>,
 }
 
 /// The scanner's loop and what it holds.
@@ -99,6 +102,8 @@ struct Scanner {
     observer: Option<Observer>,
     /// The control FIFO, if it could be made.
     control: Option<control::Fifo>,
+    /// `--metrics-file`, if given and inotify could be set up for it.
+    metrics: Option<metrics_file::MetricsFile>,
     /// Where to tell our readiness, and the address as given.
     notifier: Option<(Notifier, String)>,
     /// The text of the last configuration read, kept until it is applied
@@ -191,6 +196,11 @@ impl Scanner {
         {
             problems.push(format!("cannot become a subreaper: {e}"));
         }
+        let metrics = options.metrics_file.clone().and_then(|path| {
+            metrics_file::MetricsFile::new(path)
+                .map_err(|e| problems.push(format!("--metrics-file: cannot set up inotify: {e}")))
+                .ok()
+        });
         let forward = if options.forward_output {
             Some(forward::Forwarder::new().map_err(|e| format!("cannot watch output: {e}"))?)
         } else {
@@ -228,6 +238,7 @@ impl Scanner {
             watched: HashMap::new(),
             observer,
             control,
+            metrics,
             notifier,
             read_text: None,
             _lock: lock,
@@ -256,6 +267,7 @@ impl Scanner {
         inputs.push(Input::Load(self.read_load()));
         let code = self.feed_all(clock::now(), inputs).unwrap_or_else(|| {
             loop {
+                self.write_metrics();
                 let woken = match self.wait() {
                     Ok(woken) => woken,
                     Err(e) => {
@@ -289,6 +301,8 @@ impl Scanner {
         fds.extend(self.control.as_ref().map(control::Fifo::raw_fd));
         let observer_at = fds.len();
         fds.extend(self.observer.as_ref().map(Observer::raw_fd));
+        let metrics_at = fds.len();
+        fds.extend(self.metrics.as_ref().map(metrics_file::MetricsFile::raw_fd));
         let watched: Vec<u32> = self.watched.keys().copied().collect();
         let first_pidfd = fds.len();
         fds.extend(watched.iter().map(|pid| self.watched[pid].1.raw_fd()));
@@ -301,6 +315,7 @@ impl Scanner {
         Ok(Woken {
             control: self.control.is_some() && ready[control_at],
             observer: self.observer.is_some() && ready[observer_at],
+            metrics: self.metrics.is_some() && ready[metrics_at],
             exited: watched
                 .into_iter()
                 .zip(&ready[first_pidfd..])
@@ -316,6 +331,14 @@ impl Scanner {
     fn inputs(&mut self, woken: Woken, now: Now) -> Vec<Input> {
         let mut inputs = Vec::new();
         let mut reload = false;
+        if let Some(metrics) = &mut self.metrics {
+            if woken.metrics {
+                metrics.read_events();
+            }
+            if !woken.exited.is_empty() {
+                metrics.touch();
+            }
+        }
         for pid in woken.exited {
             if let Some((name, _)) = self.watched.remove(&pid) {
                 inputs.push(self.vanished(&name, pid));
@@ -325,6 +348,9 @@ impl Scanner {
             match received {
                 Received::Child => {
                     while let Some((pid, how)) = reap::reap_one() {
+                        if let Some(metrics) = &mut self.metrics {
+                            metrics.touch();
+                        }
                         inputs.push(Input::Exited {
                             pid,
                             ended: Ended::Reaped(how),
@@ -408,6 +434,12 @@ impl Scanner {
         match effect {
             Effect::Launch(spec) => {
                 let name = spec.name.clone();
+                let dir = self.status_dir(&name);
+                if let Some(metrics) = &mut self.metrics {
+                    // Made now, if the launch does not: watched from the start.
+                    let _ = std::fs::create_dir_all(&dir);
+                    metrics.started(&name, &dir);
+                }
                 if let Some(pid) = self.holder(&name) {
                     return Some(Input::Adopted {
                         name,
@@ -533,6 +565,17 @@ impl Scanner {
         }
     }
 
+    /// Brings `--metrics-file` up to date, if something changed.
+    fn write_metrics(&mut self) {
+        let line = self
+            .metrics
+            .as_mut()
+            .and_then(|m| m.write_if_changed(clock::now().wall));
+        if let Some(line) = line {
+            self.log(Level::Warning, &line);
+        }
+    }
+
     /// Tells our supervisor (NOTIFY_SOCKET), if it listens.
     fn notify(&mut self, notice: Notice) {
         let message = match notice {
@@ -633,6 +676,17 @@ impl Scanner {
         if report.applied
             && let Some(text) = self.read_text.take()
         {
+            if let Some(metrics) = &mut self.metrics {
+                let services = plan::plan(&text)
+                    .services
+                    .into_iter()
+                    .map(|spec| {
+                        let dir = self.options.root.join("status").join(&spec.name);
+                        (spec.name, dir)
+                    })
+                    .collect();
+                metrics.serve(services);
+            }
             let path = self.options.root.join(APPLIED_FILE);
             if let Err(e) = write_atomically(&path, &text) {
                 self.log(
@@ -720,6 +774,8 @@ struct Woken {
     control: bool,
     /// A watched status directory changed.
     observer: bool,
+    /// A status directory the metrics file reports on changed.
+    metrics: bool,
     /// Adopted supervise whose pidfd says they exited.
     exited: Vec<u32>,
 }

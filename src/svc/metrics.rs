@@ -36,6 +36,28 @@ pub fn print(operands: &[Operand], root: &Root) -> i32 {
     first.status()
 }
 
+/// The exposition of the services `(NAME, status directory)` as `svc
+/// metrics` prints it, at wall time `now`: what `supervise-scan
+/// --metrics-file` writes. A directory that cannot be read has no series.
+pub fn render_services(
+    services: &[(String, std::path::PathBuf)],
+    now: std::time::Duration,
+) -> String {
+    let samples: Vec<Sample> = services
+        .iter()
+        .filter_map(|(name, dir)| {
+            let entry = Entry {
+                dir: dir.clone(),
+                name: name.clone(),
+                by_path: false,
+            };
+            let observed = list::look(dir, false).ok()?;
+            Some(sample(&entry, observed))
+        })
+        .collect();
+    metrics::render(&samples, now)
+}
+
 /// What the metrics need of one observation. The pid of a dead
 /// supervise's status file counts only while that process still runs.
 fn sample(entry: &Entry, observed: Observed) -> Sample {

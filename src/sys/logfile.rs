@@ -57,6 +57,12 @@ pub struct LogFile {
     path: PathBuf,
     file: Option<File>,
     max_bytes: u64,
+    /// The limit given at open (the original's rule), for when rotation is
+    /// turned off again.
+    default_max: u64,
+    /// Past the limit: `None`, the original's rule (start over);
+    /// `Some(N)`, rotate to `NAME.1` … `NAME.N`.
+    keep: Option<u32>,
     /// Bytes in the file, known since the last check.
     len: u64,
     /// Whether the file was checked against its path since [`Logger::recheck`]:
@@ -73,6 +79,8 @@ impl LogFile {
             path,
             file: Some(file),
             max_bytes,
+            default_max: max_bytes,
+            keep: None,
             len,
             checked: true,
         })
@@ -88,8 +96,13 @@ impl LogFile {
             }
             self.checked = true;
         }
-        if self.len + bytes.len() as u64 > self.max_bytes {
-            let _ = std::fs::remove_file(&self.path);
+        if self.len > 0 && self.len + bytes.len() as u64 > self.max_bytes {
+            match self.keep {
+                Some(keep) => self.rotate(keep),
+                None => {
+                    let _ = std::fs::remove_file(&self.path);
+                }
+            }
             self.reopen()?;
         }
         let Some(file) = &mut self.file else {
@@ -101,6 +114,25 @@ impl LogFile {
         }
         self.len += n as u64;
         Ok(n)
+    }
+
+    /// `NAME` → `NAME.1` …, the oldest beyond `keep` replaced; `keep` 0
+    /// removes it. A rename that fails leaves the file to grow on.
+    fn rotate(&mut self, keep: u32) {
+        if keep == 0 {
+            let _ = std::fs::remove_file(&self.path);
+            return;
+        }
+        let named = |n: u32| {
+            let mut p = self.path.clone().into_os_string();
+            if n > 0 {
+                p.push(format!(".{n}"));
+            }
+            PathBuf::from(p)
+        };
+        for (from, to) in crate::logpipe::rotation(keep) {
+            let _ = std::fs::rename(named(from), named(to));
+        }
     }
 
     fn reopen(&mut self) -> io::Result<()> {
@@ -141,6 +173,24 @@ impl Logger {
             notice: LogFile::open(dir.join("supervise.log"), max_bytes)?,
             warning: LogFile::open(dir.join("supervise.log.wf"), max_bytes)?,
         })
+    }
+
+    /// The output-log keys, for these logs too: with `Some((max, keep))`
+    /// each is rotated past `max` bytes (`max` `None`: the limit given at
+    /// open) to `NAME.1` … `NAME.keep`; with `None`, the original's rule.
+    pub fn set_rotation(&mut self, rotation: Option<(Option<u64>, u32)>) {
+        for file in [&mut self.notice, &mut self.warning] {
+            match rotation {
+                Some((max, keep)) => {
+                    file.max_bytes = max.unwrap_or(file.default_max);
+                    file.keep = Some(keep);
+                }
+                None => {
+                    file.max_bytes = file.default_max;
+                    file.keep = None;
+                }
+            }
+        }
     }
 
     /// The files may have been deleted or rotated since the last line: check

@@ -5,10 +5,12 @@
 pub mod clock;
 pub mod detach;
 pub mod fifo;
+pub mod history;
 pub mod inotify;
 pub mod localtime;
 pub mod lock;
 pub mod logfile;
+pub mod logpipe;
 pub mod memory;
 pub mod notify;
 pub mod notify_socket;

@@ -106,16 +106,18 @@ fn environment(set: Vec<(OsString, OsString)>) -> io::Result<Option<Vec<std::ffi
 /// its own process group, an empty signal mask and default handling of every
 /// signal (see [`default_signals`]).
 pub fn service(argv: &[OsString], dir: &Path) -> io::Result<(u32, ServiceFiles)> {
-    service_with(argv, dir, None, Vec::new())
+    service_with(argv, dir, None, None, Vec::new())
 }
 
-/// [`service`], also giving the service `extra`: a descriptor of ours
-/// (close-on-exec, not the target number) duplicated onto the number given
-/// (the write end of the `notification_fd` pipe); and `env`, variables set
-/// (or replaced) in its environment (`NOTIFY_SOCKET`).
+/// [`service`], its output into `pipes` when given (the write ends of
+/// supervise's log pipes), also giving the service `extra`: a descriptor
+/// of ours (close-on-exec, not the target number) duplicated onto the
+/// number given (the write end of the `notification_fd` pipe); and `env`,
+/// variables set (or replaced) in its environment (`NOTIFY_SOCKET`).
 pub fn service_with(
     argv: &[OsString],
     dir: &Path,
+    pipes: Option<[&File; 2]>,
     extra: Option<(i32, i32)>,
     env: Vec<(OsString, OsString)>,
 ) -> io::Result<(u32, ServiceFiles)> {
@@ -129,8 +131,10 @@ pub fn service_with(
         let path = dir.join(name);
         open_append(&path).map_err(|e| named(&path, e))
     };
-    let stdout = output("__stdout")?;
-    let stderr = output("__stderr")?;
+    let (stdout, stderr) = match pipes {
+        Some([out, err]) => (out.try_clone()?, err.try_clone()?),
+        None => (output("__stdout")?, output("__stderr")?),
+    };
     let null = File::open("/dev/null")?;
     let args: Vec<CString> = argv
         .iter()
