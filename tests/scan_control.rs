@@ -184,3 +184,42 @@ fn a_service_stopped_through_the_scanner_then_started_by_hand_brings_back_what_r
     scan.new_service_pid("b", b);
     scan.wait_err("a: started again by hand; no longer held down");
 }
+
+#[test]
+fn a_start_that_reaches_a_supervise_as_it_exits_on_purpose_starts_it_again_once_reaped() {
+    // The race of a supervise that gives up just as `start NAME` comes,
+    // made deterministic: a's supervise is frozen with its service down and
+    // an `x` waiting in its FIFO, so the scanner's `u` lands behind it;
+    // thawed, it exits (0) without starting the service.
+    let scan = Scan::start(
+        "scan-control-late-start",
+        "[a]\ncommand : sleep 1000\n",
+        &[],
+    );
+    scan.service_pid("a");
+    let sup = scan.supervise_pid("a");
+    scan.control("a", "d");
+    scan.wait_down("a");
+    kill(sup, libc::SIGSTOP);
+    let thaw = Thaw(sup);
+    scan.control("a", "x");
+    scan.request("start a");
+    scan.wait_err("control: start a");
+    drop(thaw);
+    scan.wait_err("a: supervise exited (exit code 0); starting it again: it was asked to start");
+    let again = scan.nth_supervise_pid("a", 2);
+    assert_ne!(again, sup);
+    wait_until("a's new supervise runs its service", || {
+        scan.status("a")
+            .is_some_and(|s| s.pid != 0 && s.want == Want::Up)
+    });
+}
+
+/// Sends SIGCONT to a frozen supervise when dropped (also on a panic).
+struct Thaw(u32);
+
+impl Drop for Thaw {
+    fn drop(&mut self) {
+        kill(self.0, libc::SIGCONT);
+    }
+}

@@ -382,8 +382,15 @@ struct Service {
     down_sent: bool,
     /// The scanner owes it a `u` once it may run again.
     up_owed: bool,
+    /// The `u` just sent undoes a `d` of ours: if it is not sent, the
+    /// service is still down by us (`down_sent`), or was never.
+    up_undoes_down: bool,
     /// The last command sent, until its status shows it obeyed.
     in_flight: Option<Command>,
+    /// `start NAME` came while its supervise ran and its status has not
+    /// shown it up since: should that supervise exit on purpose (it gave
+    /// up just before, the `u` came too late), it is started again.
+    start_asked: bool,
     /// Held down: asked, or something it requires is down or held.
     held: bool,
     /// It failed (exited, could not start) since the scanner started it,
@@ -419,7 +426,9 @@ impl Service {
             asked_down: false,
             down_sent: false,
             up_owed: false,
+            up_undoes_down: false,
             in_flight: None,
+            start_asked: false,
             held: false,
             failed: false,
             said_waiting: false,
@@ -444,6 +453,7 @@ impl Service {
         self.baseline = None;
         self.down_sent = false;
         self.up_owed = false;
+        self.up_undoes_down = false;
         self.in_flight = None;
     }
 
@@ -991,6 +1001,8 @@ impl Machine {
         service.adopted = false;
         service.forget_service();
         let how = ended.describe();
+        // Used up by this exit, whichever way it went.
+        let start_asked = std::mem::take(&mut service.start_asked);
         let exited = Effect::Log(Level::Notice, format!("{name}: supervise exited ({how})"));
         let remove = match service.state {
             // Whatever was planned for it, nothing is started again.
@@ -1005,6 +1017,17 @@ impl Machine {
                     service.state = State::BackingOff { until: now };
                 }
                 then == Then::Remove
+            }
+            State::Running { .. } if ended.on_purpose() && start_asked => {
+                service.backoff.reset();
+                service.state = State::BackingOff { until: now };
+                out.push(Effect::Log(
+                    Level::Notice,
+                    format!(
+                        "{name}: supervise exited ({how}); starting it again: it was asked to start"
+                    ),
+                ));
+                false
             }
             State::Running { .. } if ended.on_purpose() => {
                 service.state = State::Stopped;

@@ -17,7 +17,12 @@
 //!   held or being stopped itself;
 //! - a held service gets `d` only once everything that requires it is
 //!   down, so stops go dependents first; the `u` is owed back unless it was
-//!   asked down;
+//!   asked down. It gets `d` again if its status shows it wanted up with
+//!   no command of ours on its way (a late `u` of ours overtook a `d`
+//!   that was lost, or a `svc -u`);
+//! - a `d` or `u` that could not be written is as if not sent: the state
+//!   is put back as it was before it (a lost `u` leaves the service down
+//!   by us only if our `d` arrived), and a look a second later retries;
 //! - a supervise queued to stop (a removal, a shutdown) is sent SIGTERM only
 //!   once no supervise that needs it is left.
 
@@ -83,6 +88,14 @@ impl Service {
             && !self.down_sent
             && !self.asked_down
             && !self.held
+    }
+
+    /// Held, and not down by us as far as the scanner knows: no `d` of
+    /// ours, or its status says it is wanted up again with none of our
+    /// commands on its way (a `u` of ours that arrived after the `d`
+    /// meant to follow it was lost, or someone's `svc -u`).
+    fn needs_down(&self) -> bool {
+        !self.down_sent || (self.in_flight.is_none() && self.seen.is_some_and(|seen| seen.want_up))
     }
 
     fn facts(&self) -> Facts {
@@ -258,7 +271,7 @@ impl Machine {
             State::Running { .. } => {
                 self.watch_if_needed(name, out);
                 let service = &self.services[name];
-                if service.held && !service.down_sent && self.requirers_down(name) {
+                if service.held && service.needs_down() && self.requirers_down(name) {
                     self.hold_down(name, out);
                 } else if !service.held && service.up_owed && self.needs_ready(name) {
                     self.let_up(name, out);
@@ -303,6 +316,7 @@ impl Machine {
             || !self.graph.needed_by(name).is_empty()
             || service.requires().next().is_some()
             || service.asked_down
+            || service.start_asked
     }
 
     /// Starts watching `name`'s status directory if it must be watched.
@@ -378,6 +392,7 @@ impl Machine {
         let was_down = service.down_sent;
         service.up_owed = false;
         service.down_sent = false;
+        service.up_undoes_down = was_down;
         service.in_flight = Some(Command::Up);
         out.push(Effect::Send {
             name: name.to_owned(),
@@ -438,6 +453,10 @@ impl Machine {
         if seen.failing {
             service.failed = true;
         }
+        if seen.pid != 0 && seen.want_up {
+            // A `start NAME` is carried out.
+            service.start_asked = false;
+        }
         if service.in_flight
             == Some(if seen.want_up {
                 Command::Up
@@ -490,9 +509,11 @@ impl Machine {
         service.in_flight = None;
         match command {
             Command::Down => service.down_sent = false,
+            // Back to before the `u`: down by our `d` only if one arrived
+            // (a `d` lost too leaves it running, and held it must get one).
             Command::Up => {
                 service.up_owed = true;
-                service.down_sent = true;
+                service.down_sent = service.up_undoes_down;
             }
         }
         service.look_at = Some(
@@ -579,9 +600,12 @@ impl Machine {
                     service.state = State::BackingOff { until: now };
                     revived.push(member.clone());
                 }
-                // Up and wanted up already: nothing to send.
+                // Up and wanted up already: nothing to send. Otherwise
+                // its supervise may be exiting (it gave up): remembered
+                // until its status shows it up, watched for that.
                 State::Running { .. } => {
                     service.up_owed = !service.seen.is_some_and(|s| s.pid != 0 && s.want_up);
+                    service.start_asked = service.up_owed;
                 }
                 _ => {}
             }
@@ -615,6 +639,7 @@ impl Machine {
         };
         service.asked_down = true;
         service.up_owed = false;
+        service.start_asked = false;
         if matches!(service.state, State::BackingOff { .. } | State::Waiting) {
             service.state = State::Stopped;
         }

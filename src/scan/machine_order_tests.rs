@@ -1201,3 +1201,176 @@ fn a_service_stopped_on_request_then_started_by_hand_brings_back_what_requires_i
         [send("c", Command::Up)]
     );
 }
+
+#[test]
+fn a_dependent_whose_d_and_u_were_both_lost_is_held_down_when_what_it_requires_exits() {
+    // The seed in proptest-regressions/scan/machine_order_tests.txt, made
+    // small: the `d` for a crash of db is lost, db comes back, the owed
+    // `u` is lost too; web never went down, so when db exits for good web
+    // must get `d` again (the lost `u` does not make it "down by us").
+    let db = spec("db", "x");
+    let web = requires(spec("web", "y"), &["db"]);
+    let mut m = Machine::new();
+    m.handle(secs(0), valid(&[db.clone(), web.clone()]));
+    let pids = run_all(&mut m, &[db, web]);
+    let lost = |command| Input::NotSent {
+        name: "web".into(),
+        command,
+        error: "No such device or address".into(),
+    };
+    assert_eq!(
+        acts(&m.handle(secs(1), seen("db", 0, false))),
+        [send("web", Command::Down)]
+    );
+    m.handle(secs(1), lost(Command::Down));
+    assert!(acts(&m.handle(secs(1), seen("db", 2001, false))).is_empty());
+    assert_eq!(
+        acts(&m.handle(secs(1), seen("db", 2001, true))),
+        [send("web", Command::Up)]
+    );
+    m.handle(secs(1), lost(Command::Up));
+    assert_eq!(
+        acts(&m.handle(secs(2), exited(pids["db"], 0))),
+        [send("web", Command::Down)]
+    );
+}
+
+#[test]
+fn a_lost_u_after_a_d_that_arrived_is_still_owed() {
+    let db = spec("db", "x");
+    let web = requires(spec("web", "y"), &["db"]);
+    let mut m = Machine::new();
+    m.handle(secs(0), valid(&[db.clone(), web.clone()]));
+    run_all(&mut m, &[db, web]);
+    assert_eq!(
+        acts(&m.handle(secs(1), seen("db", 0, false))),
+        [send("web", Command::Down)]
+    );
+    m.handle(secs(1), seen_down("web"));
+    assert_eq!(
+        acts(&m.handle(secs(1), seen("db", 2001, true))),
+        [send("web", Command::Up)]
+    );
+    m.handle(
+        secs(1),
+        Input::NotSent {
+            name: "web".into(),
+            command: Command::Up,
+            error: "No such device or address".into(),
+        },
+    );
+    // The retry a second later: web is still down by our `d`.
+    assert_eq!(
+        acts(&m.handle(secs(2), Input::Deadline)),
+        [Effect::Look { name: "web".into() }]
+    );
+    assert_eq!(
+        acts(&m.handle(secs(2), seen_down("web"))),
+        [send("web", Command::Up)]
+    );
+}
+
+#[test]
+fn a_dependent_brought_up_by_a_late_u_of_ours_after_a_lost_d_is_held_down_again() {
+    // The second seed in the regressions file, made small: web got `d`
+    // (a reload made it require db), then `u` (db ready), both still in
+    // its FIFO, then db died and the `d` meant to follow was lost. The
+    // first `d` arrives (down, wanted down: not someone's `svc -d`, our
+    // `u` is behind it), then the `u`: web runs while db is down.
+    let db = spec("db", "x");
+    let web = requires(spec("web", "y"), &["db"]);
+    let mut m = Machine::new();
+    m.handle(secs(0), valid(&[spec("web", "y")]));
+    m.handle(secs(0), launched("web", 100));
+    m.handle(secs(0), seen("web", 1100, true));
+    let out = acts(&m.handle(secs(1), valid(&[db.clone(), web])));
+    assert!(out.contains(&send("web", Command::Down)), "{out:?}");
+    m.handle(secs(1), launched("db", 101));
+    assert_eq!(
+        acts(&m.handle(secs(1), seen("db", 1101, true))),
+        [send("web", Command::Up)]
+    );
+    let out = acts(&m.handle(secs(2), exited(101, 1)));
+    assert!(out.contains(&send("web", Command::Down)), "{out:?}");
+    m.handle(
+        secs(2),
+        Input::NotSent {
+            name: "web".into(),
+            command: Command::Down,
+            error: "Resource temporarily unavailable".into(),
+        },
+    );
+    assert!(acts(&m.handle(secs(2), seen_down("web"))).is_empty());
+    assert_eq!(
+        acts(&m.handle(secs(2), seen("web", 1200, false))),
+        [send("web", Command::Down)]
+    );
+    // Its `u` is owed again: db back and ready, web gets it.
+    m.handle(secs(2), seen_down("web"));
+    m.handle(secs(3), launched("db", 102));
+    assert_eq!(
+        acts(&m.handle(secs(3), seen("db", 1300, true))),
+        [send("web", Command::Up)]
+    );
+}
+
+/// What a supervise that gave up says just before it exits: down, wanted
+/// up, failing.
+fn seen_gave_up(name: &str) -> Input {
+    Input::Observed {
+        name: name.into(),
+        seen: Seen {
+            pid: 0,
+            ready: false,
+            want_up: true,
+            failing: true,
+            supervise_pid: 0,
+            since: secs(777),
+        },
+    }
+}
+
+#[test]
+fn a_start_that_reaches_a_supervise_about_to_give_up_starts_it_again_once_reaped() {
+    let a = spec("a", "x");
+    let mut m = Machine::new();
+    m.handle(secs(0), valid(std::slice::from_ref(&a)));
+    m.handle(secs(0), launched("a", 100));
+    // It gave up; `start a` comes before the scanner reaps it: the `u`
+    // goes to a supervise that is exiting.
+    assert_eq!(
+        acts(&m.handle(secs(1), start("a"))),
+        [observe("a"), send("a", Command::Up)]
+    );
+    assert!(acts(&m.handle(secs(1), seen_gave_up("a"))).is_empty());
+    let out = m.handle(secs(1), exited(100, crate::supervisor::EXIT_GAVE_UP));
+    assert_eq!(acts(&out), [launch(&a)]);
+    assert_eq!(
+        logs(&out)[0],
+        "a: supervise exited (exit code 2); starting it again: it was asked to start"
+    );
+    // Once: the next one that gives up waits for a reload, as usual.
+    m.handle(secs(2), launched("a", 101));
+    m.handle(secs(2), seen_gave_up("a"));
+    assert!(acts(&m.handle(secs(3), exited(101, crate::supervisor::EXIT_GAVE_UP))).is_empty());
+}
+
+#[test]
+fn a_start_seen_obeyed_or_taken_back_by_a_stop_is_not_remembered() {
+    let a = spec("a", "x");
+    let mut m = Machine::new();
+    m.handle(secs(0), valid(std::slice::from_ref(&a)));
+    m.handle(secs(0), launched("a", 100));
+    m.handle(secs(1), start("a"));
+    // The `u` took effect: the start is done; a later give-up is left.
+    m.handle(secs(1), seen("a", 1100, true));
+    assert!(acts(&m.handle(secs(9), exited(100, crate::supervisor::EXIT_GAVE_UP))).is_empty());
+    // `start a` then `stop a` before it exits (`svc exit`): left down.
+    let mut m = Machine::new();
+    m.handle(secs(0), valid(&[a]));
+    m.handle(secs(0), launched("a", 100));
+    m.handle(secs(1), seen_gave_up("a"));
+    m.handle(secs(1), start("a"));
+    m.handle(secs(1), stop("a"));
+    assert!(acts(&m.handle(secs(2), exited(100, 0))).is_empty());
+}
