@@ -506,7 +506,7 @@ impl Driver {
             .filter_map(|h| h.kill_at)
             .chain(self.supervisor.next_deadline())
             .chain(self.status.deadline())
-            .chain(self.info.deadline())
+            .chain(self.status.after_held_back(self.info.deadline()))
             .chain(self.record.deadline())
             .chain(self.history.deadline())
             .chain(self.repair.deadline())

@@ -229,6 +229,16 @@ impl StatusWrites {
     pub fn holding_back(&self, now: Duration) -> bool {
         self.file.holding_back(now)
     }
+
+    /// When a write that goes out with the status file (`info`) wants to be
+    /// woken for: not before a held-back status write is due. Waking
+    /// earlier would find it still held back, and wake again at once: a
+    /// busy loop for the whole hold-back, on the CPU the service just
+    /// signalled needs to die on.
+    pub fn after_held_back(&self, deadline: Option<Duration>) -> Option<Duration> {
+        let held = self.file.value.is_some() && !self.file.retry.failing();
+        deadline.map(|at| if held { at.max(self.file.due) } else { at })
+    }
 }
 
 /// The lines of one log file not yet written: appended in order, retried
@@ -367,6 +377,22 @@ mod tests {
         assert_eq!(delays, vec![100, 200, 400, 800, 1600, 3200, 5000, 5000]);
         assert_eq!(retry.succeeded(), 8);
         assert_eq!(retry, Retry::default(), "no deadline once it works");
+    }
+
+    #[test]
+    fn what_goes_out_with_a_held_back_status_wakes_no_earlier_than_it() {
+        let mut writes = StatusWrites::new("d/status".into());
+        assert_eq!(writes.after_held_back(Some(ms(5))), Some(ms(5)));
+        assert_eq!(writes.after_held_back(None), None);
+        writes.change(ms(10), status(42, true));
+        writes.outcome(ms(10), status(42, true), Ok(()));
+        // `d`: the flags change (held back 2 ms), `info` is due at once.
+        writes.change(ms(20), status(42, false));
+        assert_eq!(writes.after_held_back(Some(ms(20))), Some(ms(22)));
+        assert_eq!(writes.after_held_back(Some(ms(30))), Some(ms(30)));
+        // A failing status write does not hold `info` back.
+        writes.outcome(ms(22), status(42, false), Err("disk full".into()));
+        assert_eq!(writes.after_held_back(Some(ms(23))), Some(ms(23)));
     }
 
     #[test]
