@@ -24,10 +24,12 @@ const STATUS: &str = "status/redis";
 
 /// A working directory with `status/redis` run by a detached supervise.
 struct Migration {
+    /// Kills the detached supervise and its service when the test ends.
+    /// First: fields drop in order, and the guard finds supervise through
+    /// the lock and status files, which `tmp` removes.
+    _guard: Detached,
     tmp: TempDir,
     dir: PathBuf,
-    /// Kills the detached supervise and its service when the test ends.
-    _guard: Detached,
 }
 
 impl Migration {
@@ -35,7 +37,7 @@ impl Migration {
         let tmp = TempDir::new(test);
         let dir = tmp.path().join(STATUS);
         let _guard = Detached(dir.clone());
-        Migration { tmp, dir, _guard }
+        Migration { _guard, tmp, dir }
     }
 
     /// `control ACTION`, whose svc is `svc`.
