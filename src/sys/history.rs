@@ -82,24 +82,7 @@ pub fn append(dir: &Path, line: &str) -> io::Result<()> {
 }
 
 /// Replaces `dir/history` with `text`: `history.new` (a leftover one is
-/// removed first), then a rename.
+/// removed first), then a rename, as every file of the status directory is.
 pub fn replace(dir: &Path, text: &str) -> io::Result<()> {
-    let tmp = dir.join("history.new");
-    match std::fs::remove_file(&tmp) {
-        Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
-        _ => {}
-    }
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o644)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
-        .open(&tmp)?;
-    let written = file
-        .write_all(text.as_bytes())
-        .and_then(|()| std::fs::rename(&tmp, dir.join(NAME)));
-    if written.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    written
+    crate::status::replace_file(dir, NAME, text.as_bytes())
 }
