@@ -303,12 +303,12 @@ fn as_a_user_the_service_gets_its_notification_fd_and_notify_socket() {
     wait_until("the service is ready", || {
         std::fs::read_to_string(&info).is_ok_and(|t| t.contains("state=ready"))
     });
-    let environ = std::fs::read(format!("/proc/{pid}/environ")).unwrap();
-    assert!(
-        String::from_utf8_lossy(&environ).contains("NOTIFY_SOCKET=@"),
-        "{}",
-        String::from_utf8_lossy(&environ)
-    );
+    // Read once `sh` has become `sleep`: during its exec, /proc/PID/environ
+    // reads empty.
+    wait_until("the service's environment names NOTIFY_SOCKET", || {
+        std::fs::read(format!("/proc/{pid}/environ"))
+            .is_ok_and(|e| String::from_utf8_lossy(&e).contains("NOTIFY_SOCKET=@"))
+    });
 }
 
 #[test]
