@@ -11,7 +11,7 @@
 
 use std::fs::File;
 use std::io::{self, Read, Write};
-use std::os::fd::{AsRawFd, FromRawFd};
+use std::os::fd::{AsFd, AsRawFd, FromRawFd};
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -65,13 +65,8 @@ fn pipe() -> io::Result<(File, File)> {
     // SAFETY: fcntl on descriptors we own.
     unsafe {
         libc::fcntl(read.as_raw_fd(), libc::F_SETPIPE_SZ, PIPE_BYTES);
-        let flags = libc::fcntl(read.as_raw_fd(), libc::F_GETFL);
-        super::check(libc::fcntl(
-            read.as_raw_fd(),
-            libc::F_SETFL,
-            flags | libc::O_NONBLOCK,
-        ))?;
     }
+    super::set_nonblocking(read.as_fd(), true)?;
     Ok((read, write))
 }
 

@@ -28,6 +28,22 @@ pub mod user;
 
 use std::io;
 
+/// Sets or clears O_NONBLOCK on the open file description of `fd`.
+fn set_nonblocking(fd: std::os::fd::BorrowedFd, on: bool) -> io::Result<()> {
+    use std::os::fd::AsRawFd;
+    // SAFETY: fcntl on a descriptor the caller lends us; no memory is passed.
+    unsafe {
+        let flags = check(libc::fcntl(fd.as_raw_fd(), libc::F_GETFL))?;
+        let flags = if on {
+            flags | libc::O_NONBLOCK
+        } else {
+            flags & !libc::O_NONBLOCK
+        };
+        check(libc::fcntl(fd.as_raw_fd(), libc::F_SETFL, flags))?;
+    }
+    Ok(())
+}
+
 /// Turns a libc return value into an `io::Result`.
 fn check(rc: libc::c_int) -> io::Result<libc::c_int> {
     if rc == -1 {

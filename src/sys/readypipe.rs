@@ -6,7 +6,7 @@
 
 use std::fs::File;
 use std::io::{self, Read};
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
 
 use super::check;
 
@@ -30,15 +30,7 @@ pub fn open(avoid: i32) -> io::Result<(File, OwnedFd)> {
         // SAFETY: `moved` is a fresh descriptor that nothing else owns.
         write = unsafe { OwnedFd::from_raw_fd(moved) };
     }
-    // SAFETY: fcntl on a descriptor we own; no memory is passed.
-    unsafe {
-        let flags = check(libc::fcntl(write.as_raw_fd(), libc::F_GETFL))?;
-        check(libc::fcntl(
-            write.as_raw_fd(),
-            libc::F_SETFL,
-            flags & !libc::O_NONBLOCK,
-        ))?;
-    }
+    super::set_nonblocking(write.as_fd(), false)?;
     Ok((read, write))
 }
 

@@ -44,17 +44,8 @@ fn named(path: &Path, e: io::Error) -> io::Error {
 
 /// Clears O_NONBLOCK on the open file description of `file`.
 fn set_blocking(file: &File) -> io::Result<()> {
-    use std::os::fd::AsRawFd;
-    // SAFETY: fcntl on a descriptor we own; no memory is passed.
-    unsafe {
-        let flags = super::check(libc::fcntl(file.as_raw_fd(), libc::F_GETFL))?;
-        super::check(libc::fcntl(
-            file.as_raw_fd(),
-            libc::F_SETFL,
-            flags & !libc::O_NONBLOCK,
-        ))?;
-    }
-    Ok(())
+    use std::os::fd::AsFd;
+    super::set_nonblocking(file.as_fd(), false)
 }
 
 /// The service's standard input and output as supervise opened them.

@@ -13,7 +13,7 @@
 
 use std::fs::File;
 use std::io;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
 
 use super::check;
@@ -147,15 +147,10 @@ pub fn capture() -> io::Result<Captured> {
     let (read, write) = unsafe { (File::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
     // The write end is for the children: blocking, as a pipe they were
     // given would be.
-    // SAFETY: fcntl and dup2 on descriptors we own; dup2 onto 1 and 2
-    // replaces them (their old descriptions live on in the sinks).
+    super::set_nonblocking(write.as_fd(), false)?;
+    // SAFETY: dup2 on descriptors we own; dup2 onto 1 and 2 replaces them
+    // (their old descriptions live on in the sinks).
     unsafe {
-        let flags = check(libc::fcntl(write.as_raw_fd(), libc::F_GETFL))?;
-        check(libc::fcntl(
-            write.as_raw_fd(),
-            libc::F_SETFL,
-            flags & !libc::O_NONBLOCK,
-        ))?;
         check(libc::dup2(write.as_raw_fd(), 1))?;
         check(libc::dup2(write.as_raw_fd(), 2))?;
     }
