@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use crate::info::Exited;
 use crate::supervisor::Level;
-use crate::writes::{Retry, failure_report};
+use crate::writes::{Retry, failure_report, recovery_report};
 
 /// The longest line supervise writes is far shorter; a reader of the file's
 /// tail reads this many bytes per line kept.
@@ -139,18 +139,13 @@ impl History {
     }
 
     fn recovered(&mut self) -> Option<(Level, String)> {
-        if !self.retry.failing() {
-            return None;
-        }
-        self.retry.succeeded();
-        self.error = None;
-        let lost = std::mem::take(&mut self.lost);
-        let tail = if lost > 0 {
-            format!("; {lost} exit(s) were left out meanwhile")
-        } else {
-            String::new()
-        };
-        Some((Level::Warning, format!("{} written again{tail}", self.what)))
+        recovery_report(
+            &mut self.retry,
+            &mut self.error,
+            &self.what,
+            &mut self.lost,
+            "exit(s) were left out",
+        )
     }
 
     /// When to try again; `None` unless a failure is pending.

@@ -65,6 +65,29 @@ impl Retry {
     }
 }
 
+/// What to log once writes to `what` work again after a failure: that they
+/// do, and how many `items` (`line(s) were lost`, say) did not make it.
+pub(crate) fn recovery_report(
+    retry: &mut Retry,
+    error: &mut Option<String>,
+    what: &str,
+    lost: &mut u64,
+    items: &str,
+) -> Option<(Level, String)> {
+    if !retry.failing() {
+        return None;
+    }
+    retry.succeeded();
+    *error = None;
+    let lost = std::mem::take(lost);
+    let tail = if lost > 0 {
+        format!("; {lost} {items} meanwhile")
+    } else {
+        String::new()
+    };
+    Some((Level::Warning, format!("{what} written again{tail}")))
+}
+
 /// What to log about a failed attempt: the first failure and every change
 /// of error, so that a long outage is one line, not one per retry.
 pub(crate) fn failure_report(
@@ -317,18 +340,13 @@ impl Backlog {
     /// Called once the backlog is empty: after a failure, what to log about
     /// the recovery.
     pub fn drained(&mut self) -> Option<(Level, String)> {
-        if !self.retry.failing() {
-            return None;
-        }
-        self.retry.succeeded();
-        self.error = None;
-        let lost = std::mem::take(&mut self.lost);
-        let tail = if lost > 0 {
-            format!("; {lost} line(s) were lost meanwhile")
-        } else {
-            String::new()
-        };
-        Some((Level::Warning, format!("{} written again{tail}", self.what)))
+        recovery_report(
+            &mut self.retry,
+            &mut self.error,
+            &self.what,
+            &mut self.lost,
+            "line(s) were lost",
+        )
     }
 
     /// Whether no line waits.
