@@ -157,15 +157,19 @@ mod tests {
         args.iter().map(OsString::from).collect()
     }
 
-    fn run(conf: &str, root: &str, supervise: Option<&str>, forward_output: bool) -> Request {
-        Request::Run(Args {
+    fn args(conf: &str, root: &str, supervise: Option<&str>, forward_output: bool) -> Args {
+        Args {
             conf: conf.into(),
             root: root.into(),
             supervise: supervise.map(PathBuf::from),
             forward_output,
             notify: false,
             metrics_file: None,
-        })
+        }
+    }
+
+    fn run(conf: &str, root: &str, supervise: Option<&str>, forward_output: bool) -> Request {
+        Request::Run(args(conf, root, supervise, forward_output))
     }
 
     #[test]
@@ -192,14 +196,7 @@ mod tests {
                 vec!["-F", "c", "-d", "r", "--notify"],
                 Request::Run(Args {
                     notify: true,
-                    ..Args {
-                        conf: "c".into(),
-                        root: "r".into(),
-                        supervise: None,
-                        forward_output: false,
-                        notify: false,
-                        metrics_file: None,
-                    }
+                    ..args("c", "r", None, false)
                 }),
             ),
             (
@@ -220,14 +217,7 @@ mod tests {
                 vec!["-F", "c", "-d", "r", "--metrics-file", "m.prom"],
                 Request::Run(Args {
                     metrics_file: Some("m.prom".into()),
-                    ..Args {
-                        conf: "c".into(),
-                        root: "r".into(),
-                        supervise: None,
-                        forward_output: false,
-                        notify: false,
-                        metrics_file: None,
-                    }
+                    ..args("c", "r", None, false)
                 }),
             ),
             (vec!["-h"], Request::Help),
