@@ -278,6 +278,7 @@ fn a_status_directory_made_unwritable_is_written_again_once_it_is_writable() {
     });
     sup.wait_log_wf("status written again after");
     // Once it succeeded, nothing wakes supervise any more.
+    wait_idle(sup.pid());
     let before = context_switches(sup.pid());
     // Observing for a span is the point here, not synchronisation.
     std::thread::sleep(Duration::from_secs(2));

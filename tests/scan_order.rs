@@ -200,6 +200,7 @@ fn an_idle_scanner_with_start_order_does_not_wake_up() {
     let pid = scan.pid();
     // Let the last status writes and their reads pass.
     wait_until("the scanner sleeps", || state(pid) == Some('S'));
+    wait_idle(pid);
     let before = context_switches(pid);
     // Observing for a fixed span is the point of this test, not a way to
     // synchronise: any wake-up in it is a failure.
