@@ -134,6 +134,16 @@ fn running_out_of_descriptors_when_starting_the_service_is_retried() {
     assert!(alive(new));
 }
 
+/// A process the test started, killed by pid even when the test fails.
+struct KilledOnDrop(std::process::Child);
+
+impl Drop for KilledOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 #[test]
 fn running_out_of_processes_when_starting_the_service_is_retried() {
     if !root() {
@@ -150,7 +160,16 @@ fn running_out_of_processes_when_starting_the_service_is_retried() {
             .args(["--clear-groups", "--", program]);
         command
     };
-    let mut blocker = as_uid("sleep").arg("1000").spawn().unwrap();
+    let mut blocker = KilledOnDrop(as_uid("sleep").arg("1000").spawn().unwrap());
+    // spawn returns once setpriv runs, still as root: only after its
+    // setresuid does the blocker count against the uid's limit.
+    let status = format!("/proc/{}/status", blocker.0.id());
+    wait_until("the blocker to run as the test's uid", || {
+        std::fs::read_to_string(&status).is_ok_and(|text| {
+            text.lines()
+                .any(|line| line.starts_with(&format!("Uid:\t{uid}\t")))
+        })
+    });
     let dir = TempDir::new("nproc");
     std::fs::create_dir_all(dir.join("status")).unwrap();
     let owner = Command::new("chown")
@@ -179,8 +198,8 @@ fn running_out_of_processes_when_starting_the_service_is_retried() {
     sup.wait_log_wf("restarting in");
     assert!(sup.running());
     // The other process ends: the next retry starts the service.
-    blocker.kill().unwrap();
-    blocker.wait().unwrap();
+    blocker.0.kill().unwrap();
+    blocker.0.wait().unwrap();
     let pid = sup.wait_running();
     assert!(alive(pid));
 }
