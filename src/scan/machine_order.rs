@@ -722,21 +722,36 @@ impl Machine {
         }
         self.readiness = Readiness::Told;
         let count = super::plan::count(self.services.len(), "service");
-        let mut failing: Vec<&str> = self
-            .services
-            .iter()
-            .filter(|(_, s)| !s.ready_for_readiness())
-            .map(|(n, _)| n.as_str())
+        let mut failing: Vec<&str> = Vec::new();
+        let mut waiting: Vec<&str> = Vec::new();
+        let mut down: Vec<&str> = Vec::new();
+        for (name, service) in &self.services {
+            if service.ready_for_readiness() {
+                continue;
+            }
+            match service.why_not_ready() {
+                NotReady::Failing => failing.push(name),
+                NotReady::Waiting => waiting.push(name),
+                NotReady::Down => down.push(name),
+            }
+        }
+        let parts: Vec<String> = [("failing", failing), ("waiting", waiting), ("down", down)]
+            .into_iter()
+            .filter(|(_, names)| !names.is_empty())
+            .map(|(word, mut names)| {
+                names.sort_unstable();
+                format!("{} {word}: {}", names.len(), list(&names))
+            })
             .collect();
-        failing.sort_unstable();
-        let line = if failing.is_empty() {
-            format!("every service is ready ({count})")
-        } else {
-            format!(
-                "every service is ready or failed ({count}, {} failing: {})",
-                failing.len(),
-                list(&failing)
-            )
+        let line = match parts.as_slice() {
+            [] => format!("every service is ready ({count})"),
+            [only] if only.contains(" failing: ") => {
+                format!("every service is ready or failed ({count}, {only})")
+            }
+            _ => format!(
+                "every service is ready or settled ({count}, {})",
+                parts.join("; ")
+            ),
         };
         out.push(Effect::Log(Level::Notice, line));
         out.push(Effect::Notify(Notice::Ready));
@@ -795,8 +810,38 @@ impl Service {
     }
 
     /// Ready, for the scanner's readiness.
+    /// Why a service that does not hold readiness back is not ready: it
+    /// failed, it waits for a need that will not come up, or it is meant
+    /// to be down (`start : down`, `stop NAME`, stopped).
+    fn why_not_ready(&self) -> NotReady {
+        if self.failed {
+            return NotReady::Failing;
+        }
+        let down = self.asked_down
+            || matches!(
+                self.state,
+                State::Stopped | State::Stopping { .. } | State::StopQueued { .. }
+            )
+            || (matches!(self.state, State::Running { .. })
+                && self.seen.is_some_and(|s| s.pid == 0 && !s.want_up));
+        if down {
+            NotReady::Down
+        } else if matches!(self.state, State::Waiting) || self.held {
+            NotReady::Waiting
+        } else {
+            NotReady::Failing
+        }
+    }
+
     fn ready_for_readiness(&self) -> bool {
         matches!(self.state, State::Running { .. })
             && self.seen.is_some_and(|s| s.pid != 0 && s.ready)
     }
+}
+
+/// Why a settled service is not ready, as the readiness line tells it.
+enum NotReady {
+    Failing,
+    Waiting,
+    Down,
 }

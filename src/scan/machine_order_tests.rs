@@ -539,6 +539,51 @@ fn readiness_is_told_once_every_service_is_ready_and_stopping_at_shutdown() {
     assert_eq!(acts(&out)[0], Effect::Notify(Notice::Stopping));
 }
 
+/// `idle`'s supervise (pid `supervise_pid`) wrote its status: down, as
+/// `start : down` asked.
+fn idle_seen_down(supervise_pid: u32) -> Input {
+    let Input::Observed { name, mut seen } = seen_down("idle") else {
+        unreachable!()
+    };
+    seen.supervise_pid = supervise_pid;
+    Input::Observed { name, seen }
+}
+
+#[test]
+fn a_service_down_by_its_settings_is_told_as_down_not_failing() {
+    let good = spec("good", "x");
+    let mut idle = spec("idle", "x");
+    idle.start = crate::status::Want::Down;
+    let bad = spec("bad", "x");
+    let mut m = Machine::telling_readiness();
+    m.handle(secs(0), valid(&[good, idle, bad]));
+    m.handle(secs(0), launched("good", 1));
+    m.handle(secs(0), launched("idle", 2));
+    m.handle(secs(0), launched("bad", 3));
+    m.handle(secs(0), seen("good", 11, true));
+    m.handle(secs(0), idle_seen_down(2));
+    m.handle(secs(0), seen("bad", 13, false));
+    let out = m.handle(secs(0), seen("bad", 0, false));
+    assert_eq!(acts(&out), [Effect::Notify(Notice::Ready)]);
+    assert_eq!(
+        logs(&out),
+        ["every service is ready or settled (3 services, 1 failing: bad; 1 down: idle)"]
+    );
+    // Only down ones: no word of failing.
+    let mut idle = spec("idle", "x");
+    idle.start = crate::status::Want::Down;
+    let mut m = Machine::telling_readiness();
+    m.handle(secs(0), valid(&[spec("good", "x"), idle]));
+    m.handle(secs(0), launched("good", 1));
+    m.handle(secs(0), launched("idle", 2));
+    m.handle(secs(0), idle_seen_down(2));
+    let out = m.handle(secs(0), seen("good", 11, true));
+    assert_eq!(
+        logs(&out),
+        ["every service is ready or settled (2 services, 1 down: idle)"]
+    );
+}
+
 #[test]
 fn a_crash_loop_or_a_need_that_gave_up_does_not_hold_readiness_back() {
     let good = spec("good", "x");
@@ -555,7 +600,7 @@ fn a_crash_loop_or_a_need_that_gave_up_does_not_hold_readiness_back() {
     assert_eq!(acts(&out), [Effect::Notify(Notice::Ready)]);
     assert_eq!(
         logs(&out),
-        ["every service is ready or failed (3 services, 2 failing: bad, blocked)"]
+        ["every service is ready or settled (3 services, 1 failing: bad; 1 waiting: blocked)"]
     );
     // Without readiness, no Notify at all.
     let mut m = Machine::new();
