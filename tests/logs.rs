@@ -278,7 +278,7 @@ fn an_idle_service_with_output_logs_costs_no_wake_up() {
         all_lines(&sup.status_dir, "__stdout").len() == 1
     });
     let pid = sup.pid();
-    wait_idle(pid);
+    wait_asleep(pid);
     wait_until("the event command has run", || {
         children_of(pid).len() == 1 && state(pid) == Some('S')
     });

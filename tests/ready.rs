@@ -458,7 +458,7 @@ fn ready_check_against_a_real_listening_socket() {
     sup.wait_log(&format!("service ready, pid {pid}"));
     assert!(sup.log().contains("ready_check passed"), "{}", sup.log());
     // Ready: no more checks, no wake-up.
-    wait_idle(sup.pid());
+    wait_asleep(sup.pid());
     let before = context_switches(sup.pid());
     // A fixed span of observation is the point, not synchronisation.
     std::thread::sleep(std::time::Duration::from_millis(500));

@@ -163,7 +163,7 @@ fn an_idle_supervise_holds_no_inotify_instance_and_never_wakes() {
     assert_eq!(inotify_instances(sup.pid()), 0);
     // Its directory damaged while it sleeps: still no wake-up, until one.
     wait_until("supervise sleeps", || state(sup.pid()) == Some('S'));
-    wait_idle(sup.pid());
+    wait_asleep(sup.pid());
     let before = context_switches(sup.pid());
     std::fs::set_permissions(
         sup.status_dir.join("control"),

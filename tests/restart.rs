@@ -105,7 +105,7 @@ fn no_wake_up_while_the_service_runs() {
     sup.wait_log("service started");
     // Back in poll: a count taken earlier may include the end of the
     // wake-up that started the service, which is no idle wake-up.
-    wait_idle(sup.pid());
+    wait_asleep(sup.pid());
     let before = context_switches(sup.pid());
     // Observing for a fixed span is the point of this test, not a way to
     // synchronise: any wake-up in it is a failure.

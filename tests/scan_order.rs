@@ -198,9 +198,11 @@ fn an_idle_scanner_with_start_order_does_not_wake_up() {
     scan.service_pid("web");
     scan.wait_generation(1);
     let pid = scan.pid();
-    // Let the last status writes and their reads pass.
-    wait_until("the scanner sleeps", || state(pid) == Some('S'));
-    wait_idle(pid);
+    // Let the last status writes (each supervise's, which wake the
+    // scanner) and their reads pass.
+    wait_asleep(scan.supervise_pid("db"));
+    wait_asleep(scan.supervise_pid("web"));
+    wait_asleep(pid);
     let before = context_switches(pid);
     // Observing for a fixed span is the point of this test, not a way to
     // synchronise: any wake-up in it is a failure.

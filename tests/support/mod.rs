@@ -573,6 +573,32 @@ impl Drop for KillAll {
     }
 }
 
+/// Waits until `pid` sleeps in poll with no deadline (an infinite timeout):
+/// nothing is due, so only an event can wake it. Stricter than
+/// [`wait_idle`], which a process waiting out a 2 ms coalescing delay
+/// also passes.
+pub fn wait_asleep(pid: u32) {
+    wait_until("the process sleeps in poll with no deadline", || {
+        let Ok(text) = fs::read_to_string(format!("/proc/{pid}/syscall")) else {
+            return false;
+        };
+        let words: Vec<&str> = text.split_whitespace().collect();
+        let number = words.first().and_then(|n| n.parse::<i64>().ok());
+        let arg = |i: usize| {
+            words
+                .get(i)
+                .and_then(|w| u64::from_str_radix(w.trim_start_matches("0x"), 16).ok())
+        };
+        match number {
+            // poll(fds, nfds, timeout): -1 as an int.
+            Some(n) if n == libc::SYS_poll => arg(3).is_some_and(|t| t as u32 == u32::MAX),
+            // ppoll(fds, nfds, timespec, sigmask): no timespec.
+            Some(n) if n == libc::SYS_ppoll => arg(3) == Some(0),
+            _ => false,
+        }
+    });
+}
+
 /// Waits until `pid` (a supervise) is blocked in poll(2) again: it has
 /// done all the work of its last wake-up (spawns, status and log writes).
 /// From /proc/PID/syscall, which shows the call a blocked task is in.
