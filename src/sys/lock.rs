@@ -41,16 +41,16 @@ pub fn acquire(path: &Path) -> io::Result<Acquired> {
         .mode(0o600)
         .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
         .open(path)?;
-    // SAFETY: flock on a descriptor we own; no memory is passed.
-    let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
-    if rc == 0 {
-        return Ok(Acquired::Held(file));
-    }
-    let err = io::Error::last_os_error();
-    if err.raw_os_error() == Some(libc::EWOULDBLOCK) {
-        Ok(Acquired::Busy(holder_pid(path)))
-    } else {
-        Err(err)
+    // The plain call, not nix's `Flock` guard: its drop unlocks and panics
+    // if that fails, and the lock is ours until close (exit) anyway.
+    #[allow(deprecated)]
+    match nix::fcntl::flock(
+        file.as_raw_fd(),
+        nix::fcntl::FlockArg::LockExclusiveNonblock,
+    ) {
+        Ok(()) => Ok(Acquired::Held(file)),
+        Err(nix::errno::Errno::EWOULDBLOCK) => Ok(Acquired::Busy(holder_pid(path))),
+        Err(e) => Err(e.into()),
     }
 }
 
