@@ -19,7 +19,7 @@ use crate::status::{Status, Want};
 /// timeouts; wall-clock time only for what is displayed (the status file).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Now {
-    /// CLOCK_MONOTONIC.
+    /// Monotonic time, since this process first read the clock (`sys::clock`).
     pub mono: Duration,
     /// Since the Unix epoch.
     pub wall: Duration,
