@@ -3,7 +3,7 @@
 //! (every later word is the child's argv). Pure: the caller passes argv and
 //! the environment switches in, and maps errors to exit code 100.
 
-use std::ffi::{OsStr, OsString};
+use std::ffi::OsString;
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -229,7 +229,7 @@ fn check(raw: Raw, foreground_env: bool) -> Result<Request, UsageError> {
             (dir, argv)
         }
         (Some(dir), Some(command), None) => {
-            let argv = split_blanks(command.as_bytes());
+            let argv = crate::words::split_blanks(command.as_bytes());
             if argv.is_empty() {
                 return Err(err("-f needs a non-empty command"));
             }
@@ -252,17 +252,17 @@ fn check(raw: Raw, foreground_env: bool) -> Result<Request, UsageError> {
     })?;
     let reset_after = match raw.t {
         None => None,
-        Some(t) => Some(Duration::from_secs(
+        Some(t) => Some(
             std::str::from_utf8(t.as_bytes())
                 .ok()
-                .and_then(|t| t.trim().parse().ok())
+                .and_then(|t| crate::duration::parse_seconds(t.trim()))
                 .ok_or_else(|| {
                     err(format!(
                         "-t needs a number of seconds, not '{}'",
                         lossy(t.as_bytes())
                     ))
                 })?,
-        )),
+        ),
     };
     let text = |flag: &str, value: OsString| {
         value
@@ -310,15 +310,6 @@ fn check(raw: Raw, foreground_env: bool) -> Result<Request, UsageError> {
     } else {
         Request::Run(options)
     })
-}
-
-/// Splits like the original `-f`: on spaces and tabs, no quoting.
-fn split_blanks(command: &[u8]) -> Vec<OsString> {
-    command
-        .split(|b| *b == b' ' || *b == b'\t')
-        .filter(|word| !word.is_empty())
-        .map(|word| OsStr::from_bytes(word).to_owned())
-        .collect()
 }
 
 /// `dir` without trailing slashes and blanks (a lone `/` stays).

@@ -22,6 +22,8 @@ use std::os::unix::fs::{FileExt, MetadataExt, OpenOptionsExt};
 use std::path::Path;
 use std::time::Duration;
 
+use crate::duration;
+
 /// Outcome of trying to take the lock.
 pub enum Acquired {
     /// We hold it for as long as the file stays open.
@@ -84,7 +86,7 @@ impl Record {
         let (pgid, since) = self
             .group
             .map_or((0, Duration::ZERO), |g| (g.pgid, g.since));
-        let since = format!("{}.{:09}", since.as_secs(), since.subsec_nanos());
+        let since = duration::format(since, duration::Decimals::Fixed(9));
         let text = format!(
             "supervise {:<10} fd {:<6}\nservice {:<10} since {:<21}\n",
             self.supervise, self.fd, pgid, since
@@ -102,9 +104,8 @@ impl Record {
         let ["supervise", pid, "fd", fd, "service", pgid, "since", since] = words[..] else {
             return None;
         };
-        let (secs, nanos) = since.split_once('.')?;
         let pgid: u32 = pgid.parse().ok()?;
-        let since = Duration::new(secs.parse().ok()?, nanos.parse().ok()?);
+        let since = duration::parse_decimal(since)?;
         Some(Record {
             supervise: pid.parse().ok()?,
             fd: fd.parse().ok()?,
