@@ -165,7 +165,10 @@ pub fn mail_body(f: &AlarmFacts) -> String {
         "core dumped: {}",
         if f.how.core_dumped() { "yes" } else { "no" }
     ));
-    lines.push(format!("run time: {}", run_time(f.run_time)));
+    lines.push(format!(
+        "run time: {}s",
+        crate::duration::millis(f.run_time)
+    ));
     lines.push(format!("restarts in the window: {}", f.restarts_in_window));
     lines.push(String::new());
     let tail = f.stderr_tail.trim_end_matches('\n');
@@ -270,11 +273,6 @@ pub fn one_line(text: &str) -> String {
 /// NUL, which no argument or environment value can carry, as a space.
 fn no_nul(text: &str) -> String {
     text.replace('\0', " ")
-}
-
-/// A run time with millisecond precision: `3.250s`.
-fn run_time(d: Duration) -> String {
-    format!("{}.{:03}s", d.as_secs(), d.subsec_millis())
 }
 
 #[cfg(test)]

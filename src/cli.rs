@@ -3,7 +3,7 @@
 //! (every later word is the child's argv). Pure: the caller passes argv and
 //! the environment switches in, and maps errors to exit code 100.
 
-use std::ffi::{OsStr, OsString};
+use std::ffi::OsString;
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -125,103 +125,91 @@ pub fn parse(args: &[OsString], foreground_env: bool) -> Result<Request, UsageEr
     check(raw, foreground_env)
 }
 
+/// The first stage, on `lexopt` like svc's and supervise-scan's parsers:
+/// getopt's rules (`-p DIR`, `-pDIR`, `-p=DIR` is the value `=DIR`,
+/// grouped flags, `--`), and `-u DIR` takes every later word as the command.
 fn parse_raw(args: &[OsString]) -> Result<Raw, UsageError> {
+    use lexopt::Arg::{Long, Short, Value};
+    let mut parser = lexopt::Parser::from_args(args.iter().cloned());
+    parser.set_short_equals(false);
     let mut raw = Raw::default();
-    let mut i = 0;
-    while i < args.len() {
-        let arg = args[i].as_bytes();
-        i += 1;
-        if arg == b"--" {
-            break;
-        }
-        if let Some(long) = arg.strip_prefix(b"--") {
-            // `--user X` and `--user=X`.
-            let (name, attached) = match long.iter().position(|&b| b == b'=') {
-                Some(at) => (
-                    &long[..at],
-                    Some(OsStr::from_bytes(&long[at + 1..]).to_owned()),
-                ),
-                None => (long, None),
-            };
-            if matches!(name, b"user" | b"groups") {
-                let value = match attached {
-                    Some(value) => value,
-                    None if i < args.len() => {
-                        i += 1;
-                        args[i - 1].clone()
+    // lexopt refuses nothing of ours: every error is phrased here.
+    while let Some(arg) = parser.next().map_err(|e| err(e.to_string()))? {
+        match arg {
+            Short(letter @ ('p' | 'f' | 'F' | 'r' | 't' | 'u')) => {
+                let value = value_of(&mut parser, &format!("-{letter}"))?;
+                let slot = match letter {
+                    'p' => &mut raw.p,
+                    'f' => &mut raw.f,
+                    'F' => &mut raw.conf,
+                    'r' => &mut raw.r,
+                    't' => &mut raw.t,
+                    _ => {
+                        let rest = parser.raw_args().map_err(|e| err(e.to_string()))?;
+                        raw.u = Some((value, rest.collect()));
+                        return Ok(raw);
                     }
-                    None => {
+                };
+                *slot = Some(value);
+            }
+            Short('h') => raw.help = true,
+            Short('v') => raw.version = true,
+            Short(other) => return Err(err(format!("unknown option -{other}"))),
+            Long(name) => {
+                let name = name.to_owned();
+                let flag = match name.as_str() {
+                    "user" | "groups" => {
+                        let value = Some(value_of(&mut parser, &format!("--{name}"))?);
+                        match name.as_str() {
+                            "user" => raw.user = value,
+                            _ => raw.groups = value,
+                        }
+                        continue;
+                    }
+                    "help" => &mut raw.help,
+                    "version" => &mut raw.version,
+                    "check" => &mut raw.check,
+                    "foreground" => &mut raw.foreground,
+                    "down" => &mut raw.down,
+                    "once" => &mut raw.once,
+                    _ => {
                         return Err(err(format!(
-                            "option --{} requires an argument",
-                            lossy(name)
+                            "unknown option --{name}{}",
+                            attached(&mut parser)
                         )));
                     }
                 };
-                if name == b"user" {
-                    raw.user = Some(value);
-                } else {
-                    raw.groups = Some(value);
+                // A flag takes no value: `--down=x` is an option of its own.
+                let value = attached(&mut parser);
+                if !value.is_empty() {
+                    return Err(err(format!("unknown option --{name}{value}")));
                 }
-                continue;
+                *flag = true;
             }
-            match long {
-                b"help" => raw.help = true,
-                b"version" => raw.version = true,
-                b"check" => raw.check = true,
-                b"foreground" => raw.foreground = true,
-                b"down" => raw.down = true,
-                b"once" => raw.once = true,
-                _ => return Err(err(format!("unknown option --{}", lossy(long)))),
-            }
-            continue;
-        }
-        if arg.len() < 2 || arg[0] != b'-' {
-            return Err(err(format!("unexpected argument '{}'", lossy(arg))));
-        }
-        let mut j = 1;
-        while j < arg.len() {
-            let letter = arg[j];
-            j += 1;
-            match letter {
-                b'h' => raw.help = true,
-                b'v' => raw.version = true,
-                b'p' | b'f' | b'F' | b'r' | b't' | b'u' => {
-                    let value = if j < arg.len() {
-                        let rest = OsStr::from_bytes(&arg[j..]).to_owned();
-                        j = arg.len();
-                        rest
-                    } else if i < args.len() {
-                        i += 1;
-                        args[i - 1].clone()
-                    } else {
-                        return Err(err(format!(
-                            "option -{} requires an argument",
-                            letter as char
-                        )));
-                    };
-                    match letter {
-                        b'p' => raw.p = Some(value),
-                        b'f' => raw.f = Some(value),
-                        b'F' => raw.conf = Some(value),
-                        b'r' => raw.r = Some(value),
-                        b't' => raw.t = Some(value),
-                        _ => {
-                            raw.u = Some((value, args[i..].to_vec()));
-                            return Ok(raw);
-                        }
-                    }
-                }
-                other => return Err(err(format!("unknown option -{}", lossy(&[other])))),
+            Value(word) => {
+                return Err(err(format!(
+                    "unexpected argument '{}'",
+                    word.to_string_lossy()
+                )));
             }
         }
-    }
-    if i < args.len() {
-        return Err(err(format!(
-            "unexpected argument '{}'",
-            lossy(args[i].as_bytes())
-        )));
     }
     Ok(raw)
+}
+
+/// The value of the option just read, attached or the next word.
+fn value_of(parser: &mut lexopt::Parser, option: &str) -> Result<OsString, UsageError> {
+    parser
+        .value()
+        .map_err(|_| err(format!("option {option} requires an argument")))
+}
+
+/// `=VALUE` when a value was attached to the long option just read, for
+/// messages that quote the option as given; empty otherwise.
+fn attached(parser: &mut lexopt::Parser) -> String {
+    parser
+        .optional_value()
+        .map_or_else(String::new, |v| format!("={}", v.to_string_lossy()))
 }
 
 fn check(raw: Raw, foreground_env: bool) -> Result<Request, UsageError> {
@@ -241,7 +229,7 @@ fn check(raw: Raw, foreground_env: bool) -> Result<Request, UsageError> {
             (dir, argv)
         }
         (Some(dir), Some(command), None) => {
-            let argv = split_blanks(command.as_bytes());
+            let argv = crate::words::split_blanks(command.as_bytes());
             if argv.is_empty() {
                 return Err(err("-f needs a non-empty command"));
             }
@@ -264,17 +252,17 @@ fn check(raw: Raw, foreground_env: bool) -> Result<Request, UsageError> {
     })?;
     let reset_after = match raw.t {
         None => None,
-        Some(t) => Some(Duration::from_secs(
+        Some(t) => Some(
             std::str::from_utf8(t.as_bytes())
                 .ok()
-                .and_then(|t| t.trim().parse().ok())
+                .and_then(|t| crate::duration::parse_seconds(t.trim()))
                 .ok_or_else(|| {
                     err(format!(
                         "-t needs a number of seconds, not '{}'",
                         lossy(t.as_bytes())
                     ))
                 })?,
-        )),
+        ),
     };
     let text = |flag: &str, value: OsString| {
         value
@@ -322,15 +310,6 @@ fn check(raw: Raw, foreground_env: bool) -> Result<Request, UsageError> {
     } else {
         Request::Run(options)
     })
-}
-
-/// Splits like the original `-f`: on spaces and tabs, no quoting.
-fn split_blanks(command: &[u8]) -> Vec<OsString> {
-    command
-        .split(|b| *b == b' ' || *b == b'\t')
-        .filter(|word| !word.is_empty())
-        .map(|word| OsStr::from_bytes(word).to_owned())
-        .collect()
 }
 
 /// `dir` without trailing slashes and blanks (a lone `/` stays).
@@ -484,6 +463,114 @@ mod tests {
         // Before -u, which ends the options.
         let o = run(&["--down", "-u", "status/a", "x", "--once"]);
         assert_eq!((o.start, o.argv.len()), (Want::Down, 2));
+    }
+
+    /// A word of bytes, not necessarily UTF-8.
+    fn word(bytes: &[u8]) -> OsString {
+        OsString::from_vec(bytes.to_vec())
+    }
+
+    #[test]
+    fn words_that_are_not_utf8() {
+        // (argv, Ok((dir, name, argv)) or Err(part of the message))
+        type Row = (
+            Vec<OsString>,
+            Result<(&'static [u8], &'static str, Vec<OsString>), &'static str>,
+        );
+        let table: Vec<Row> = vec![
+            (
+                vec![
+                    word(b"-p"),
+                    word(b"status/\xff"),
+                    word(b"-f"),
+                    word(b"run \xfe"),
+                ],
+                Ok((
+                    b"status/\xff",
+                    "\u{fffd}",
+                    vec![word(b"run"), word(b"\xfe")],
+                )),
+            ),
+            (
+                vec![word(b"-ustatus/a"), word(b"\xff"), word(b"-\xfe")],
+                Ok((b"status/a", "a", vec![word(b"\xff"), word(b"-\xfe")])),
+            ),
+            (vec![word(b"-\xff")], Err("unknown option -\u{fffd}")),
+            (vec![word(b"--\xffx")], Err("unknown option --\u{fffd}x")),
+            (
+                vec![
+                    word(b"-p"),
+                    word(b"status/a"),
+                    word(b"-f"),
+                    word(b"true"),
+                    word(b"\xff"),
+                ],
+                Err("unexpected argument '\u{fffd}'"),
+            ),
+            (
+                vec![
+                    word(b"--user=\xff"),
+                    word(b"-p"),
+                    word(b"status/a"),
+                    word(b"-f"),
+                    word(b"x"),
+                ],
+                Err("--user '\u{fffd}' is not UTF-8"),
+            ),
+        ];
+        for (argv, expected) in table {
+            let got = parse(&argv, false);
+            match (&got, &expected) {
+                (Ok(Request::Run(o)), Ok((dir, name, command))) => {
+                    assert_eq!(o.dir.as_os_str().as_bytes(), *dir, "{argv:?}");
+                    assert_eq!((o.name.as_str(), &o.argv), (*name, command), "{argv:?}");
+                }
+                (Err(UsageError(message)), Err(part)) => {
+                    assert!(
+                        message.contains(part),
+                        "{argv:?}: '{message}' lacks '{part}'"
+                    );
+                }
+                _ => panic!("{argv:?} gave {got:?}, not {expected:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn getopt_corners() {
+        // `-p=DIR` is the value `=DIR`, as getopt has it.
+        let o = run(&["-p=status/a", "-f", "true"]);
+        assert_eq!(o.dir, PathBuf::from("=status/a"));
+        // A value may look like an option.
+        let o = run(&["-p", "status/a", "-f", "-x", "--user", "--down"]);
+        assert_eq!((o.argv, o.user.as_deref()), (args(&["-x"]), Some("--down")));
+        // `--` ends the options; what follows is not the command.
+        let table: &[(&[&str], &str)] = &[
+            (
+                &["-p", "status/a", "-f", "x", "--", "y"],
+                "unexpected argument 'y'",
+            ),
+            (&["--help=x"], "unknown option --help=x"),
+            (
+                &["--down=", "-p", "status/a", "-f", "x"],
+                "unknown option --down=",
+            ),
+            (&["--nope=1"], "unknown option --nope=1"),
+            (&["-h", "-z"], "unknown option -z"),
+            (
+                &["-p", "status/a", "-f", "x", "-"],
+                "unexpected argument '-'",
+            ),
+            (&["--user"], "option --user requires an argument"),
+            (&["-p", "status/a", "-f"], "option -f requires an argument"),
+        ];
+        for (words, expected) in table {
+            let message = usage_error(words);
+            assert!(
+                message.contains(expected),
+                "{words:?}: '{message}' lacks '{expected}'"
+            );
+        }
     }
 
     #[test]

@@ -33,6 +33,7 @@
 //! header are not read, so they are not judged: another service may use keys
 //! that this one does not know.
 
+use crate::duration::{self, parse_seconds};
 use crate::logpipe::Timestamps;
 use std::cell::OnceCell;
 use std::collections::HashMap;
@@ -496,7 +497,7 @@ impl Conf {
         let mut conf = self.clone();
         lines.push(format!("restart_burst: {}", self.restart_burst));
         for &(key, _, field) in DURATION_KEYS {
-            lines.push(format!("{key}: {}", seconds(*field(&mut conf))));
+            lines.push(format!("{key}: {}", duration::setting(*field(&mut conf))));
         }
         lines.push(format!(
             "alarm_command: {}",
@@ -574,7 +575,7 @@ pub fn render(name: &str, conf: &Conf) -> String {
     let mut copy = conf.clone();
     out.push_str(&key_line("restart_burst", &conf.restart_burst.to_string()));
     for &(key, _, field) in DURATION_KEYS {
-        out.push_str(&key_line(key, &seconds(*field(&mut copy))));
+        out.push_str(&key_line(key, &duration::setting(*field(&mut copy))));
     }
     out.push_str(&key_line(
         "alarm_command",
@@ -633,18 +634,6 @@ fn list_lines(key: &str, items: &[String]) -> Vec<String> {
         });
     }
     lines
-}
-
-/// A duration as seconds with only the decimals it needs: `10s`, `0.1s`.
-pub fn seconds(d: Duration) -> String {
-    let mut text = d.as_secs().to_string();
-    let nanos = d.subsec_nanos();
-    if nanos > 0 {
-        let fraction = format!("{nanos:09}");
-        let _ = write!(text, ".{}", fraction.trim_end_matches('0'));
-    }
-    text.push('s');
-    text
 }
 
 /// One line of the file after the original's clean-up.
@@ -1086,35 +1075,6 @@ impl Resolver {
         }
         Some(value.to_owned())
     }
-}
-
-/// Longest seconds value accepted, about 31 years: keeps every later
-/// addition to an `Instant` far from overflow.
-const MAX_SECONDS: u64 = 1_000_000_000;
-
-/// `10`, `0.5`, `1.25s`: a non-negative decimal number of seconds up to
-/// [`MAX_SECONDS`], nanosecond precision (further digits are dropped).
-pub fn parse_seconds(value: &str) -> Option<Duration> {
-    let number = value.strip_suffix('s').unwrap_or(value);
-    let (whole, fraction) = number.split_once('.').unwrap_or((number, ""));
-    let all_digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
-    if (whole.is_empty() && fraction.is_empty()) || !all_digits(whole) || !all_digits(fraction) {
-        return None;
-    }
-    let secs = if whole.is_empty() {
-        0
-    } else {
-        whole.parse::<u64>().ok().filter(|&s| s <= MAX_SECONDS)?
-    };
-    let mut nanos = 0u32;
-    for i in 0..9 {
-        let digit = fraction
-            .as_bytes()
-            .get(i)
-            .map_or(0, |b| u32::from(b - b'0'));
-        nanos = nanos * 10 + digit;
-    }
-    Some(Duration::new(secs, nanos))
 }
 
 /// Counts the lines the parser visits, per thread, so that tests can show
@@ -1690,34 +1650,6 @@ mod tests {
     }
 
     #[test]
-    fn durations_accept_seconds_with_decimals() {
-        let cases = [
-            ("10", Some(Duration::from_secs(10))),
-            ("10s", Some(Duration::from_secs(10))),
-            ("0.1", Some(Duration::from_millis(100))),
-            (".5", Some(Duration::from_millis(500))),
-            ("5.", Some(Duration::from_secs(5))),
-            ("0", Some(Duration::ZERO)),
-            ("1.0000000019", Some(Duration::new(1, 1))),
-            ("1000000000", Some(Duration::from_secs(MAX_SECONDS))),
-            ("1000000001", None),
-            ("99999999999999999999999", None),
-            (".", None),
-            ("s", None),
-            ("-1", None),
-            ("1e3", None),
-            ("1 s", None),
-            ("1ms", None),
-            ("1.2.3", None),
-            ("NaN", None),
-            ("inf", None),
-        ];
-        for (text, expected) in cases {
-            assert_eq!(parse_seconds(text), expected, "{text:?}");
-        }
-    }
-
-    #[test]
     fn zero_is_refused_only_for_timeouts() {
         for key in [
             "stop_timeout",
@@ -1870,20 +1802,6 @@ mod tests {
         assert_eq!(r.conf, c);
         // Only the read-only `gsm_list_len` is not a key.
         assert_eq!(r.warnings.len(), 1, "{:?}", r.warnings);
-    }
-
-    #[test]
-    fn seconds_print_only_the_decimals_they_need() {
-        let cases = [
-            (Duration::ZERO, "0s"),
-            (Duration::from_secs(10), "10s"),
-            (Duration::from_millis(100), "0.1s"),
-            (Duration::from_millis(2500), "2.5s"),
-            (Duration::new(1, 1), "1.000000001s"),
-        ];
-        for (d, text) in cases {
-            assert_eq!(seconds(d), text);
-        }
     }
 
     #[test]
@@ -2117,7 +2035,7 @@ mod tests {
             numbers in (any::<u32>(), any::<u32>()),
             mail in prop::collection::vec("[a-z0-9.@+]{1,300}", 0..40),
             gsm in prop::collection::vec("[0-9+]{1,1500}", 0..=MAX_GSM),
-            durations in prop::collection::vec((0..=MAX_SECONDS, 0..1_000_000_000u32), DURATION_KEYS.len()),
+            durations in prop::collection::vec((0..=duration::MAX_SECONDS, 0..1_000_000_000u32), DURATION_KEYS.len()),
             burst in any::<u32>(),
             command in prop::option::of("[a-z/ ._-]{1,2000}"),
             programs in ("[a-z/._-]{1,100}", "[a-z/._-]{1,100}"),

@@ -85,11 +85,7 @@ pub fn invocation(
         Some(how) => format!("{service} {}: {}", event.kind.word(), how.describe()),
         None => format!("{service} {}", event.kind.word()),
     });
-    let seconds = format!(
-        "{}.{:03}",
-        event.duration.as_secs(),
-        event.duration.subsec_millis()
-    );
+    let seconds = crate::duration::millis(event.duration);
     let vars = [
         ("SUPERVISE_SERVICE", no_nul(service)),
         ("SUPERVISE_EVENT", event.kind.word().to_owned()),

@@ -9,6 +9,7 @@ use std::fmt::Write as _;
 use std::time::Duration;
 
 use crate::alarm::signal_name;
+use crate::duration;
 use crate::supervisor::Exit;
 
 /// The `version` this module writes.
@@ -182,13 +183,13 @@ pub struct Info {
 impl Info {
     /// The text of the file, keys in the documented order.
     pub fn render(&self) -> String {
-        let time = |t: Option<Duration>| t.map(seconds).unwrap_or_default();
+        let time = |t: Option<Duration>| t.map(duration::millis).unwrap_or_default();
         let fields: [(&str, String); 19] = [
             ("version", VERSION.to_string()),
             ("supervise_pid", self.supervise_pid.to_string()),
             ("pid", self.pid.to_string()),
             ("state", self.state.word().to_owned()),
-            ("since", seconds(self.since)),
+            ("since", duration::millis(self.since)),
             ("started", time(self.started)),
             ("readiness", self.readiness.word().to_owned()),
             ("ready_since", time(self.ready_since)),
@@ -210,7 +211,7 @@ impl Info {
             ("restarts_total", self.restarts_total.to_string()),
             ("restarts_window", self.restarts_window.to_string()),
             ("next_start", time(self.next_start)),
-            ("backoff_seconds", seconds(self.backoff)),
+            ("backoff_seconds", duration::millis(self.backoff)),
             ("gave_up", escape(&self.gave_up)),
         ];
         let mut text = String::new();
@@ -225,7 +226,7 @@ impl Info {
     pub fn parse(text: &str) -> Info {
         let mut info = Info::default();
         for (key, value) in text.lines().filter_map(|l| l.split_once('=')) {
-            let time = || parse_seconds(value);
+            let time = || duration::parse_decimal(value);
             let number = || value.parse().ok();
             match key {
                 "supervise_pid" => info.supervise_pid = number().unwrap_or(0),
@@ -288,10 +289,10 @@ impl Exited {
         };
         format!(
             "time={} pid={} exit={exit} core={} ran={} cause={}\n",
-            seconds(self.time),
+            duration::millis(self.time),
             self.pid,
             u8::from(core),
-            seconds(self.ran),
+            duration::millis(self.ran),
             self.cause.word()
         )
     }
@@ -313,10 +314,10 @@ impl Exited {
             _ => return None,
         };
         Some(Exited {
-            time: parse_seconds(field("time")?)?,
+            time: duration::parse_decimal(field("time")?)?,
             pid: field("pid")?.parse().ok()?,
             exit,
-            ran: parse_seconds(field("ran")?)?,
+            ran: duration::parse_decimal(field("ran")?)?,
             cause: Cause::from_word(field("cause")?)?,
         })
     }
@@ -360,22 +361,6 @@ fn parse_exit_words(text: &str) -> Option<Exit> {
         }),
         _ => None,
     }
-}
-
-/// Seconds with milliseconds: `1764621234.123`.
-pub fn seconds(d: Duration) -> String {
-    format!("{}.{:03}", d.as_secs(), d.subsec_millis())
-}
-
-/// `1764621234.123`, `12`, `0.5` as a duration; `None` for anything else.
-pub fn parse_seconds(text: &str) -> Option<Duration> {
-    let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
-    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
-    if !digits(whole) || !(fraction.is_empty() || digits(fraction)) {
-        return None;
-    }
-    let millis: String = fraction.chars().chain("000".chars()).take(3).collect();
-    Some(Duration::from_secs(whole.parse().ok()?) + Duration::from_millis(millis.parse().ok()?))
 }
 
 /// A value on one line: `\\`, `\n`, `\t`, and `\xHH` for other control

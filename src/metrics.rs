@@ -50,7 +50,7 @@ fn flag(on: bool) -> Option<String> {
 }
 
 fn seconds(d: Duration) -> Option<String> {
-    Some(info::seconds(d))
+    Some(crate::duration::millis(d))
 }
 
 /// Every metric, in the contract's order.

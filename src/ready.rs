@@ -211,13 +211,13 @@ impl Settings {
             lines.push(format!("notification_fd: {fd}"));
         }
         if let Some(t) = self.ready_timeout {
-            lines.push(format!("ready_timeout: {}", crate::conf::seconds(t)));
+            lines.push(format!("ready_timeout: {}", crate::duration::setting(t)));
         }
         if self.notify {
             lines.push("notify: systemd".to_owned());
         }
         if let Some(t) = self.watchdog {
-            lines.push(format!("watchdog: {}", crate::conf::seconds(t)));
+            lines.push(format!("watchdog: {}", crate::duration::setting(t)));
         }
         if let Some(check) = &self.ready_check {
             lines.push(format!("ready_check: {}", check.text));
@@ -225,11 +225,11 @@ impl Settings {
         let defaults = Settings::default();
         if self.ready_check.is_some() || self.ready_check_interval != defaults.ready_check_interval
         {
-            let t = crate::conf::seconds(self.ready_check_interval);
+            let t = crate::duration::setting(self.ready_check_interval);
             lines.push(format!("ready_check_interval: {t}"));
         }
         if self.ready_check.is_some() || self.ready_check_timeout != defaults.ready_check_timeout {
-            let t = crate::conf::seconds(self.ready_check_timeout);
+            let t = crate::duration::setting(self.ready_check_timeout);
             lines.push(format!("ready_check_timeout: {t}"));
         }
         if let Some(check) = &self.health_check {
@@ -237,11 +237,11 @@ impl Settings {
         }
         let health = self.health_check.is_some();
         if health || self.health_interval != defaults.health_interval {
-            let t = crate::conf::seconds(self.health_interval);
+            let t = crate::duration::setting(self.health_interval);
             lines.push(format!("health_interval: {t}"));
         }
         if health || self.health_timeout != defaults.health_timeout {
-            let t = crate::conf::seconds(self.health_timeout);
+            let t = crate::duration::setting(self.health_timeout);
             lines.push(format!("health_timeout: {t}"));
         }
         if health || self.health_retries != defaults.health_retries {
@@ -267,8 +267,7 @@ impl Settings {
 
 /// A check command's words, or the warning.
 fn check(key: &str, value: &str) -> Result<Check, String> {
-    let words =
-        crate::scan::words::split(value).map_err(|e| format!("{key}: {e}: line ignored"))?;
+    let words = crate::words::split(value).map_err(|e| format!("{key}: {e}: line ignored"))?;
     if words.is_empty() {
         return Err(format!("{key}: no program: line ignored"));
     }
@@ -280,7 +279,7 @@ fn check(key: &str, value: &str) -> Result<Check, String> {
 
 /// A number of seconds above 0, or the warning.
 fn positive_seconds(key: &str, value: &str) -> Result<Duration, String> {
-    match crate::conf::parse_seconds(value) {
+    match crate::duration::parse_seconds(value) {
         Some(d) if d.is_zero() => Err(format!("{key}: must be more than 0 seconds: line ignored")),
         Some(d) => Ok(d),
         None => Err(format!(

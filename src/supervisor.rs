@@ -10,6 +10,7 @@ pub use crate::alarm::AlarmEvent;
 use crate::backoff::{Backoff, Policy};
 use crate::conf::Conf;
 use crate::control::Command;
+use crate::duration::millis_needed as seconds;
 use crate::events::{Event, Kind};
 use crate::info::{Cause, Exited, Info, State};
 use crate::ready::{Facts, Phase, View};
@@ -19,7 +20,7 @@ use crate::status::{Status, Want};
 /// timeouts; wall-clock time only for what is displayed (the status file).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Now {
-    /// CLOCK_MONOTONIC.
+    /// Monotonic time, since this process first read the clock (`sys::clock`).
     pub mono: Duration,
     /// Since the Unix epoch.
     pub wall: Duration,
@@ -1364,12 +1365,6 @@ fn exit_line(how: Exit, run_time: Duration, pid: u32) -> String {
         how.describe(),
         seconds(run_time)
     )
-}
-
-/// Seconds with millisecond precision, trailing zeros dropped.
-fn seconds(d: Duration) -> String {
-    let text = format!("{}.{:03}", d.as_secs(), d.subsec_millis());
-    text.trim_end_matches('0').trim_end_matches('.').to_owned()
 }
 
 #[cfg(test)]

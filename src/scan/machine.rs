@@ -683,7 +683,7 @@ impl Machine {
             Level::Warning,
             format!(
                 "{name}: cannot start supervise: {error}; retrying in {} s",
-                delay.as_secs_f64()
+                crate::duration::exact(delay)
             ),
         ));
         self.start_if_due(name, now, out);
@@ -1046,7 +1046,7 @@ impl Machine {
                     Level::Warning,
                     format!(
                         "{name}: supervise died ({how}); starting it again in {} s",
-                        delay.as_secs_f64()
+                        crate::duration::exact(delay)
                     ),
                 ));
                 false

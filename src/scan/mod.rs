@@ -23,7 +23,6 @@ pub mod observe;
 pub mod order;
 pub mod output;
 pub mod plan;
-pub mod words;
 
 use std::collections::{HashMap, VecDeque};
 use std::ffi::OsString;

@@ -329,7 +329,7 @@ fn spec(section: &conf::Section, conf: Conf) -> (Result<ServiceSpec, Vec<Warning
             continue;
         }
         match key {
-            "command" => match super::words::split(value) {
+            "command" => match crate::words::split(value) {
                 Ok(words) if words.is_empty() => problem("empty command".into()),
                 Ok(words) => spec.command = words,
                 Err(why) => problem(format!("command: {why}")),

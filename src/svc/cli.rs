@@ -34,7 +34,7 @@ use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::conf;
+use crate::duration;
 
 /// The deadline for waiting commands without `-w SECONDS`: longer than
 /// supervise's default 10 s stop timeout, so a stop that needs KILL still
@@ -362,7 +362,7 @@ impl Options {
         }
         let wait = value
             .to_str()
-            .and_then(conf::parse_seconds)
+            .and_then(duration::parse_seconds)
             .ok_or_else(|| {
                 format!(
                     "-w wants up, down, ready or a number of seconds, not {:?}",

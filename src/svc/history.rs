@@ -73,7 +73,7 @@ pub fn text(exits: &[Exited], local: &dyn Fn(Duration) -> LocalTime) -> String {
                 local(exit.time).text,
                 exit.pid.to_string(),
                 info::exit_words(exit.exit),
-                format!("{} s", info::seconds(exit.ran)),
+                format!("{} s", crate::duration::millis(exit.ran)),
                 exit.cause.word().to_owned(),
             ]
         })
@@ -94,12 +94,12 @@ pub fn json(exits: &[Exited], local: &dyn Fn(Duration) -> LocalTime) -> String {
                 "{{\"time\":{},\"unix_time\":{},\"pid\":{},\"exit\":{},\"code\":{},\
                  \"signal\":{},\"core\":{core},\"ran\":{},\"cause\":\"{}\"}}",
                 json_string(&rfc3339(&local(exit.time))),
-                info::seconds(exit.time),
+                crate::duration::millis(exit.time),
                 exit.pid,
                 json_string(&info::exit_words(exit.exit)),
                 code.unwrap_or_else(null),
                 signal.unwrap_or_else(null),
-                info::seconds(exit.ran),
+                crate::duration::millis(exit.ran),
                 exit.cause.word(),
             )
         })

@@ -16,7 +16,7 @@ use super::dir::{self, Problem};
 use super::interrupt;
 use super::root::Root;
 use super::run::{self, Failure, say};
-use crate::conf;
+use crate::duration;
 use crate::scan::RELOAD_FILE;
 use crate::supervisor::Target;
 use crate::sys::process;
@@ -162,7 +162,7 @@ impl Polling<'_> {
                     Code::Timeout,
                     format!(
                         "timed out after {} waiting for supervise-scan (pid {}) to {what}{still}",
-                        conf::seconds(self.wait),
+                        duration::setting(self.wait),
                         self.pid
                     ),
                 )

@@ -301,7 +301,7 @@ fn json_facts(facts: &Facts, status: &Status, now: Duration) -> String {
     };
     let next_start_in = info
         .next_start
-        .map(|at| info::seconds(at.saturating_sub(now)));
+        .map(|at| crate::duration::millis(at.saturating_sub(now)));
     let fields = [
         ("service_state", json_string(info.state.word())),
         ("readiness", json_string(info.readiness.word())),
@@ -323,7 +323,7 @@ fn json_facts(facts: &Facts, status: &Status, now: Duration) -> String {
         ("last_exit_time", time(&facts.last_exit_time)),
         (
             "last_run_seconds",
-            or_null(info.last_run.map(info::seconds)),
+            or_null(info.last_run.map(crate::duration::millis)),
         ),
         (
             "last_exit_cause",
@@ -333,7 +333,7 @@ fn json_facts(facts: &Facts, status: &Status, now: Duration) -> String {
         ("restarts_total", info.restarts_total.to_string()),
         ("next_start", time(&facts.next_start)),
         ("next_start_in", or_null(next_start_in)),
-        ("backoff_seconds", info::seconds(info.backoff)),
+        ("backoff_seconds", crate::duration::millis(info.backoff)),
         ("gave_up", text(&info.gave_up)),
     ];
     fields

@@ -14,7 +14,7 @@ use super::interrupt;
 use super::run::{Failure, observed, wall_now};
 use super::show::{self, Supervise};
 use super::why;
-use crate::conf;
+use crate::duration;
 use crate::info::Info;
 use crate::sys::process;
 
@@ -86,7 +86,7 @@ impl Waiting<'_> {
                     code,
                     format!(
                         "timed out after {} waiting for: {}; now: {}",
-                        conf::seconds(self.wait),
+                        duration::setting(self.wait),
                         goal::describe(goal),
                         explain(&seen, groups)
                     ),

@@ -59,7 +59,7 @@ pub fn last_exit(info: &Info, now: Duration) -> Option<String> {
         text.push_str(&format!(", {} s ago", now.saturating_sub(at).as_secs()));
     }
     if let Some(ran) = info.last_run {
-        text.push_str(&format!(", ran {} s", info::seconds(ran)));
+        text.push_str(&format!(", ran {} s", crate::duration::millis(ran)));
     }
     Some(text)
 }

@@ -1,21 +1,33 @@
 //! Reading the clocks: the only place `now` comes from.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crate::supervisor::Now;
 
+/// The moment the monotonic clock is counted from: its first reading in
+/// this process. The core takes durations, not `Instant`s, so that its
+/// tables can name any moment; only differences between them matter.
+static BASE: OnceLock<Instant> = OnceLock::new();
+
 /// The monotonic and wall-clock time of this moment.
 pub fn now() -> Now {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: clock_gettime writes into the timespec we own; CLOCK_MONOTONIC
-    // always exists on Linux.
-    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
-    let mono = Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32);
+    let mono = BASE.get_or_init(Instant::now).elapsed();
     let wall = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap_or(Duration::ZERO);
     Now { mono, wall }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_monotonic_clock_never_goes_back() {
+        let first = now();
+        let second = now();
+        assert!(second.mono >= first.mono);
+        assert!(first.wall > Duration::from_secs(1_600_000_000));
+    }
 }

@@ -7,9 +7,8 @@
 
 use std::fs::File;
 use std::io::{self, Read, Write};
-use std::os::fd::{AsRawFd, FromRawFd};
 
-use super::check;
+use nix::unistd::ForkResult;
 
 /// The child's end of the verdict pipe.
 pub struct Verdict {
@@ -19,13 +18,10 @@ pub struct Verdict {
 /// Forks. The parent waits for the child's [`Verdict`] and exits with it
 /// (111 if the child dies first); the child returns in a new session.
 pub fn fork_and_wait() -> io::Result<Verdict> {
-    let mut fds = [0; 2];
-    // SAFETY: pipe2 fills the two-element array.
-    check(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) })?;
-    // SAFETY: both descriptors are fresh and owned here from now on.
-    let (mut reader, writer) = unsafe { (File::from_raw_fd(fds[0]), File::from_raw_fd(fds[1])) };
+    let (reader, writer) = super::pipe(false)?;
+    let (mut reader, writer) = (File::from(reader), File::from(writer));
     // SAFETY: the process is single-threaded here.
-    if check(unsafe { libc::fork() })? != 0 {
+    if let ForkResult::Parent { .. } = unsafe { nix::unistd::fork() }? {
         drop(writer);
         let mut code = [111u8];
         let _ = reader.read(&mut code);
@@ -33,8 +29,7 @@ pub fn fork_and_wait() -> io::Result<Verdict> {
         unsafe { libc::_exit(i32::from(code[0])) };
     }
     drop(reader);
-    // SAFETY: no memory arguments.
-    check(unsafe { libc::setsid() })?;
+    nix::unistd::setsid()?;
     Ok(Verdict { pipe: writer })
 }
 
@@ -51,10 +46,9 @@ impl Verdict {
             .read(true)
             .write(true)
             .open("/dev/null")?;
-        for fd in 0..3 {
-            // SAFETY: dup2 on descriptors we own.
-            check(unsafe { libc::dup2(null.as_raw_fd(), fd) })?;
-        }
+        nix::unistd::dup2_stdin(&null)?;
+        nix::unistd::dup2_stdout(&null)?;
+        nix::unistd::dup2_stderr(&null)?;
         self.pipe.write_all(&[0])
     }
 }

@@ -3,22 +3,17 @@
 //! spin on end-of-file for ever) or by a symlink, opened non-blocking and
 //! close-on-exec; one that others may read or write is tightened.
 
-use std::ffi::CString;
 use std::fs::File;
 use std::io;
-use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
 use std::path::Path;
 
-use super::check;
+use nix::sys::stat::Mode;
 
 /// Makes a FIFO at `path` unless one is already there.
 pub fn make(path: &Path) -> io::Result<()> {
-    let c_path = CString::new(path.as_os_str().as_bytes())
-        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "path contains a NUL byte"))?;
-    // SAFETY: c_path is a valid C string for the duration of the call.
-    match check(unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) }) {
-        Ok(_) => Ok(()),
+    match nix::unistd::mkfifo(path, Mode::from_bits_truncate(0o600)).map_err(io::Error::from) {
+        Ok(()) => Ok(()),
         Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
             if std::fs::symlink_metadata(path)?.file_type().is_fifo() {
                 Ok(())
@@ -62,9 +57,10 @@ pub fn loose_mode(file: &File) -> io::Result<Option<u32>> {
 
 /// Sets `file`'s mode to 0600 (EPERM unless we own it).
 pub fn tighten(file: &File) -> io::Result<()> {
-    use std::os::fd::AsRawFd;
-    // SAFETY: fchmod on a descriptor we own; no memory is passed.
-    check(unsafe { libc::fchmod(file.as_raw_fd(), 0o600) }).map(drop)
+    Ok(nix::sys::stat::fchmod(
+        file,
+        Mode::from_bits_truncate(0o600),
+    )?)
 }
 
 /// Opens a write end; fails with ENXIO when nobody reads.

@@ -22,6 +22,8 @@ use std::os::unix::fs::{FileExt, MetadataExt, OpenOptionsExt};
 use std::path::Path;
 use std::time::Duration;
 
+use crate::duration;
+
 /// Outcome of trying to take the lock.
 pub enum Acquired {
     /// We hold it for as long as the file stays open.
@@ -41,16 +43,16 @@ pub fn acquire(path: &Path) -> io::Result<Acquired> {
         .mode(0o600)
         .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
         .open(path)?;
-    // SAFETY: flock on a descriptor we own; no memory is passed.
-    let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
-    if rc == 0 {
-        return Ok(Acquired::Held(file));
-    }
-    let err = io::Error::last_os_error();
-    if err.raw_os_error() == Some(libc::EWOULDBLOCK) {
-        Ok(Acquired::Busy(holder_pid(path)))
-    } else {
-        Err(err)
+    // The plain call, not nix's `Flock` guard: its drop unlocks and panics
+    // if that fails, and the lock is ours until close (exit) anyway.
+    #[allow(deprecated)]
+    match nix::fcntl::flock(
+        file.as_raw_fd(),
+        nix::fcntl::FlockArg::LockExclusiveNonblock,
+    ) {
+        Ok(()) => Ok(Acquired::Held(file)),
+        Err(nix::errno::Errno::EWOULDBLOCK) => Ok(Acquired::Busy(holder_pid(path))),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -84,7 +86,7 @@ impl Record {
         let (pgid, since) = self
             .group
             .map_or((0, Duration::ZERO), |g| (g.pgid, g.since));
-        let since = format!("{}.{:09}", since.as_secs(), since.subsec_nanos());
+        let since = duration::format(since, duration::Decimals::Fixed(9));
         let text = format!(
             "supervise {:<10} fd {:<6}\nservice {:<10} since {:<21}\n",
             self.supervise, self.fd, pgid, since
@@ -102,9 +104,8 @@ impl Record {
         let ["supervise", pid, "fd", fd, "service", pgid, "since", since] = words[..] else {
             return None;
         };
-        let (secs, nanos) = since.split_once('.')?;
         let pgid: u32 = pgid.parse().ok()?;
-        let since = Duration::new(secs.parse().ok()?, nanos.parse().ok()?);
+        let since = duration::parse_decimal(since)?;
         Some(Record {
             supervise: pid.parse().ok()?,
             fd: fd.parse().ok()?,

@@ -30,18 +30,19 @@ use std::io;
 
 /// Sets or clears O_NONBLOCK on the open file description of `fd`.
 fn set_nonblocking(fd: std::os::fd::BorrowedFd, on: bool) -> io::Result<()> {
-    use std::os::fd::AsRawFd;
-    // SAFETY: fcntl on a descriptor the caller lends us; no memory is passed.
-    unsafe {
-        let flags = check(libc::fcntl(fd.as_raw_fd(), libc::F_GETFL))?;
-        let flags = if on {
-            flags | libc::O_NONBLOCK
-        } else {
-            flags & !libc::O_NONBLOCK
-        };
-        check(libc::fcntl(fd.as_raw_fd(), libc::F_SETFL, flags))?;
-    }
+    use nix::fcntl::{FcntlArg, OFlag, fcntl};
+    let mut flags = OFlag::from_bits_retain(fcntl(fd, FcntlArg::F_GETFL)?);
+    flags.set(OFlag::O_NONBLOCK, on);
+    fcntl(fd, FcntlArg::F_SETFL(flags))?;
     Ok(())
+}
+
+/// A pipe, both ends close-on-exec, and non-blocking when `nonblocking`.
+fn pipe(nonblocking: bool) -> io::Result<(std::os::fd::OwnedFd, std::os::fd::OwnedFd)> {
+    use nix::fcntl::OFlag;
+    let mut flags = OFlag::O_CLOEXEC;
+    flags.set(OFlag::O_NONBLOCK, nonblocking);
+    Ok(nix::unistd::pipe2(flags)?)
 }
 
 /// Turns a libc return value into an `io::Result`.

@@ -6,7 +6,6 @@
 use std::io;
 use std::time::Duration;
 
-use super::check;
 use crate::supervisor::Target;
 
 /// `kill`'s first argument for `target`, or `None` for a pid that is not a
@@ -24,8 +23,15 @@ fn kill_target(target: Target) -> Option<libc::pid_t> {
 /// `kill(2)`: ESRCH when nobody is there (nor for a refused pid).
 pub fn kill(target: Target, signal: i32) -> io::Result<()> {
     let pid = kill_target(target).ok_or_else(|| io::Error::from_raw_os_error(libc::ESRCH))?;
-    // SAFETY: kill has no memory arguments.
-    check(unsafe { libc::kill(pid, signal) }).map(drop)
+    // Signal 0 sends nothing: it asks whether `pid` is there.
+    let signal = match signal {
+        0 => None,
+        n => Some(nix::sys::signal::Signal::try_from(n)?),
+    };
+    Ok(nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(pid),
+        signal,
+    )?)
 }
 
 /// Sends `signal`; a target that is already gone is not an error.
@@ -100,25 +106,20 @@ fn stat(pid: u32) -> Option<Stat> {
 /// Sets the process name (`/proc/self/comm`, what `ps -C` and `pgrep`
 /// match) to `name` (at most 15 bytes), if it is not that already.
 pub fn set_name(name: &str) {
-    let mut now = [0u8; 16];
-    // SAFETY: PR_GET_NAME writes at most 16 bytes, NUL included, to `now`.
-    let got = unsafe { libc::prctl(libc::PR_GET_NAME, now.as_mut_ptr()) };
-    let len = now.iter().position(|&b| b == 0).unwrap_or(now.len());
-    if got == 0 && &now[..len] == name.as_bytes() {
+    use nix::sys::prctl;
+    let wanted = &name.as_bytes()[..name.len().min(15)];
+    if prctl::get_name().is_ok_and(|now| now.as_bytes() == wanted) {
         return;
     }
-    let mut wanted = [0u8; 16];
-    let n = name.len().min(15);
-    wanted[..n].copy_from_slice(&name.as_bytes()[..n]);
-    // SAFETY: `wanted` is NUL-terminated; PR_SET_NAME reads up to 16 bytes.
-    unsafe { libc::prctl(libc::PR_SET_NAME, wanted.as_ptr()) };
+    if let Ok(wanted) = std::ffi::CString::new(wanted) {
+        let _ = prctl::set_name(&wanted);
+    }
 }
 
 /// Makes orphaned descendants of the service our children, so they are
 /// reaped here and a stop can wait for them.
 pub fn become_subreaper() -> io::Result<()> {
-    // SAFETY: prctl with integer arguments only.
-    check(unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) }).map(drop)
+    Ok(nix::sys::prctl::set_child_subreaper(true)?)
 }
 
 /// What /proc/PID/stat tells about a process.
@@ -135,8 +136,11 @@ pub struct ProcInfo {
 pub fn info(pid: u32) -> Option<ProcInfo> {
     let stat = stat(pid).filter(|s| s.state != 'Z')?;
     let boot = boot_time()?;
-    // SAFETY: sysconf has no memory arguments.
-    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as u64;
+    let hz = nix::unistd::sysconf(nix::unistd::SysconfVar::CLK_TCK)
+        .ok()
+        .flatten()
+        .unwrap_or(100)
+        .max(1) as u64;
     let started = boot + Duration::from_millis(stat.start_ticks * 1000 / hz);
     Some(ProcInfo {
         pgid: stat.pgid,
@@ -215,13 +219,9 @@ fn pidfd_open(pid: u32) -> Option<std::fs::File> {
 
 /// The soft limit on open descriptors (RLIMIT_NOFILE).
 pub fn open_file_limit() -> io::Result<u64> {
-    let mut limit = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: getrlimit writes into the struct we own.
-    check(unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) })?;
-    Ok(limit.rlim_cur)
+    use nix::sys::resource::{Resource, getrlimit};
+    let (soft, _hard) = getrlimit(Resource::RLIMIT_NOFILE)?;
+    Ok(soft)
 }
 
 /// A process other than us that has the file (dev, ino) open, found by
@@ -248,14 +248,10 @@ pub fn opener_of(dev: u64, ino: u64) -> Option<u32> {
 
 /// This machine's host name, for alarms.
 pub fn hostname() -> String {
-    let mut buf = [0u8; 256];
-    // SAFETY: gethostname writes at most buf.len() bytes into buf.
-    let rc = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) };
-    if rc != 0 {
-        return "localhost".to_owned();
+    match nix::unistd::gethostname() {
+        Ok(name) => name.to_string_lossy().into_owned(),
+        Err(_) => "localhost".to_owned(),
     }
-    let end = buf.iter().position(|b| *b == 0).unwrap_or(buf.len());
-    String::from_utf8_lossy(&buf[..end]).into_owned()
 }
 
 #[cfg(test)]
@@ -278,8 +274,7 @@ mod tests {
     #[test]
     fn our_own_process_and_group_exist() {
         assert!(pid_alive(std::process::id()));
-        // SAFETY: getpgrp has no preconditions and cannot fail.
-        assert!(group_alive(unsafe { libc::getpgrp() } as u32));
+        assert!(group_alive(nix::unistd::getpgrp().as_raw() as u32));
     }
 
     #[test]

@@ -8,8 +8,6 @@ use std::fs::File;
 use std::io::{self, Read};
 use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
 
-use super::check;
-
 /// The most read from the pipe per wake-up.
 pub const MAX_READ: usize = 512;
 
@@ -19,15 +17,13 @@ pub const MAX_READ: usize = 512;
 /// The write end is never `avoid`: a duplicate onto the same number would
 /// keep its close-on-exec flag.
 pub fn open(avoid: i32) -> io::Result<(File, OwnedFd)> {
-    let mut fds = [0; 2];
-    // SAFETY: pipe2 writes two new descriptors into `fds`.
-    check(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC | libc::O_NONBLOCK) })?;
-    // SAFETY: both are fresh descriptors that nothing else owns.
-    let (read, mut write) = unsafe { (File::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+    let (read, mut write) = super::pipe(true)?;
+    let read = File::from(read);
     if write.as_raw_fd() == avoid {
-        // SAFETY: fcntl on a descriptor we own; the new one is ours alone.
-        let moved = check(unsafe { libc::fcntl(avoid, libc::F_DUPFD_CLOEXEC, avoid + 1) })?;
-        // SAFETY: `moved` is a fresh descriptor that nothing else owns.
+        // The lowest free number above `avoid`; the old one closes on drop.
+        use nix::fcntl::{FcntlArg, fcntl};
+        let moved = fcntl(&write, FcntlArg::F_DUPFD_CLOEXEC(avoid + 1))?;
+        // SAFETY: F_DUPFD_CLOEXEC returned a fresh descriptor, ours alone.
         write = unsafe { OwnedFd::from_raw_fd(moved) };
     }
     super::set_nonblocking(write.as_fd(), false)?;

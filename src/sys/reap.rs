@@ -18,10 +18,8 @@ pub fn reap_one() -> Option<(u32, Exit)> {
 /// Reaps a child that failed before exec (sys::spawn_as), so that its exit
 /// is not taken for the service's.
 pub fn reap_failed_spawn(pid: libc::pid_t) {
-    let mut status: libc::c_int = 0;
-    // SAFETY: waitpid writes the status into our integer; the child has
-    // exited already (CLONE_VFORK returned).
-    unsafe { libc::waitpid(pid, &mut status, 0) };
+    // The child has exited already (CLONE_VFORK returned), with 127.
+    let _ = nix::sys::wait::waitpid(nix::unistd::Pid::from_raw(pid), None);
 }
 
 /// Turns a wait status into an [`Exit`].

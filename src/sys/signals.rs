@@ -12,11 +12,12 @@
 //! container's init). Children start with every signal unblocked and at
 //! its default (see `spawn`), SPEC §9.
 
-use std::fs::File;
-use std::io::{self, Read};
-use std::os::fd::{AsRawFd, FromRawFd};
+use std::io;
+use std::os::fd::{AsFd, AsRawFd};
 
-use super::check;
+use nix::errno::Errno;
+use nix::sys::signal::{SaFlags, SigAction, SigHandler, SigSet, SigmaskHow, Signal};
+use nix::sys::signalfd::{SfdFlags, SignalFd};
 
 /// What a signal to supervise asks for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -36,32 +37,36 @@ extern "C" fn never_runs(_: libc::c_int) {}
 /// Installs `handler` for each of `signals`, with SA_RESTART. The handler
 /// must be async-signal-safe (store into an atomic, or nothing at all).
 pub fn handle(signals: &[libc::c_int], handler: extern "C" fn(libc::c_int)) -> io::Result<()> {
+    let action = SigAction::new(
+        SigHandler::Handler(handler),
+        SaFlags::SA_RESTART,
+        SigSet::empty(),
+    );
     for &sig in signals {
-        // SAFETY: an all-zero sigaction is a valid value of this plain C
-        // struct (empty mask); the handler is a plain function.
-        unsafe {
-            let mut action: libc::sigaction = std::mem::zeroed();
-            action.sa_sigaction = handler as *const () as libc::sighandler_t;
-            action.sa_flags = libc::SA_RESTART;
-            check(libc::sigaction(sig, &action, std::ptr::null_mut()))?;
-        }
+        let sig = Signal::try_from(sig)?;
+        // SAFETY: the handler is a plain function that the caller vouches
+        // is async-signal-safe.
+        unsafe { nix::sys::signal::sigaction(sig, &action) }?;
     }
     Ok(())
 }
 
 /// The signalfd.
 pub struct Signals {
-    fd: File,
+    fd: SignalFd,
 }
 
 const HANDLED: [libc::c_int; 4] = [libc::SIGCHLD, libc::SIGTERM, libc::SIGINT, libc::SIGHUP];
 
 /// Every signal supervise blocks and reads: all that can be caught, but
-/// SIGPIPE (left ignored) and the C library's reserved 32 and 33.
-pub fn catchable() -> impl Iterator<Item = libc::c_int> {
-    (1..=libc::SIGRTMAX()).filter(|&sig| {
-        !matches!(sig, libc::SIGKILL | libc::SIGSTOP | libc::SIGPIPE) && !(32..=33).contains(&sig)
-    })
+/// SIGPIPE (left ignored) and the C library's reserved 32 and 33, which its
+/// `sigfillset` leaves out by itself.
+fn catchable() -> SigSet {
+    let mut set = SigSet::all();
+    for sig in [Signal::SIGKILL, Signal::SIGSTOP, Signal::SIGPIPE] {
+        set.remove(sig);
+    }
+    set
 }
 
 /// What a signal number asks of the scanner, which reads only [`HANDLED`].
@@ -78,43 +83,29 @@ impl Signals {
     /// Blocks SIGCHLD, SIGTERM, SIGINT and SIGHUP and opens the signalfd for
     /// them (the scanner).
     pub fn open() -> io::Result<Signals> {
-        Signals::open_set(&HANDLED)
+        let mut set = SigSet::empty();
+        for sig in HANDLED {
+            set.add(Signal::try_from(sig)?);
+        }
+        Signals::open_set(&set)
     }
 
     /// Blocks every catchable signal (see [`catchable`]) and opens the
     /// signalfd for them (supervise); read them with [`Signals::numbers`].
     pub fn open_all() -> io::Result<Signals> {
-        Signals::open_set(&catchable().collect::<Vec<_>>())
+        Signals::open_set(&catchable())
     }
 
-    fn open_set(signals: &[libc::c_int]) -> io::Result<Signals> {
-        // SAFETY: sigset_t is plain data initialised by sigemptyset.
-        unsafe {
-            let mut set: libc::sigset_t = std::mem::zeroed();
-            libc::sigemptyset(&mut set);
-            for &sig in signals {
-                libc::sigaddset(&mut set, sig);
-            }
-            handle(&HANDLED, never_runs)?;
-            check(libc::sigprocmask(
-                libc::SIG_BLOCK,
-                &set,
-                std::ptr::null_mut(),
-            ))?;
-            let fd = check(libc::signalfd(
-                -1,
-                &set,
-                libc::SFD_NONBLOCK | libc::SFD_CLOEXEC,
-            ))?;
-            Ok(Signals {
-                fd: File::from_raw_fd(fd),
-            })
-        }
+    fn open_set(set: &SigSet) -> io::Result<Signals> {
+        handle(&HANDLED, never_runs)?;
+        nix::sys::signal::sigprocmask(SigmaskHow::SIG_BLOCK, Some(set), None)?;
+        let fd = SignalFd::with_flags(set, SfdFlags::SFD_NONBLOCK | SfdFlags::SFD_CLOEXEC)?;
+        Ok(Signals { fd })
     }
 
     /// The descriptor to poll.
     pub fn raw_fd(&self) -> i32 {
-        self.fd.as_raw_fd()
+        self.fd.as_fd().as_raw_fd()
     }
 
     /// Every signal pending now that the scanner handles, in arrival order.
@@ -124,24 +115,13 @@ impl Signals {
 
     /// The number of every signal pending now, in arrival order. Standard
     /// signals do not queue: a storm of one signal is one entry per read.
-    #[inline(never)] // its buffer stays off the caller's frame
     pub fn numbers(&mut self) -> Vec<libc::c_int> {
-        const SIZE: usize = std::mem::size_of::<libc::signalfd_siginfo>();
         let mut out = Vec::new();
-        let mut buf = [0u8; SIZE * 16];
         loop {
-            match self.fd.read(&mut buf) {
-                Ok(n) => {
-                    for info in buf[..n].chunks_exact(SIZE) {
-                        let signo = u32::from_ne_bytes(info[0..4].try_into().expect("4 bytes"));
-                        out.push(signo as libc::c_int);
-                    }
-                    if n < buf.len() {
-                        break;
-                    }
-                }
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(_) => break, // WouldBlock: drained
+            match self.fd.read_signal() {
+                Ok(Some(info)) => out.push(info.ssi_signo as libc::c_int),
+                Err(Errno::EINTR) => {}
+                Ok(None) | Err(_) => break, // None: drained
             }
         }
         out
@@ -154,7 +134,10 @@ mod tests {
 
     #[test]
     fn every_catchable_signal_but_pipe_and_the_c_librarys_own() {
-        let all: Vec<i32> = catchable().collect();
+        let set = catchable();
+        // SAFETY: sigismember reads the set nix initialised; it is the only
+        // way to ask about real-time signals, which nix's Signal cannot name.
+        let has = |sig| unsafe { libc::sigismember(set.as_ref(), sig) } == 1;
         for sig in [
             libc::SIGHUP,
             libc::SIGINT,
@@ -173,10 +156,10 @@ mod tests {
             34,
             64,
         ] {
-            assert!(all.contains(&sig), "{sig}");
+            assert!(has(sig), "{sig}");
         }
         for sig in [libc::SIGKILL, libc::SIGSTOP, libc::SIGPIPE, 32, 33] {
-            assert!(!all.contains(&sig), "{sig}");
+            assert!(!has(sig), "{sig}");
         }
     }
 

@@ -297,16 +297,20 @@ pub(super) fn find_in_path(name: &[u8]) -> Option<std::ffi::CString> {
 /// supervise ignores (caught ones fall back to default by themselves), and
 /// the C library's two reserved real-time signals (32, 33), which its
 /// `posix_spawn` otherwise sets to SIG_IGN in every child. `sigaddset`
-/// refuses those two, so their bits are set directly (bit N-1 for signal N).
+/// refuses those two, so their bits are set as glibc's own `__sigaddset`
+/// does: bit (N-1) % W of word (N-1) / W, W the bits of an `unsigned long`.
 fn default_signals() -> libc::sigset_t {
-    // SAFETY: sigset_t is plain data; on Linux its first 64 bits are the
-    // kernel's signal set, one bit per signal.
+    const WORD: usize = libc::c_ulong::BITS as usize;
+    // SAFETY: sigset_t is plain data, glibc's array of unsigned long that
+    // sigemptyset clears; every index written is below 64 / WORD + 1,
+    // inside its 1024 bits.
     unsafe {
         let mut set: libc::sigset_t = std::mem::zeroed();
         libc::sigemptyset(&mut set);
-        let bits = (&mut set as *mut libc::sigset_t).cast::<u64>();
+        let words = (&mut set as *mut libc::sigset_t).cast::<libc::c_ulong>();
         for &signal in ignored_signals().iter().chain(&[32, 33]) {
-            *bits |= 1u64 << (signal - 1);
+            let bit = (signal - 1) as usize;
+            *words.add(bit / WORD) |= 1 << (bit % WORD);
         }
         set
     }
@@ -345,31 +349,59 @@ pub fn helper(
     Ok((child.id(), child.stdin.take()))
 }
 
-/// The kernel's sigaction with every field zero: SIG_DFL, no flags, empty
-/// mask. Used through the raw system call, because the C library refuses to
-/// touch the real-time signals it reserves (32, 33), which may arrive ignored.
-const DEFAULT_ACTION: [u64; 4] = [0; 4];
+/// The size of the kernel's signal set, rt_sigaction's and
+/// rt_sigprocmask's last argument: 64 signals but on MIPS, which has 128.
+#[cfg(not(any(target_arch = "mips", target_arch = "mips64")))]
+pub(super) const KERNEL_SIGSET_BYTES: usize = 8;
+#[cfg(any(target_arch = "mips", target_arch = "mips64"))]
+pub(super) const KERNEL_SIGSET_BYTES: usize = 16;
+
+/// Zero bytes enough for the kernel's `struct sigaction` and its signal
+/// set on every Linux architecture (32 bytes at most: handler, flags, a
+/// restorer on some, the mask). Its layout differs between them, but all
+/// zero is the same value on all: SIG_DFL, no flags, an empty mask.
+pub(super) const ZEROED_KERNEL_SIGACTION: [u64; 4] = [0; 4];
+
+/// Sets `signal` to SIG_DFL through the raw rt_sigaction system call: the
+/// C library refuses to touch the real-time signals it reserves (32, 33),
+/// which may arrive ignored. Makes no C library call but `syscall`, so the
+/// `CLONE_VM` child of [`super::spawn_as`] may use it too.
+///
+/// # Safety
+/// Only in a child between fork (or clone) and exec: it changes a
+/// disposition the parent may rely on.
+pub(super) unsafe fn reset_to_default(signal: i32) {
+    // SAFETY: the kernel reads at most its struct's size from a buffer of
+    // at least that size, and writes nothing (no old action asked for).
+    unsafe {
+        libc::syscall(
+            libc::SYS_rt_sigaction,
+            signal,
+            ZEROED_KERNEL_SIGACTION.as_ptr(),
+            std::ptr::null_mut::<u64>(),
+            KERNEL_SIGSET_BYTES,
+        );
+    }
+}
 
 /// The signals supervise has as SIG_IGN (SIGPIPE from the Rust runtime, and
 /// any it inherited, say from nohup), found once: caught signals fall back
-/// to default at exec by themselves, ignored ones would pass on.
+/// to default at exec by themselves, ignored ones would pass on. The C
+/// library's 32 and 33, which it will not report, are reset regardless
+/// (see [`signals_to_default`]).
 fn ignored_signals() -> &'static [i32] {
     static IGNORED: std::sync::OnceLock<Vec<i32>> = std::sync::OnceLock::new();
     IGNORED.get_or_init(|| {
         (1..=64)
+            .filter(|signal| !(32..=33).contains(signal))
             .filter(|&signal| {
-                let mut old = [0u64; 4];
-                // SAFETY: reads the current action into `old`; sets nothing.
-                let rc = unsafe {
-                    libc::syscall(
-                        libc::SYS_rt_sigaction,
-                        signal,
-                        std::ptr::null::<u64>(),
-                        old.as_mut_ptr(),
-                        8,
-                    )
-                };
-                rc == 0 && old[0] == libc::SIG_IGN as u64
+                // SAFETY: sigaction only reads the current action into
+                // `old`, a plain C struct; it sets nothing.
+                unsafe {
+                    let mut old: libc::sigaction = std::mem::zeroed();
+                    libc::sigaction(signal, std::ptr::null(), &mut old) == 0
+                        && old.sa_sigaction == libc::SIG_IGN
+                }
             })
             .collect()
     })
@@ -384,20 +416,11 @@ fn with_default_signals(command: &mut Command) -> &mut Command {
     // `ignored` was computed before the fork.
     unsafe {
         command.pre_exec(move || {
-            for &signal in ignored {
-                libc::syscall(
-                    libc::SYS_rt_sigaction,
-                    signal,
-                    DEFAULT_ACTION.as_ptr(),
-                    std::ptr::null_mut::<u64>(),
-                    8,
-                );
+            for &signal in ignored.iter().chain(&[32, 33]) {
+                reset_to_default(signal);
             }
-            let mut set: libc::sigset_t = std::mem::zeroed();
-            libc::sigemptyset(&mut set);
-            if libc::sigprocmask(libc::SIG_SETMASK, &set, std::ptr::null_mut()) != 0 {
-                return Err(std::io::Error::last_os_error());
-            }
+            use nix::sys::signal::{SigSet, SigmaskHow, sigprocmask};
+            sigprocmask(SigmaskHow::SIG_SETMASK, Some(&SigSet::empty()), None)?;
             Ok(())
         })
     }
@@ -408,12 +431,8 @@ fn with_default_signals(command: &mut Command) -> &mut Command {
 /// Returns how many bytes went in.
 pub fn feed(stdin: std::process::ChildStdin, bytes: &[u8]) -> usize {
     use std::io::Write;
-    use std::os::fd::AsRawFd;
-    // SAFETY: fcntl on a descriptor we own.
-    unsafe {
-        let flags = libc::fcntl(stdin.as_raw_fd(), libc::F_GETFL);
-        libc::fcntl(stdin.as_raw_fd(), libc::F_SETFL, flags | libc::O_NONBLOCK);
-    }
+    use std::os::fd::AsFd;
+    let _ = super::set_nonblocking(stdin.as_fd(), true);
     let mut stdin = stdin;
     let mut written = 0;
     while written < bytes.len() {

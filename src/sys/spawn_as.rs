@@ -22,6 +22,21 @@ use std::os::unix::ffi::OsStrExt;
 use super::spawn::ServiceFiles;
 use super::user::Identity;
 
+/// The system calls that set 32-bit ids: the plain ones take 16-bit ids
+/// on the 32-bit architectures that had them first.
+#[cfg(any(target_arch = "x86", target_arch = "arm"))]
+mod ids {
+    pub const SETGROUPS: libc::c_long = libc::SYS_setgroups32;
+    pub const SETGID: libc::c_long = libc::SYS_setgid32;
+    pub const SETUID: libc::c_long = libc::SYS_setuid32;
+}
+#[cfg(not(any(target_arch = "x86", target_arch = "arm")))]
+mod ids {
+    pub const SETGROUPS: libc::c_long = libc::SYS_setgroups;
+    pub const SETGID: libc::c_long = libc::SYS_setgid;
+    pub const SETUID: libc::c_long = libc::SYS_setuid;
+}
+
 /// The child's stack: what `child_main` and the system calls it makes
 /// need, with room to spare.
 const STACK_SIZE: usize = 64 * 1024;
@@ -128,15 +143,8 @@ extern "C" fn child_main(arg: *mut libc::c_void) -> libc::c_int {
     // call on prepared data.
     unsafe {
         let plan = &mut *arg.cast::<Plan>();
-        let default_action = [0u64; 4];
         for &signal in &plan.defaults {
-            libc::syscall(
-                libc::SYS_rt_sigaction,
-                signal,
-                default_action.as_ptr(),
-                std::ptr::null_mut::<u64>(),
-                8,
-            );
+            super::spawn::reset_to_default(signal);
         }
         if libc::syscall(libc::SYS_setpgid, 0, 0) != 0 {
             fail(plan);
@@ -152,25 +160,28 @@ extern "C" fn child_main(arg: *mut libc::c_void) -> libc::c_int {
                 // Already in place: only let it survive exec.
                 libc::syscall(libc::SYS_fcntl, fd, libc::F_SETFD, 0)
             } else {
-                libc::syscall(libc::SYS_dup2, fd, target)
+                // dup3, not dup2: some architectures (arm64, riscv64)
+                // have no dup2 system call.
+                libc::syscall(libc::SYS_dup3, fd, target, 0)
             };
             if rc < 0 {
                 fail(plan);
             }
         }
-        if libc::syscall(libc::SYS_setgroups, plan.groups.len(), plan.groups.as_ptr()) != 0
-            || libc::syscall(libc::SYS_setgid, plan.gid) != 0
-            || libc::syscall(libc::SYS_setuid, plan.uid) != 0
+        if libc::syscall(ids::SETGROUPS, plan.groups.len(), plan.groups.as_ptr()) != 0
+            || libc::syscall(ids::SETGID, plan.gid) != 0
+            || libc::syscall(ids::SETUID, plan.uid) != 0
         {
             fail(plan);
         }
-        let empty = 0u64;
+        // All zero: the empty set, whatever the kernel's set size.
+        let empty = super::spawn::ZEROED_KERNEL_SIGACTION;
         if libc::syscall(
             libc::SYS_rt_sigprocmask,
             libc::SIG_SETMASK,
-            &empty as *const u64,
+            empty.as_ptr(),
             std::ptr::null_mut::<u64>(),
-            8,
+            super::spawn::KERNEL_SIGSET_BYTES,
         ) != 0
         {
             fail(plan);

@@ -140,20 +140,14 @@ pub fn capture() -> io::Result<Captured> {
     std::panic::set_hook(Box::new(move |info| {
         let _ = panics.write(format!("supervise-scan: {info}\n").as_bytes());
     }));
-    let mut fds = [0; 2];
-    // SAFETY: pipe2 writes two new descriptors into `fds`.
-    check(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC | libc::O_NONBLOCK) })?;
-    // SAFETY: both are fresh descriptors that nothing else owns.
-    let (read, write) = unsafe { (File::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+    let (read, write) = super::pipe(true)?;
+    let read = File::from(read);
     // The write end is for the children: blocking, as a pipe they were
     // given would be.
     super::set_nonblocking(write.as_fd(), false)?;
-    // SAFETY: dup2 on descriptors we own; dup2 onto 1 and 2 replaces them
-    // (their old descriptions live on in the sinks).
-    unsafe {
-        check(libc::dup2(write.as_raw_fd(), 1))?;
-        check(libc::dup2(write.as_raw_fd(), 2))?;
-    }
+    // Replaces 1 and 2: their old descriptions live on in the sinks.
+    nix::unistd::dup2_stdout(&write)?;
+    nix::unistd::dup2_stderr(&write)?;
     Ok(Captured {
         stdout,
         stderr,

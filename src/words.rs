@@ -1,5 +1,8 @@
-//! The words of a `command` value, split as a POSIX shell splits words, and
-//! nothing more: no shell is run, nothing is expanded. So
+//! The project's command-line splitters, both pure: [`split`] and
+//! [`split_blanks`].
+//!
+//! [`split`]: the words of a `command` value, split as a POSIX shell splits
+//! words, and nothing more: no shell is run, nothing is expanded. So
 //! `sh -c 'exec foo --bar'` is three words, as an operator means it.
 //!
 //! - Blanks (space, tab) outside quotes separate words.
@@ -12,8 +15,22 @@
 //! - `$VAR`, `~`, `*`, `$(...)`, `#`, `;`, `|`, `>` are ordinary
 //!   characters: to use the shell for them, run it (`sh -c '...'`).
 //!
-//! `supervise -f` keeps the original's splitting on blanks only; this is
-//! for the scanner's `command` key, which the original does not have.
+//! For the scanner's `command` key and `ready_check`, which the original
+//! does not have. [`split_blanks`]: `supervise -f` keeps the original's
+//! splitting on blanks only (quotes and backslashes are ordinary bytes),
+//! on bytes, which need not be UTF-8.
+
+use std::ffi::{OsStr, OsString};
+use std::os::unix::ffi::OsStrExt;
+
+/// Splits like the original `-f`: on spaces and tabs, no quoting.
+pub fn split_blanks(command: &[u8]) -> Vec<OsString> {
+    command
+        .split(|b| *b == b' ' || *b == b'\t')
+        .filter(|word| !word.is_empty())
+        .map(|word| OsStr::from_bytes(word).to_owned())
+        .collect()
+}
 
 /// Splits `text` into words, or says why it cannot be.
 pub fn split(text: &str) -> Result<Vec<String>, String> {
@@ -66,6 +83,28 @@ pub fn split(text: &str) -> Result<Vec<String>, String> {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn blanks_only_as_the_original_splits() {
+        let table: &[(&[u8], &[&[u8]])] = &[
+            (b"", &[]),
+            (b" \t ", &[]),
+            (b"a", &[b"a"]),
+            (
+                b" redis-server \t/etc/r.conf  ",
+                &[b"redis-server", b"/etc/r.conf"],
+            ),
+            (b"sh -c 'a b'", &[b"sh", b"-c", b"'a", b"b'"]),
+            (b"a\\ b \"c\"", &[b"a\\", b"b", b"\"c\""]),
+            (b"a\nb", &[b"a\nb"]),
+            (b"\xff \xfe\xfd", &[b"\xff", b"\xfe\xfd"]),
+        ];
+        for (command, words) in table {
+            let got = split_blanks(command);
+            let got: Vec<&[u8]> = got.iter().map(|w| w.as_bytes()).collect();
+            assert_eq!(got, *words, "{command:?}");
+        }
+    }
 
     #[test]
     fn words_as_a_shell_splits_them() {
