@@ -158,12 +158,12 @@ fn parse_raw(args: &[OsString]) -> Result<Raw, UsageError> {
             Long(name) => {
                 let name = name.to_owned();
                 let flag = match name.as_str() {
-                    "user" | "groups" => {
-                        let value = Some(value_of(&mut parser, &format!("--{name}"))?);
-                        match name.as_str() {
-                            "user" => raw.user = value,
-                            _ => raw.groups = value,
-                        }
+                    "user" => {
+                        raw.user = Some(value_of(&mut parser, "--user")?);
+                        continue;
+                    }
+                    "groups" => {
+                        raw.groups = Some(value_of(&mut parser, "--groups")?);
                         continue;
                     }
                     "help" => &mut raw.help,

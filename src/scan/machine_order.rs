@@ -797,34 +797,29 @@ impl Machine {
 impl Service {
     /// Settled on its own account (see [`Machine::settled`]).
     fn settled_itself(&self) -> bool {
-        if self.failed || self.asked_down {
-            return true;
-        }
-        match self.state {
-            State::Stopped | State::Stopping { .. } | State::StopQueued { .. } => true,
-            State::Running { .. } => self.seen.is_some_and(|s| {
-                (s.pid != 0 && s.ready) || (s.pid == 0 && !s.want_up && !self.down_sent)
-            }),
-            _ => false,
-        }
+        self.failed || self.down_on_purpose() || self.ready_for_readiness()
     }
 
-    /// Ready, for the scanner's readiness.
+    /// Not running because it is meant to be down (`start : down`, `stop
+    /// NAME`, stopped), not because the scanner holds it down for a need.
+    fn down_on_purpose(&self) -> bool {
+        self.asked_down
+            || match self.state {
+                State::Stopped | State::Stopping { .. } | State::StopQueued { .. } => true,
+                State::Running { .. } => self
+                    .seen
+                    .is_some_and(|s| s.pid == 0 && !s.want_up && !self.down_sent),
+                _ => false,
+            }
+    }
+
     /// Why a service that does not hold readiness back is not ready: it
     /// failed, it waits for a need that will not come up, or it is meant
-    /// to be down (`start : down`, `stop NAME`, stopped).
+    /// to be down.
     fn why_not_ready(&self) -> NotReady {
         if self.failed {
-            return NotReady::Failing;
-        }
-        let down = self.asked_down
-            || matches!(
-                self.state,
-                State::Stopped | State::Stopping { .. } | State::StopQueued { .. }
-            )
-            || (matches!(self.state, State::Running { .. })
-                && self.seen.is_some_and(|s| s.pid == 0 && !s.want_up));
-        if down {
+            NotReady::Failing
+        } else if self.down_on_purpose() {
             NotReady::Down
         } else if matches!(self.state, State::Waiting) || self.held {
             NotReady::Waiting
@@ -833,6 +828,7 @@ impl Service {
         }
     }
 
+    /// Ready, for the scanner's readiness.
     fn ready_for_readiness(&self) -> bool {
         matches!(self.state, State::Running { .. })
             && self.seen.is_some_and(|s| s.pid != 0 && s.ready)

@@ -539,6 +539,13 @@ fn readiness_is_told_once_every_service_is_ready_and_stopping_at_shutdown() {
     assert_eq!(acts(&out)[0], Effect::Notify(Notice::Stopping));
 }
 
+/// A section with `start : down`.
+fn idle() -> ServiceSpec {
+    let mut idle = spec("idle", "x");
+    idle.start = crate::status::Want::Down;
+    idle
+}
+
 /// `idle`'s supervise (pid `supervise_pid`) wrote its status: down, as
 /// `start : down` asked.
 fn idle_seen_down(supervise_pid: u32) -> Input {
@@ -551,12 +558,11 @@ fn idle_seen_down(supervise_pid: u32) -> Input {
 
 #[test]
 fn a_service_down_by_its_settings_is_told_as_down_not_failing() {
-    let good = spec("good", "x");
-    let mut idle = spec("idle", "x");
-    idle.start = crate::status::Want::Down;
-    let bad = spec("bad", "x");
     let mut m = Machine::telling_readiness();
-    m.handle(secs(0), valid(&[good, idle, bad]));
+    m.handle(
+        secs(0),
+        valid(&[spec("good", "x"), idle(), spec("bad", "x")]),
+    );
     m.handle(secs(0), launched("good", 1));
     m.handle(secs(0), launched("idle", 2));
     m.handle(secs(0), launched("bad", 3));
@@ -570,10 +576,8 @@ fn a_service_down_by_its_settings_is_told_as_down_not_failing() {
         ["every service is ready or settled (3 services, 1 failing: bad; 1 down: idle)"]
     );
     // Only down ones: no word of failing.
-    let mut idle = spec("idle", "x");
-    idle.start = crate::status::Want::Down;
     let mut m = Machine::telling_readiness();
-    m.handle(secs(0), valid(&[spec("good", "x"), idle]));
+    m.handle(secs(0), valid(&[spec("good", "x"), idle()]));
     m.handle(secs(0), launched("good", 1));
     m.handle(secs(0), launched("idle", 2));
     m.handle(secs(0), idle_seen_down(2));
