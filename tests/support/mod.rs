@@ -579,21 +579,13 @@ impl Drop for KillAll {
 /// also passes.
 pub fn wait_asleep(pid: u32) {
     wait_until("the process sleeps in poll with no deadline", || {
-        let Ok(text) = fs::read_to_string(format!("/proc/{pid}/syscall")) else {
-            return false;
-        };
-        let words: Vec<&str> = text.split_whitespace().collect();
-        let number = words.first().and_then(|n| n.parse::<i64>().ok());
-        let arg = |i: usize| {
-            words
-                .get(i)
-                .and_then(|w| u64::from_str_radix(w.trim_start_matches("0x"), 16).ok())
-        };
-        match number {
+        match syscall(pid).as_deref() {
             // poll(fds, nfds, timeout): -1 as an int.
-            Some(n) if n == libc::SYS_poll => arg(3).is_some_and(|t| t as u32 == u32::MAX),
+            Some([n, _, _, timeout, ..]) if *n == libc::SYS_poll as u64 => {
+                *timeout as u32 == u32::MAX
+            }
             // ppoll(fds, nfds, timespec, sigmask): no timespec.
-            Some(n) if n == libc::SYS_ppoll => arg(3) == Some(0),
+            Some([n, _, _, timespec, ..]) if *n == libc::SYS_ppoll as u64 => *timespec == 0,
             _ => false,
         }
     });
@@ -604,9 +596,19 @@ pub fn wait_asleep(pid: u32) {
 /// From /proc/PID/syscall, which shows the call a blocked task is in.
 pub fn wait_idle(pid: u32) {
     wait_until("supervise is back in poll", || {
-        fs::read_to_string(format!("/proc/{pid}/syscall"))
-            .ok()
-            .and_then(|t| t.split_whitespace().next()?.parse::<i64>().ok())
-            .is_some_and(|n| n == libc::SYS_poll || n == libc::SYS_ppoll)
+        syscall(pid).is_some_and(|call| {
+            call.first()
+                .is_some_and(|&n| n == libc::SYS_poll as u64 || n == libc::SYS_ppoll as u64)
+        })
     });
+}
+
+/// The system call `pid` is blocked in and its arguments, from
+/// /proc/PID/syscall (`None` while it runs, or when it is gone).
+fn syscall(pid: u32) -> Option<Vec<u64>> {
+    let text = fs::read_to_string(format!("/proc/{pid}/syscall")).ok()?;
+    let mut words = text.split_whitespace();
+    let number = words.next()?.parse::<u64>().ok()?;
+    let args = words.map(|w| u64::from_str_radix(w.trim_start_matches("0x"), 16).ok());
+    std::iter::once(Some(number)).chain(args).collect()
 }
