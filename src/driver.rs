@@ -664,13 +664,16 @@ impl Driver {
             self.blind_recheck_at = None;
             return;
         };
-        // A member's pidfd may wake us before its SIGCHLD is queued: our own
-        // zombies are reaped first, so none is left when the restart comes.
-        self.reap(now);
-        if self.supervisor.draining_group() != Some(pgid) {
-            return self.check_group(now, woken);
-        }
         if !process::group_alive(pgid) {
+            // A group of zombies is gone. Ours are reaped here, after that
+            // check and before the restart: a member seen a zombie is one
+            // now, and no pid of the old group outlives the restart (its
+            // SIGCHLD may not be queued yet; a reap before the check missed
+            // a member still exiting).
+            self.reap(now);
+            if self.supervisor.draining_group() != Some(pgid) {
+                return self.check_group(now, woken);
+            }
             self.watch = None;
             self.blind_recheck_at = None;
             self.apply(now, Input::GroupGone);
