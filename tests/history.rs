@@ -113,7 +113,7 @@ fn history_is_bounded_and_0_turns_it_off() {
     // A crash loop with no back-off: 3 lines kept, compacted at 6.
     let conf = "[svc]\nalarm_interval: 0\nhistory_size: 3\nrestart_backoff_start: 0\n\
                 restart_backoff_max: 0\n";
-    let sup = start("history-bounded", conf, "false");
+    let mut sup = start("history-bounded", conf, "false");
     wait_until_for(Duration::from_secs(60), "20 exits logged", || {
         sup.log().matches("service exited!").count() >= 20
     });
@@ -128,6 +128,11 @@ fn history_is_bounded_and_0_turns_it_off() {
         sup.log_wf()
     );
     assert!(history(&sup).iter().all(|e| e.exit == Exit::Code(1)));
+    // While the loop runs, a compaction may be between its write and its
+    // rename; once it is down and supervise sleeps, none is left over.
+    sup.control("d");
+    sup.wait_down();
+    wait_asleep(sup.pid());
     assert!(!sup.status_dir.join("history.new").exists());
 
     let off = start(

@@ -93,6 +93,9 @@ fn control_is_obeyed_while_the_leftover_of_a_killed_supervise_is_stopped() {
     let args = ["-p", "status/svc", "-f", script.to_str().unwrap()];
     let mut first = Supervise::start_with(dir, &args, &[]);
     let old = first.wait_running();
+    // The status file is written before the log lines of the same wake-up:
+    // killed in between, the first supervise would leave no such line.
+    first.wait_log("service started");
     kill(first.pid(), libc::SIGKILL);
     first.wait_exit();
     let dir = std::mem::replace(&mut first.dir, TempDir::new("leftover-control-spare"));
